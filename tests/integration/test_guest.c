@@ -1,0 +1,247 @@
+/*
+ * test_guest.c — libtlspin.so is a light, well-behaved guest in every
+ * process: no DT_NEEDED on OpenSSL or libconfig, no undefined OpenSSL symbol,
+ * only the interposed OpenSSL names exported (and really interposed), no work
+ * at load time, nothing on the application's error queue after an allowed
+ * handshake.
+ */
+#include "harness.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const struct run_opts plain = {0};
+
+/* Run a binutils command on a file and return its stdout (test fails if it
+ * does not run). */
+static char *tool_output(const char *const argv[])
+{
+    struct run_result r;
+    ck_assert_int_eq(run_argv(&plain, &r, argv), 0);
+    ck_assert_msg(r.exited && r.code == 0, "%s failed: " RUN_FMT, argv[0], RUN_ARGS(&r));
+    free(r.err);
+    return r.out;
+}
+
+/* The symbol names of `nm -D` output lines whose type letter is not one of
+ * `skip_types`, as a sorted, space separated list. */
+static const char *nm_names(const char *nm_out, const char *skip_types)
+{
+    static char out[8192];
+    char *copy = strdup(nm_out), *save = NULL;
+    char *names[512];
+    size_t n = 0, off = 0;
+
+    for (char *line = strtok_r(copy, "\n", &save); line && n < 512;
+         line = strtok_r(NULL, "\n", &save)) {
+        /* "0000000000001234 T SSL_connect" or "                 U dlsym@GLIBC_2.34" */
+        char type, name[1024];
+        char *p = line;
+        while (*p == ' ')
+            p++;
+        if (strchr(" \t", line[0]) == NULL) { /* value present */
+            while (*p && *p != ' ')
+                p++;
+            while (*p == ' ')
+                p++;
+        }
+        if (sscanf(p, "%c %1023s", &type, name) != 2)
+            continue;
+        if (strchr(skip_types, type))
+            continue;
+        names[n++] = strdup(name);
+    }
+    for (size_t i = 1; i < n; i++)
+        for (size_t j = i; j > 0 && strcmp(names[j - 1], names[j]) > 0; j--) {
+            char *t = names[j];
+            names[j] = names[j - 1];
+            names[j - 1] = t;
+        }
+    out[0] = '\0';
+    for (size_t i = 0; i < n; i++) {
+        off += (size_t)snprintf(out + off, sizeof out - off, "%s%s", i ? " " : "", names[i]);
+        free(names[i]);
+    }
+    free(copy);
+    return out;
+}
+
+START_TEST(no_needed_on_openssl_or_libconfig)
+{
+    char *o = tool_output((const char *const[]){"/usr/bin/readelf", "-d", SHIM_PATH, NULL});
+
+    /* Non-vacuous: we did parse a dynamic section that lists libc. */
+    ck_assert_msg(strstr(o, "(NEEDED)") && strstr(o, "[libc.so.6]"),
+                  "readelf -d shows no NEEDED libc.so.6:\n%s", o);
+    ck_assert_msg(!strstr(o, "[libssl"), "libtlspin.so needs libssl:\n%s", o);
+    ck_assert_msg(!strstr(o, "[libcrypto"), "libtlspin.so needs libcrypto:\n%s", o);
+    ck_assert_msg(!strstr(o, "[libconfig"), "libtlspin.so needs libconfig:\n%s", o);
+    free(o);
+}
+END_TEST
+
+START_TEST(no_undefined_openssl_symbol)
+{
+    static const char *const prefixes[] = {
+        "SSL_", "SSLv", "TLS_", "DTLS", "X509", "EVP_", "CRYPTO_", "ERR_", "BIO_", "OPENSSL_",
+        "OSSL_", "PEM_", "ASN1_", "d2i_", "i2d_", "RAND_", "BN_", "EC_", "RSA_", "OBJ_",
+        "config_", NULL};
+    char *o = tool_output(
+        (const char *const[]){"/usr/bin/nm", "-D", "--undefined-only", SHIM_PATH, NULL});
+    const char *names = nm_names(o, "");
+    char buf[8192], *save = NULL;
+
+    ck_assert_msg(strstr(names, "dl"), "no libc/libdl import at all? nm says: %s", names);
+    snprintf(buf, sizeof buf, "%s", names);
+    for (char *s = strtok_r(buf, " ", &save); s; s = strtok_r(NULL, " ", &save))
+        for (size_t i = 0; prefixes[i]; i++)
+            ck_assert_msg(strncmp(s, prefixes[i], strlen(prefixes[i])) != 0,
+                          "libtlspin.so has an undefined OpenSSL/libconfig symbol %s "
+                          "(fatal under LD_BIND_NOW in programs without OpenSSL)",
+                          s);
+    free(o);
+}
+END_TEST
+
+START_TEST(exports_exactly_the_interposed_names)
+{
+    char *o = tool_output(
+        (const char *const[]){"/usr/bin/nm", "-D", "--defined-only", SHIM_PATH, NULL});
+    /* 'A': version-node housekeeping symbols; nothing else may be defined. */
+    const char *names = nm_names(o, "A");
+
+    ck_assert_msg(strcmp(names, "SSL_CTX_set_cert_verify_callback SSL_connect "
+                                "SSL_do_handshake SSL_set_connect_state SSL_set_session "
+                                "X509_verify_cert") == 0,
+                  "libtlspin.so exports: %s\n(nm -D --defined-only:\n%s)", names, o);
+    free(o);
+}
+END_TEST
+
+START_TEST(file_module_exports_only_its_entry)
+{
+    char *o = tool_output(
+        (const char *const[]){"/usr/bin/nm", "-D", "--defined-only", FILE_MODULE_PATH, NULL});
+    const char *names = nm_names(o, "A");
+
+    ck_assert_msg(strcmp(names, "tlspin_module_describe") == 0, "file.so exports: %s\n%s",
+                  names, o);
+    free(o);
+}
+END_TEST
+
+/* The interposition is real: the dynamic linker binds libcurl's SSL_connect
+ * reference (SSL_connect@OPENSSL_3.0.0) and libssl's own internal calls to
+ * SSL_do_handshake and X509_verify_cert to libtlspin.so. */
+START_TEST(interposition_binds_versioned_references)
+{
+    static const char *const env[] = {"LD_BIND_NOW=1", "LD_DEBUG=bindings", NULL};
+    struct run_opts o = {.preload = 1, .env = env};
+    struct run_result r;
+    static const char *const expect[][2] = {
+        {"libcurl.so", "`SSL_connect'"},
+        {"libssl.so.3", "`SSL_do_handshake'"},
+        {"libssl.so.3", "`X509_verify_cert'"},
+    };
+
+    write_file_policy(NULL);
+    RUN(&r, &o, CURL, "-q", "--version");
+    ck_assert_msg(r.exited && r.code == 0, "curl --version: " RUN_FMT, RUN_ARGS(&r));
+    for (size_t i = 0; i < sizeof expect / sizeof *expect; i++) {
+        int found = 0;
+        char *copy = strdup(r.err), *save = NULL;
+        for (char *l = strtok_r(copy, "\n", &save); l && !found; l = strtok_r(NULL, "\n", &save))
+            found = strstr(l, "binding file") && strstr(l, expect[i][0]) &&
+                    strstr(l, "libtlspin.so") && strstr(l, expect[i][1]);
+        free(copy);
+        ck_assert_msg(found, "no binding of %s from %s to libtlspin.so", expect[i][1],
+                      expect[i][0]);
+    }
+    run_result_free(&r);
+}
+END_TEST
+
+static void assert_quiet_true(int bind_now)
+{
+    static const char *const now[] = {"LD_BIND_NOW=1", NULL};
+    struct run_opts o = {.preload = 1, .env = bind_now ? now : NULL};
+    struct run_result r;
+    size_t mark = syslog_mark();
+
+    write_file_policy(NULL);
+    RUN(&r, &o, "/bin/true");
+    ck_assert_msg(r.exited && r.code == 0 && r.out_len == 0 && r.err_len == 0,
+                  "/bin/true under the preload: " RUN_FMT, RUN_ARGS(&r));
+    run_result_free(&r);
+
+    RUN(&r, &o, "/bin/sh", "-c", "echo ok");
+    ck_assert_msg(r.exited && r.code == 0 && strcmp(r.out, "ok\n") == 0 && r.err_len == 0,
+                  "sh -c 'echo ok' under the preload: " RUN_FMT, RUN_ARGS(&r));
+    run_result_free(&r);
+    ck_assert_msg(syslog_tlspin_count_since(mark) == 0, "records:\n%s", syslog_dump_since(mark));
+}
+
+START_TEST(non_tls_programs_run_quietly)
+{
+    assert_quiet_true(0);
+}
+END_TEST
+
+START_TEST(non_tls_programs_run_quietly_bind_now)
+{
+    assert_quiet_true(1);
+}
+END_TEST
+
+/* Nothing happens at load time: a broken policy is never even read by a
+ * program that makes no TLS handshake. */
+START_TEST(broken_policy_does_not_touch_non_tls_programs)
+{
+    static const char *const now[] = {"LD_BIND_NOW=1", NULL};
+    struct run_opts o = {.preload = 1, .env = now};
+    struct run_result r;
+    size_t mark = syslog_mark();
+
+    write_policy("version = 1;\nmode = \"enforce\"\nstack = ( { module = ; } );\n");
+    RUN(&r, &o, "/bin/sh", "-c", "echo ok; ls / >/dev/null && echo listed");
+    ck_assert_msg(r.exited && r.code == 0 && strcmp(r.out, "ok\nlisted\n") == 0 &&
+                      r.err_len == 0,
+                  "sh under the preload with a broken policy: " RUN_FMT, RUN_ARGS(&r));
+    run_result_free(&r);
+
+    /* Also a policy file that does not exist at all. */
+    o.config = "/nonexistent/tlspin.conf";
+    RUN(&r, &o, "/bin/true");
+    ck_assert_msg(r.exited && r.code == 0 && r.err_len == 0, RUN_FMT, RUN_ARGS(&r));
+    run_result_free(&r);
+    ck_assert_msg(syslog_tlspin_count_since(mark) == 0,
+                  "a non-TLS program logged (work at load time?):\n%s", syslog_dump_since(mark));
+}
+END_TEST
+
+Suite *guest_suite(void);
+Suite *guest_suite(void)
+{
+    Suite *s = suite_create("guest");
+    TCase *tc = harness_tcase("symbols");
+
+    tcase_add_test(tc, no_needed_on_openssl_or_libconfig);
+    tcase_add_test(tc, no_undefined_openssl_symbol);
+    tcase_add_test(tc, exports_exactly_the_interposed_names);
+    tcase_add_test(tc, file_module_exports_only_its_entry);
+    tcase_add_test(tc, interposition_binds_versioned_references);
+    suite_add_tcase(s, tc);
+
+    tc = harness_tcase("load");
+    tcase_add_test(tc, non_tls_programs_run_quietly);
+    tcase_add_test(tc, non_tls_programs_run_quietly_bind_now);
+    tcase_add_test(tc, broken_policy_does_not_touch_non_tls_programs);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    return harness_main(guest_suite());
+}
