@@ -1,0 +1,206 @@
+/* Which certificates count. Pins must match the *verified* chain, never a
+ * certificate the server merely appended (CVE-2016-2402); when the program
+ * did not verify, tlspin verifies against the system trust store itself, and
+ * without a verified chain only the leaf key, which the server proved it
+ * holds, can be trusted. */
+#include "chain.h"
+
+#include <openssl/bio.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "pin.h"
+
+#define SPKI_MAX 16384
+
+static EVP_MD *sha256;
+static X509_STORE *system_store;
+static pthread_once_t sha256_once = PTHREAD_ONCE_INIT;
+static pthread_once_t store_once = PTHREAD_ONCE_INIT;
+
+static void fetch_sha256(void)
+{
+    sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
+}
+
+static void load_system_store(void)
+{
+    X509_STORE *store = X509_STORE_new();
+    if (store != NULL && X509_STORE_set_default_paths(store) != 1) {
+        X509_STORE_free(store);
+        store = NULL;
+    }
+    system_store = store;
+}
+
+int chain_spki_pin(X509 *cert, unsigned char pin[TLSPIN_PIN_LEN])
+{
+    unsigned char buf[SPKI_MAX], *p = buf;
+    unsigned int mdlen = 0;
+    X509_PUBKEY *key = X509_get_X509_PUBKEY(cert);
+    int len = key ? i2d_X509_PUBKEY(key, NULL) : -1;
+
+    pthread_once(&sha256_once, fetch_sha256);
+    if (sha256 == NULL || len <= 0 || len > SPKI_MAX || i2d_X509_PUBKEY(key, &p) != len)
+        return -1;
+    return EVP_Digest(buf, (size_t)len, pin, &mdlen, sha256, NULL) == 1 &&
+           mdlen == TLSPIN_PIN_LEN ? 0 : -1;
+}
+
+static int add_cert(struct chain *c, struct tlspin_cert *certs, X509 **x509s, size_t *n,
+                    X509 *cert, int want_der)
+{
+    struct tlspin_cert *t = &certs[*n];
+
+    if (*n >= CHAIN_MAX)
+        return 0;
+    memset(t, 0, sizeof(*t));
+    if (chain_spki_pin(cert, t->spki_sha256) != 0)
+        return -1;
+    if (want_der && c->n_der < 2 * CHAIN_MAX) {
+        unsigned char *der = NULL;
+        int len = i2d_X509(cert, &der);
+        if (len <= 0)
+            return -1;
+        c->der[c->n_der++] = der;
+        t->der = der;
+        t->der_len = (size_t)len;
+    }
+    x509s[(*n)++] = cert;
+    return 0;
+}
+
+static int add_stack(struct chain *c, STACK_OF(X509) *sk, int verified, int want_der)
+{
+    for (int i = 0; sk && i < sk_X509_num(sk); i++) {
+        int rc = verified
+            ? add_cert(c, c->verified, c->verified_x509, &c->n_verified, sk_X509_value(sk, i),
+                       want_der)
+            : add_cert(c, c->presented, c->presented_x509, &c->n_presented,
+                       sk_X509_value(sk, i), want_der);
+        if (rc != 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* Verifies the presented certificates against the system trust store. */
+static STACK_OF(X509) *system_verified(X509 *leaf, STACK_OF(X509) *untrusted,
+                                       verify_fn *real_verify)
+{
+    STACK_OF(X509) *chain = NULL;
+    X509_STORE_CTX *v;
+
+    pthread_once(&store_once, load_system_store);
+    if (system_store == NULL || (v = X509_STORE_CTX_new()) == NULL)
+        return NULL;
+    if (X509_STORE_CTX_init(v, system_store, leaf, untrusted) == 1 &&
+        X509_STORE_CTX_set_default(v, "ssl_server") == 1 && real_verify(v) > 0 &&
+        X509_STORE_CTX_get_error(v) == X509_V_OK)
+        chain = X509_STORE_CTX_get1_chain(v);
+    X509_STORE_CTX_free(v);
+    return chain;
+}
+
+int chain_from_verification(X509_STORE_CTX *ctx, int app_verified, int want_der,
+                            verify_fn *real_verify, struct chain *out)
+{
+    X509 *leaf = X509_STORE_CTX_get0_cert(ctx);
+    STACK_OF(X509) *untrusted = X509_STORE_CTX_get0_untrusted(ctx);
+
+    memset(out, 0, sizeof(*out));
+    if (leaf == NULL)
+        return -1;
+    if (add_stack(out, untrusted, 0, want_der) != 0)
+        return -1;
+    if (out->n_presented == 0 && add_cert(out, out->presented, out->presented_x509,
+                                          &out->n_presented, leaf, want_der) != 0)
+        return -1;
+    if (app_verified && X509_STORE_CTX_get0_chain(ctx) != NULL) {
+        out->trust = TLSPIN_CHAIN_APP_VERIFIED;
+        return add_stack(out, X509_STORE_CTX_get0_chain(ctx), 1, want_der);
+    }
+    out->owned = system_verified(leaf, untrusted, real_verify);
+    if (out->owned != NULL) {
+        out->trust = TLSPIN_CHAIN_SYSTEM_VERIFIED;
+        return add_stack(out, out->owned, 1, want_der);
+    }
+    out->trust = TLSPIN_CHAIN_LEAF_ONLY;
+    return add_cert(out, out->verified, out->verified_x509, &out->n_verified, leaf, want_der);
+}
+
+int chain_from_stack(STACK_OF(X509) *verified, tlspin_chain_trust trust, int want_der,
+                     struct chain *out)
+{
+    memset(out, 0, sizeof(*out));
+    out->trust = trust;
+    return add_stack(out, verified, 1, want_der);
+}
+
+void chain_release(struct chain *c)
+{
+    for (size_t i = 0; i < c->n_der; i++)
+        OPENSSL_free(c->der[i]);
+    c->n_der = 0;
+    sk_X509_pop_free(c->owned, X509_free);
+    c->owned = NULL;
+}
+
+STACK_OF(X509) *chain_copy_verified(const struct chain *c)
+{
+    STACK_OF(X509) *sk = sk_X509_new_reserve(NULL, (int)c->n_verified);
+    for (size_t i = 0; sk && i < c->n_verified; i++) {
+        if (!X509_up_ref(c->verified_x509[i]) || !sk_X509_push(sk, c->verified_x509[i])) {
+            sk_X509_pop_free(sk, X509_free);
+            return NULL;
+        }
+    }
+    return sk;
+}
+
+static void subject_text(X509 *cert, char *out, size_t outlen)
+{
+    BIO *bio = BIO_new(BIO_s_mem());
+    char *data;
+    long len;
+
+    out[0] = '\0';
+    if (bio == NULL)
+        return;
+    if (X509_NAME_print_ex(bio, X509_get_subject_name(cert), 0,
+                           XN_FLAG_RFC2253 & ~ASN1_STRFLGS_ESC_MSB) >= 0 &&
+        (len = BIO_get_mem_data(bio, &data)) > 0)
+        snprintf(out, outlen, "%.*s", (int)len, data);
+    BIO_free(bio);
+}
+
+void chain_describe(const struct chain *c, char *out, size_t outlen)
+{
+    size_t len = 0;
+
+    if (outlen == 0)
+        return;
+    out[0] = '\0';
+    for (size_t i = 0; i < c->n_verified && len + 1 < outlen; i++) {
+        char pin[TLSPIN_PIN_TEXT_MAX], subject[512];
+        tlspin_pin_format(c->verified[i].spki_sha256, pin, sizeof(pin));
+        subject_text(c->verified_x509[i], subject, sizeof(subject));
+        int n = snprintf(out + len, outlen - len, "%s%s %s", i ? " | " : "", pin, subject);
+        if (n < 0)
+            break;
+        len += (size_t)n < outlen - len ? (size_t)n : outlen - len - 1;
+    }
+}
+
+const char *chain_trust_name(tlspin_chain_trust trust)
+{
+    switch (trust) {
+    case TLSPIN_CHAIN_APP_VERIFIED: return "app-verified";
+    case TLSPIN_CHAIN_SYSTEM_VERIFIED: return "system-verified";
+    case TLSPIN_CHAIN_LEAF_ONLY: return "leaf-only";
+    }
+    return "?";
+}

@@ -1,0 +1,53 @@
+/* The certificates of a connection as modules see them: pins computed once,
+ * DER only when a module asked for it. */
+#ifndef TLSPIN_CHAIN_H
+#define TLSPIN_CHAIN_H
+
+#include <openssl/x509.h>
+#include <stddef.h>
+#include <tlspin/module.h>
+
+#define CHAIN_MAX 16   /* longer chains are cut: a cut chain cannot match a
+                          pin beyond the cut, so cutting fails closed */
+
+struct chain {
+    struct tlspin_cert verified[CHAIN_MAX];
+    X509 *verified_x509[CHAIN_MAX];      /* borrowed (or held by `owned`) */
+    size_t n_verified;
+    struct tlspin_cert presented[CHAIN_MAX];
+    X509 *presented_x509[CHAIN_MAX];
+    size_t n_presented;
+    tlspin_chain_trust trust;
+    STACK_OF(X509) *owned;               /* a chain tlspin built itself */
+    unsigned char *der[2 * CHAIN_MAX];   /* DER buffers to free */
+    size_t n_der;
+};
+
+typedef int verify_fn(X509_STORE_CTX *ctx);
+
+/* Fills `out` for the certificate being verified in `ctx`. app_verified: the
+ * program's own verification succeeded, so ctx's chain is trusted as is;
+ * otherwise the presented certificates are verified against the system trust
+ * store with `real_verify`, and failing that only the leaf is kept.
+ * Returns 0, or -1 (no certificate at all, out of memory). */
+int chain_from_verification(X509_STORE_CTX *ctx, int app_verified, int want_der,
+                            verify_fn *real_verify, struct chain *out);
+
+/* Fills `out` from a chain recorded earlier (session resumption). */
+int chain_from_stack(STACK_OF(X509) *verified, tlspin_chain_trust trust, int want_der,
+                     struct chain *out);
+
+void chain_release(struct chain *chain);
+
+/* SHA-256 of the DER SubjectPublicKeyInfo of `cert`. Returns 0 or -1. */
+int chain_spki_pin(X509 *cert, unsigned char pin[TLSPIN_PIN_LEN]);
+
+/* "sha256/<b64> <RFC 2253 subject> | ..." for the verified chain. */
+void chain_describe(const struct chain *chain, char *out, size_t outlen);
+
+/* A new reference-counted copy of the verified chain, for session records. */
+STACK_OF(X509) *chain_copy_verified(const struct chain *chain);
+
+const char *chain_trust_name(tlspin_chain_trust trust);
+
+#endif

@@ -1,0 +1,397 @@
+/* Reading tlspin.conf (libconfig syntax). Every refusal names file:line.
+ * The syntax is a contract: keys may be added, never changed. */
+#include "config.h"
+
+#include <errno.h>
+#include <libconfig.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+
+#define MAX_STACK 32
+#define MAX_ARGS 64
+#define MAX_ARG_VALUES 4096
+
+struct reader {
+    const char *path;
+    char *err;
+    size_t errlen;
+};
+
+static int fail(struct reader *r, const config_setting_t *where, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static int fail(struct reader *r, const config_setting_t *where, const char *fmt, ...)
+{
+    char msg[512];
+    va_list ap;
+    const char *file = where && config_setting_source_file(where)
+                           ? config_setting_source_file(where) : r->path;
+    unsigned line = where ? config_setting_source_line(where) : 0;
+
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    snprintf(r->err, r->errlen, "%s:%u: %s", file, line, msg);
+    return -1;
+}
+
+static const char *type_name(int type)
+{
+    switch (type) {
+    case CONFIG_TYPE_GROUP: return "a group";
+    case CONFIG_TYPE_INT: case CONFIG_TYPE_INT64: return "an integer";
+    case CONFIG_TYPE_FLOAT: return "a number";
+    case CONFIG_TYPE_STRING: return "a string";
+    case CONFIG_TYPE_BOOL: return "a boolean";
+    case CONFIG_TYPE_ARRAY: return "an array";
+    case CONFIG_TYPE_LIST: return "a list";
+    default: return "nothing";
+    }
+}
+
+/* Every member of `group` must be one of `known` (NULL-terminated). */
+static int only_known_keys(struct reader *r, const config_setting_t *group, const char *what,
+                           const char *const *known)
+{
+    int n = config_setting_length(group);
+    for (int i = 0; i < n; i++) {
+        const config_setting_t *member = config_setting_get_elem(group, (unsigned)i);
+        const char *name = config_setting_name(member);
+        int found = 0;
+        for (const char *const *k = known; *k && !found; k++)
+            found = name && strcmp(name, *k) == 0;
+        if (!found)
+            return fail(r, member, "unknown key \"%s\" in %s", name ? name : "?", what);
+    }
+    return 0;
+}
+
+static int get_string(struct reader *r, const config_setting_t *parent, const char *key,
+                      const char **out, int required)
+{
+    const config_setting_t *s = config_setting_get_member(parent, key);
+    if (s == NULL) {
+        if (required)
+            return fail(r, parent, "missing \"%s\"", key);
+        *out = NULL;
+        return 0;
+    }
+    if (config_setting_type(s) != CONFIG_TYPE_STRING)
+        return fail(r, s, "\"%s\" must be a string, not %s", key, type_name(config_setting_type(s)));
+    *out = config_setting_get_string(s);
+    return 0;
+}
+
+/* Looks `word` up in `choices` ("a", "b", NULL); its index or -1. */
+static int choice(const char *word, const char *const *choices)
+{
+    for (int i = 0; choices[i]; i++)
+        if (strcmp(word, choices[i]) == 0)
+            return i;
+    return -1;
+}
+
+static int get_choice(struct reader *r, const config_setting_t *parent, const char *key,
+                      const char *const *choices, const char *listed, int *out)
+{
+    const char *word;
+    if (get_string(r, parent, key, &word, 0) != 0)
+        return -1;
+    if (word == NULL)
+        return 0;   /* keep the default */
+    int i = choice(word, choices);
+    if (i < 0)
+        return fail(r, config_setting_get_member(parent, key),
+                    "\"%s\" must be one of %s, not \"%s\"", key, listed, word);
+    *out = i;
+    return 0;
+}
+
+static const struct { const char *name; int value; } facilities[] = {
+    { "auth", LOG_AUTH }, { "authpriv", LOG_AUTHPRIV }, { "daemon", LOG_DAEMON },
+    { "user", LOG_USER }, { "syslog", LOG_SYSLOG }, { "local0", LOG_LOCAL0 },
+    { "local1", LOG_LOCAL1 }, { "local2", LOG_LOCAL2 }, { "local3", LOG_LOCAL3 },
+    { "local4", LOG_LOCAL4 }, { "local5", LOG_LOCAL5 }, { "local6", LOG_LOCAL6 },
+    { "local7", LOG_LOCAL7 },
+};
+
+static const char *const levels[] = { "emerg", "alert", "crit", "err", "warning",
+                                      "notice", "info", "debug", NULL };
+
+static int read_log(struct reader *r, const config_setting_t *root, struct policy_config *c)
+{
+    static const char *const known[] = { "facility", "level", "rate_limit_seconds", NULL };
+    const config_setting_t *log = config_setting_get_member(root, "log");
+    const char *word;
+
+    if (log == NULL)
+        return 0;
+    if (!config_setting_is_group(log))
+        return fail(r, log, "\"log\" must be a group { ... }");
+    if (only_known_keys(r, log, "log", known) != 0 || get_string(r, log, "facility", &word, 0) != 0)
+        return -1;
+    if (word != NULL) {
+        size_t i;
+        for (i = 0; i < sizeof(facilities) / sizeof(facilities[0]); i++)
+            if (strcmp(word, facilities[i].name) == 0)
+                break;
+        if (i == sizeof(facilities) / sizeof(facilities[0]))
+            return fail(r, config_setting_get_member(log, "facility"),
+                        "unknown log facility \"%s\" (auth, authpriv, daemon, user, syslog, "
+                        "local0..local7)", word);
+        c->facility = facilities[i].value;
+    }
+    if (get_choice(r, log, "level", levels,
+                   "emerg, alert, crit, err, warning, notice, info, debug", &c->level) != 0)
+        return -1;
+    const config_setting_t *rl = config_setting_get_member(log, "rate_limit_seconds");
+    if (rl != NULL) {
+        if (config_setting_type(rl) != CONFIG_TYPE_INT || config_setting_get_int(rl) < 0 ||
+            config_setting_get_int(rl) > 86400)
+            return fail(r, rl, "\"rate_limit_seconds\" must be an integer from 0 to 86400");
+        c->rate_limit_seconds = (unsigned)config_setting_get_int(rl);
+    }
+    return 0;
+}
+
+static char *scalar_text(const config_setting_t *s)
+{
+    char buf[64];
+    switch (config_setting_type(s)) {
+    case CONFIG_TYPE_STRING: return strdup(config_setting_get_string(s));
+    case CONFIG_TYPE_INT: case CONFIG_TYPE_INT64:
+        snprintf(buf, sizeof(buf), "%lld", config_setting_get_int64(s));
+        return strdup(buf);
+    case CONFIG_TYPE_FLOAT:
+        snprintf(buf, sizeof(buf), "%.17g", config_setting_get_float(s));
+        return strdup(buf);
+    case CONFIG_TYPE_BOOL: return strdup(config_setting_get_bool(s) ? "true" : "false");
+    default: return NULL;
+    }
+}
+
+static void free_args(struct tlspin_arg *args, size_t n)
+{
+    for (size_t i = 0; args && i < n; i++) {
+        for (size_t j = 0; j < args[i].n_values; j++)
+            free((char *)args[i].values[j]);
+        free((void *)args[i].values);
+        free((char *)args[i].key);
+        free((char *)args[i].file);
+    }
+    free(args);
+}
+
+static int read_arg(struct reader *r, const config_setting_t *s, struct tlspin_arg *arg)
+{
+    int aggregate = config_setting_is_array(s) || config_setting_is_list(s);
+    int n = aggregate ? config_setting_length(s) : 1;
+    char **values;
+
+    if (config_setting_is_group(s))
+        return fail(r, s, "module argument \"%s\" must be a value or a list of values, not a group",
+                    config_setting_name(s));
+    if (n > MAX_ARG_VALUES)
+        return fail(r, s, "module argument \"%s\" has more than %d values",
+                    config_setting_name(s), MAX_ARG_VALUES);
+    arg->key = strdup(config_setting_name(s));
+    arg->file = strdup(config_setting_source_file(s) ? config_setting_source_file(s) : r->path);
+    arg->line = config_setting_source_line(s);
+    values = calloc((size_t)n + 1, sizeof(*values));
+    arg->values = (const char *const *)values;
+    if (arg->key == NULL || arg->file == NULL || values == NULL)
+        return fail(r, s, "out of memory");
+    for (int i = 0; i < n; i++) {
+        const config_setting_t *v = aggregate ? config_setting_get_elem(s, (unsigned)i) : s;
+        if (!config_setting_is_scalar(v))
+            return fail(r, v, "module argument \"%s\" may hold only strings, numbers and "
+                        "booleans", arg->key);
+        if ((values[i] = scalar_text(v)) == NULL)
+            return fail(r, v, "out of memory");
+        arg->n_values++;
+    }
+    return 0;
+}
+
+static int resolve_module_path(struct reader *r, const config_setting_t *where, const char *module,
+                               const char *moduledir, char **path)
+{
+    if (module[0] == '\0')
+        return fail(r, where, "empty module name");
+    if (module[0] == '/') {
+        *path = strdup(module);
+    } else {
+        /* A bare name, never a relative path: the policy must not depend on
+         * the working directory of whatever program loads it. */
+        for (const char *p = module; *p; p++)
+            if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '_' || *p == '-'))
+                return fail(r, where, "module \"%s\" must be a bare name ([a-z0-9_-]) or an "
+                            "absolute path", module);
+        if (asprintf(path, "%s/%s.so", moduledir, module) < 0)
+            *path = NULL;
+    }
+    return *path ? 0 : fail(r, where, "out of memory");
+}
+
+static int read_entry(struct reader *r, const config_setting_t *s, const char *moduledir,
+                      struct stack_entry_config *e)
+{
+    static const char *const known[] = { "module", "control", "args", NULL };
+    static const char *const controls[] = { "required", "requisite", "sufficient", "optional",
+                                            NULL };
+    const char *module;
+    int control = -1;
+
+    e->file = strdup(config_setting_source_file(s) ? config_setting_source_file(s) : r->path);
+    e->line = config_setting_source_line(s);
+    if (e->file == NULL)
+        return fail(r, s, "out of memory");
+    if (!config_setting_is_group(s))
+        return fail(r, s, "each stack entry must be a group { module = ...; control = ...; }");
+    if (only_known_keys(r, s, "a stack entry", known) != 0 ||
+        get_string(r, s, "module", &module, 1) != 0)
+        return -1;
+    if (config_setting_get_member(s, "control") == NULL)
+        return fail(r, s, "stack entry for module \"%s\" has no \"control\"", module);
+    if (get_choice(r, s, "control", controls, "required, requisite, sufficient, optional",
+                   &control) != 0)
+        return -1;
+    e->control = (enum control_flag)control;
+    if ((e->module = strdup(module)) == NULL)
+        return fail(r, s, "out of memory");
+    if (resolve_module_path(r, config_setting_get_member(s, "module"), module, moduledir,
+                            &e->path) != 0)
+        return -1;
+
+    const config_setting_t *args = config_setting_get_member(s, "args");
+    if (args == NULL)
+        return 0;
+    if (!config_setting_is_group(args))
+        return fail(r, args, "\"args\" must be a group { key = value; ... }");
+    int n = config_setting_length(args);
+    if (n > MAX_ARGS)
+        return fail(r, args, "more than %d module arguments", MAX_ARGS);
+    if ((e->args = calloc((size_t)n + 1, sizeof(*e->args))) == NULL)
+        return fail(r, args, "out of memory");
+    for (int i = 0; i < n; i++) {
+        e->n_args++;
+        if (read_arg(r, config_setting_get_elem(args, (unsigned)i), &e->args[i]) != 0)
+            return -1;
+    }
+    return 0;
+}
+
+static int read_stack(struct reader *r, const config_setting_t *root, const char *moduledir,
+                      struct policy_config *c)
+{
+    const config_setting_t *stack = config_setting_get_member(root, "stack");
+    if (stack == NULL)
+        return fail(r, NULL, "no \"stack\": say which modules decide, e.g. "
+                    "stack = ( { module = \"file\"; control = \"required\"; ... } );");
+    if (!config_setting_is_list(stack))
+        return fail(r, stack, "\"stack\" must be a list ( { ... }, ... )");
+    int n = config_setting_length(stack);
+    if (n > MAX_STACK)
+        return fail(r, stack, "more than %d stack entries", MAX_STACK);
+    if ((c->stack = calloc((size_t)n + 1, sizeof(*c->stack))) == NULL)
+        return fail(r, stack, "out of memory");
+    for (int i = 0; i < n; i++) {
+        c->n_stack++;
+        if (read_entry(r, config_setting_get_elem(stack, (unsigned)i), moduledir,
+                       &c->stack[i]) != 0)
+            return -1;
+    }
+    return 0;
+}
+
+static int read_root(struct reader *r, const config_setting_t *root, const char *moduledir,
+                     struct policy_config *c)
+{
+    static const char *const known[] = { "version", "mode", "unpinned", "on_error", "log",
+                                         "stack", NULL };
+    static const char *const modes[] = { "enforce", "report", NULL };
+    static const char *const unpinned[] = { "allow", "deny", NULL };
+    static const char *const on_error[] = { "deny", "allow", NULL };
+    const config_setting_t *version = config_setting_get_member(root, "version");
+    int mode = MODE_ENFORCE;
+
+    if (only_known_keys(r, root, r->path, known) != 0)
+        return -1;
+    if (version == NULL)
+        return fail(r, NULL, "missing \"version = 1;\"");
+    if (config_setting_type(version) != CONFIG_TYPE_INT || config_setting_get_int(version) != 1)
+        return fail(r, version, "unsupported version (this tlspin reads version = 1)");
+    if (get_choice(r, root, "mode", modes, "enforce, report", &mode) != 0 ||
+        get_choice(r, root, "unpinned", unpinned, "allow, deny", &c->unpinned_deny) != 0 ||
+        get_choice(r, root, "on_error", on_error, "deny, allow", &c->on_error_allow) != 0 ||
+        read_log(r, root, c) != 0)
+        return -1;
+    c->mode = (enum policy_mode)mode;
+    return read_stack(r, root, moduledir, c);
+}
+
+int config_load(const char *path, const char *moduledir, struct policy_config **out,
+                char *err, size_t errlen)
+{
+    struct reader r = { path, err, errlen };
+    struct policy_config *c = calloc(1, sizeof(*c));
+    config_t cfg;
+    int rc = -1;
+
+    *out = NULL;
+    if (c == NULL) {
+        snprintf(err, errlen, "%s: out of memory", path);
+        return -1;
+    }
+    c->facility = POLICY_DEFAULT_FACILITY;
+    c->level = POLICY_DEFAULT_LEVEL;
+    c->rate_limit_seconds = POLICY_DEFAULT_RATE_LIMIT;
+    config_init(&cfg);
+    if (config_read_file(&cfg, path) != CONFIG_TRUE) {
+        if (config_error_type(&cfg) == CONFIG_ERR_FILE_IO)
+            snprintf(err, errlen, "%s:0: cannot read the policy file: %s", path,
+                     strerror(errno));
+        else
+            snprintf(err, errlen, "%s:%d: %s",
+                     config_error_file(&cfg) ? config_error_file(&cfg) : path,
+                     config_error_line(&cfg), config_error_text(&cfg));
+        goto out;
+    }
+    if ((c->path = strdup(path)) == NULL) {
+        snprintf(err, errlen, "%s: out of memory", path);
+        goto out;
+    }
+    if (read_root(&r, config_root_setting(&cfg), moduledir, c) != 0)
+        goto out;
+    *out = c;
+    c = NULL;   /* transferred */
+    rc = 0;
+out:
+    config_destroy(&cfg);
+    config_free(c);
+    return rc;
+}
+
+void config_free(struct policy_config *c)
+{
+    if (c == NULL)
+        return;
+    for (size_t i = 0; i < c->n_stack; i++) {
+        free(c->stack[i].module);
+        free(c->stack[i].path);
+        free(c->stack[i].file);
+        free_args(c->stack[i].args, c->stack[i].n_args);
+    }
+    free(c->stack);
+    free(c->path);
+    free(c);
+}
+
+const char *control_name(enum control_flag control)
+{
+    static const char *const names[] = { "required", "requisite", "sufficient", "optional" };
+    return (unsigned)control < 4 ? names[control] : "?";
+}

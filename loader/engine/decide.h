@@ -1,0 +1,39 @@
+/* One decision: run the stack over a connection, apply the policy, write the
+ * record. */
+#ifndef TLSPIN_DECIDE_H
+#define TLSPIN_DECIDE_H
+
+#include <openssl/ssl.h>
+#include <tlspin/module.h>
+
+#include "chain.h"
+#include "ossl_error.h"
+#include "peer.h"
+#include "policy.h"
+#include "stack.h"
+
+struct decision {
+    enum decision_action action;
+    const char *event;                /* static string; NULL for a silent pass */
+    enum tlspin_reason reason_code;   /* for the OpenSSL error queue */
+    char summary[400];                /* "host=... port=... pinset=... event=..." */
+};
+
+/* Sees every entry's verdict (tlspin probe); may be NULL. */
+typedef void decide_observer(void *ctx, const struct policy_entry *entry, tlspin_verdict verdict,
+                             const struct tlspin_finding *finding);
+
+/* Decides the connection and writes its record (none for a silent pass, and
+ * none for a refused resumption: the full handshake that follows is decided
+ * and recorded). `ssl` may be NULL. */
+void decide(const struct policy *policy, SSL *ssl, const struct peer_id *id,
+            const struct chain *chain, int resumption, struct decision *out,
+            decide_observer *observer, void *observer_ctx);
+
+const char *verdict_name(tlspin_verdict verdict);
+
+/* 1 while this thread runs tlspin code: OpenSSL calls made by modules (or by
+ * the engine) then pass straight through the hooks. */
+extern __thread int decide_busy;
+
+#endif

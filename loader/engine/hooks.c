@@ -1,0 +1,218 @@
+/* What the shim's hooks do, and the engine's one entry point. */
+#include <errno.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+#include <pthread.h>
+#include <stdlib.h>
+
+#include "chain.h"
+#include "decide.h"
+#include "engine_api.h"
+#include "peer.h"
+#include "policy.h"
+#include "session.h"
+
+#define ENGINE_API __attribute__((visibility("default")))
+
+static struct tlspin_reals reals;
+
+/* The verification a cert_verify_callback wrapper is running, so it can tell
+ * whether the program's callback reached X509_verify_cert (and the decision)
+ * or trusted the chain without it. */
+static __thread X509_STORE_CTX *decided_ctx;
+static __thread int decided_block;
+
+static SSL *client_ssl(X509_STORE_CTX *ctx)
+{
+    int idx = SSL_get_ex_data_X509_STORE_CTX_idx();
+    SSL *ssl = idx >= 0 ? X509_STORE_CTX_get_ex_data(ctx, idx) : NULL;
+    return ssl && !SSL_is_server(ssl) ? ssl : NULL;
+}
+
+/* Refuse inside the handshake: the error the program will print, a fatal
+ * alert to the server, and a reason naming tlspin on the error queue. libssl
+ * reads the verify mode after verification, so forcing SSL_VERIFY_PEER here
+ * makes the refusal abort even a program that verifies nothing (curl -k);
+ * the program's own verify callback stays in place. */
+static void refuse(SSL *ssl, X509_STORE_CTX *ctx, const struct decision *d)
+{
+    X509_STORE_CTX_set_error_depth(ctx, 0);
+    X509_STORE_CTX_set_current_cert(ctx, X509_STORE_CTX_get0_cert(ctx));
+    X509_STORE_CTX_set_error(ctx, X509_V_ERR_APPLICATION_VERIFICATION);
+    SSL_set_verify(ssl, SSL_get_verify_mode(ssl) | SSL_VERIFY_PEER, NULL);
+    tlspin_err_raise(d->reason_code, "%s", d->summary);
+}
+
+/* Decides the certificate being verified in ctx; 1 when it must be refused. */
+static int decide_handshake(SSL *ssl, X509_STORE_CTX *ctx, int app_verified)
+{
+    const struct policy *p = policy_current();
+    struct peer_id id;
+    struct chain chain;
+    struct decision d;
+
+    ERR_set_mark();
+    peer_identify(ssl, &id);
+    if (chain_from_verification(ctx, app_verified, (p->caps & TLSPIN_CAP_CERT_DER) != 0,
+                                reals.X509_verify_cert, &chain) != 0) {
+        chain_release(&chain);
+        ERR_pop_to_mark();
+        d.reason_code = TLSPIN_R_POLICY_ERROR;
+        snprintf(d.summary, sizeof(d.summary), "no usable server certificate");
+        refuse(ssl, ctx, &d);
+        return 1;
+    }
+    decide(p, ssl, &id, &chain, 0, &d, NULL, NULL);
+    if (d.action != ACTION_BLOCK)
+        session_remember(ssl, &id, &chain);
+    chain_release(&chain);
+    ERR_pop_to_mark();
+    if (d.action == ACTION_BLOCK) {
+        refuse(ssl, ctx, &d);
+        return 1;
+    }
+    return 0;
+}
+
+static int engine_verify_cert(X509_STORE_CTX *ctx)
+{
+    SSL *ssl;
+    int ok, saved_errno;
+
+    if (decide_busy || (ssl = client_ssl(ctx)) == NULL)
+        return reals.X509_verify_cert(ctx);
+    ok = reals.X509_verify_cert(ctx);
+    saved_errno = errno;
+    decide_busy++;
+    int block = decide_handshake(ssl, ctx, ok > 0 && X509_STORE_CTX_get_error(ctx) == X509_V_OK);
+    decide_busy--;
+    decided_ctx = ctx;
+    decided_block = block;
+    errno = saved_errno;
+    return block ? 0 : ok;
+}
+
+struct app_cert_verify {
+    tlspin_cert_verify_cb *cb;
+    void *arg;
+};
+
+static int app_cb_index = -1;
+static pthread_once_t app_cb_once = PTHREAD_ONCE_INIT;
+
+static void app_cb_free(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx, long argl,
+                        void *argp)
+{
+    (void)parent; (void)ad; (void)idx; (void)argl; (void)argp;
+    free(ptr);
+}
+
+static void make_app_cb_index(void)
+{
+    app_cb_index = SSL_CTX_get_ex_new_index(0, NULL, NULL, NULL, app_cb_free);
+}
+
+/* Runs the program's certificate verification callback, then makes sure the
+ * decision happened: if the callback never called X509_verify_cert, tlspin
+ * decides on its own (the program's verdict counts as no verification). */
+static int wrapped_cert_verify(X509_STORE_CTX *ctx, void *arg)
+{
+    const struct app_cert_verify *app = arg;
+    SSL *ssl = client_ssl(ctx);
+    int ok, block, saved_errno;
+
+    if (ssl == NULL || decide_busy)
+        return app->cb(ctx, app->arg);
+    decided_ctx = NULL;
+    ok = app->cb(ctx, app->arg);
+    if (decided_ctx == ctx) {
+        block = decided_block;
+    } else {
+        saved_errno = errno;
+        decide_busy++;
+        block = decide_handshake(ssl, ctx, 0);
+        decide_busy--;
+        errno = saved_errno;
+    }
+    decided_ctx = NULL;
+    return block ? 0 : ok;
+}
+
+static void engine_set_cert_verify_callback(SSL_CTX *ctx, tlspin_cert_verify_cb *cb, void *arg)
+{
+    struct app_cert_verify *app;
+
+    pthread_once(&app_cb_once, make_app_cb_index);
+    if (cb == NULL || app_cb_index < 0) {
+        reals.SSL_CTX_set_cert_verify_callback(ctx, cb, arg);
+        return;
+    }
+    app = SSL_CTX_get_ex_data(ctx, app_cb_index);
+    if (app == NULL) {
+        app = calloc(1, sizeof(*app));
+        if (app == NULL || !SSL_CTX_set_ex_data(ctx, app_cb_index, app)) {
+            /* Cannot wrap: keep X509_verify_cert, where the decision is made,
+             * rather than let a callback bypass it. */
+            free(app);
+            reals.SSL_CTX_set_cert_verify_callback(ctx, NULL, NULL);
+            return;
+        }
+    }
+    app->cb = cb;
+    app->arg = arg;
+    reals.SSL_CTX_set_cert_verify_callback(ctx, wrapped_cert_verify, app);
+}
+
+static int engine_set_session(SSL *ssl, SSL_SESSION *session)
+{
+    int allowed, saved_errno;
+
+    if (session == NULL || decide_busy)
+        return reals.SSL_set_session(ssl, session);
+    saved_errno = errno;
+    decide_busy++;
+    ERR_set_mark();
+    allowed = session_may_resume(ssl, session);
+    ERR_pop_to_mark();
+    decide_busy--;
+    errno = saved_errno;
+    /* A refused session is simply not offered; the program sees a full
+     * handshake, as when a server declines to resume. */
+    return reals.SSL_set_session(ssl, allowed ? session : NULL);
+}
+
+static void engine_before_handshake(SSL *ssl)
+{
+    const struct policy *p;
+
+    if (decide_busy || SSL_is_server(ssl) || !SSL_in_before(ssl))
+        return;
+    decide_busy++;
+    p = policy_current();   /* first handshake: policy and modules load here */
+    if (p->caps & TLSPIN_CAP_PREPARE) {
+        ERR_set_mark();
+        for (size_t i = 0; i < p->n_entries; i++) {
+            const struct policy_entry *e = &p->entries[i];
+            if (e->fault == NULL && module_has_prepare(e->module.desc))
+                e->module.desc->prepare(e->state, ssl);
+        }
+        ERR_pop_to_mark();
+    }
+    decide_busy--;
+}
+
+static const struct tlspin_engine engine = {
+    .verify_cert = engine_verify_cert,
+    .before_handshake = engine_before_handshake,
+    .set_session = engine_set_session,
+    .set_cert_verify_callback = engine_set_cert_verify_callback,
+};
+
+const struct tlspin_engine *tlspin_engine_attach(const struct tlspin_reals *r);
+
+ENGINE_API const struct tlspin_engine *tlspin_engine_attach(const struct tlspin_reals *r)
+{
+    reals = *r;
+    return &engine;
+}

@@ -1,0 +1,62 @@
+/* Services offered to modules: logging through tlspin's records, and the one
+ * implementation of pins and host names, so modules cannot drift from it. */
+#include "hostsvc.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <syslog.h>
+
+#include "hostname.h"
+#include "pin.h"
+
+static void host_log(const struct tlspin_host *host, int priority, const char *fmt, ...)
+{
+    const struct hostsvc_ctx *ctx = host->internal;
+    char message[1024], line[RECORD_MAX];
+    va_list ap;
+    size_t len;
+
+    va_start(ap, fmt);
+    vsnprintf(message, sizeof(message), fmt, ap);
+    va_end(ap);
+    len = (size_t)snprintf(line, sizeof(line), "tlspin:");
+    len = record_append(line, sizeof(line), len, "module", ctx->module_name);
+    record_append(line, sizeof(line), len, "message", message);
+    record_emit_line(ctx->log, LOG_PRI(priority), line);
+}
+
+static int host_pin_parse(const char *text, unsigned char pin[TLSPIN_PIN_LEN], char *err,
+                          size_t errlen)
+{
+    return tlspin_pin_parse(text, pin, err, errlen);
+}
+
+static void host_pin_format(const unsigned char pin[TLSPIN_PIN_LEN], char *out, size_t outlen)
+{
+    tlspin_pin_format(pin, out, outlen);
+}
+
+static int host_normalize(const char *in, char *out, size_t outlen, char *err, size_t errlen)
+{
+    return tlspin_host_normalize(in, out, outlen, err, errlen);
+}
+
+static int host_match(const char *pattern, const char *host)
+{
+    return tlspin_host_match(pattern, host);
+}
+
+void hostsvc_init(struct tlspin_host *host, struct hostsvc_ctx *ctx)
+{
+    memset(host, 0, sizeof(*host));
+    host->struct_size = sizeof(*host);
+    host->abi_major = TLSPIN_ABI_MAJOR;
+    host->abi_minor = TLSPIN_ABI_MINOR;
+    host->log = host_log;
+    host->pin_parse = host_pin_parse;
+    host->pin_format = host_pin_format;
+    host->host_normalize = host_normalize;
+    host->host_match = host_match;
+    host->internal = ctx;
+}

@@ -1,0 +1,96 @@
+/* dlopen of a policy module. Modules run inside every protected program, so
+ * everything about the descriptor is checked before the first call. */
+#include "module_load.h"
+
+#include <dlfcn.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+
+/* The part of the descriptor every module of ABI major 1 must have. */
+#define MODULE_MIN_SIZE (offsetof(struct tlspin_module, hosts) + sizeof(void (*)(void)))
+
+static int valid_name(const char *name)
+{
+    size_t n = 0;
+    if (name == NULL)
+        return 0;
+    for (; name[n]; n++)
+        if (!((name[n] >= 'a' && name[n] <= 'z') || (name[n] >= '0' && name[n] <= '9') ||
+              name[n] == '_' || name[n] == '-'))
+            return 0;
+    return n > 0 && n <= 64;
+}
+
+int module_load(const char *path, struct loaded_module *out, char *err, size_t errlen)
+{
+    tlspin_module_entry_fn *entry;
+    const struct tlspin_module *m;
+
+    memset(out, 0, sizeof(*out));
+    /* RTLD_LOCAL: a module's symbols must not join the host program's
+     * namespace. */
+    out->handle = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+    if (out->handle == NULL) {
+        snprintf(err, errlen, "cannot load module %s: %s", path, dlerror());
+        return -1;
+    }
+    *(void **)&entry = dlsym(out->handle, TLSPIN_MODULE_ENTRY);
+    if (entry == NULL) {
+        snprintf(err, errlen, "%s is not a tlspin module: it has no %s()", path,
+                 TLSPIN_MODULE_ENTRY);
+        return -1;
+    }
+    m = entry();
+    if (m == NULL) {
+        snprintf(err, errlen, "%s: %s() returned no descriptor", path, TLSPIN_MODULE_ENTRY);
+        return -1;
+    }
+    if (m->abi_major != TLSPIN_ABI_MAJOR) {
+        snprintf(err, errlen, "%s: module ABI %u.%u, this tlspin speaks %u.%u (major must match)",
+                 path, m->abi_major, m->abi_minor, TLSPIN_ABI_MAJOR, TLSPIN_ABI_MINOR);
+        return -1;
+    }
+    if (m->struct_size < MODULE_MIN_SIZE) {
+        snprintf(err, errlen, "%s: descriptor is %zu bytes, ABI %u needs at least %zu", path,
+                 m->struct_size, TLSPIN_ABI_MAJOR, (size_t)MODULE_MIN_SIZE);
+        return -1;
+    }
+    if (!valid_name(m->name)) {
+        snprintf(err, errlen, "%s: descriptor has no valid name ([a-z0-9_-], 1..64)", path);
+        return -1;
+    }
+    if (m->open == NULL || m->close == NULL || m->check == NULL) {
+        snprintf(err, errlen, "%s: module \"%s\" lacks open, close or check", path, m->name);
+        return -1;
+    }
+    if ((m->caps & TLSPIN_CAP_PREPARE) && m->prepare == NULL) {
+        snprintf(err, errlen, "%s: module \"%s\" claims TLSPIN_CAP_PREPARE without prepare()",
+                 path, m->name);
+        return -1;
+    }
+    out->desc = m;
+    return 0;
+}
+
+void module_unload(struct loaded_module *module)
+{
+    /* Never dlclose: a module may have left OpenSSL callbacks or ex_data
+     * pointing into its code on objects the program still holds. */
+    module->desc = NULL;
+}
+
+int module_has_prepare(const struct tlspin_module *m)
+{
+    return m && (m->caps & TLSPIN_CAP_PREPARE) && m->prepare;
+}
+
+int module_has_lint(const struct tlspin_module *m)
+{
+    return m && (m->caps & TLSPIN_CAP_LINT) && m->lint;
+}
+
+int module_has_hosts(const struct tlspin_module *m)
+{
+    return m && (m->caps & TLSPIN_CAP_HOSTS) && m->hosts;
+}

@@ -1,0 +1,161 @@
+/* Loading the policy and its modules. A failure anywhere is kept as a fault
+ * in the loaded policy, never thrown away: Linux-PAM keeps a module that
+ * failed to load as a faulty entry that fails when dispatched. */
+#include "policy.h"
+
+#include <dlfcn.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+
+#ifndef TLSPIN_DEFAULT_CONFIG
+#define TLSPIN_DEFAULT_CONFIG "/etc/tlspin/tlspin.conf"
+#endif
+#ifndef TLSPIN_MODULEDIR_INSTALLED
+#define TLSPIN_MODULEDIR_INSTALLED "/usr/lib/x86_64-linux-gnu/tlspin/modules"
+#endif
+
+/* Faults are logged once, at load, at LOG_ERR; each decision they affect is
+ * recorded again (rate-limited) with the action taken. */
+static void log_fault(const struct policy *p, const char *event, const char *module,
+                      const char *control, const char *reason)
+{
+    struct record r = { 0 };
+    char line[RECORD_MAX];
+
+    r.event = event;
+    r.action = "loading";
+    r.module = module;
+    r.control = control;
+    r.reason = reason;
+    record_format(&r, line, sizeof(line));
+    record_emit_line(&p->log, LOG_ERR, line);
+}
+
+static void open_entry(struct policy *p, size_t i, int log_faults)
+{
+    struct policy_entry *e = &p->entries[i];
+    struct tlspin_args args = { e->config->args, e->config->n_args };
+    char err[1024] = "";
+
+    e->host_ctx.module_name = e->config->module;
+    e->host_ctx.log = &p->log;
+    hostsvc_init(&e->host, &e->host_ctx);
+    if (module_load(e->config->path, &e->module, err, sizeof(err)) == 0) {
+        e->host_ctx.module_name = e->module.desc->name;
+        if (e->module.desc->open(&e->host, &args, &e->state, err, sizeof(err)) == 0) {
+            p->caps |= e->module.desc->caps;
+            return;
+        }
+        if (err[0] == '\0')
+            snprintf(err, sizeof(err), "module %s refused its configuration", e->config->module);
+        e->state = NULL;
+        e->module.desc = NULL;
+    }
+    char where[1200];
+    snprintf(where, sizeof(where), "%s:%u: %s", e->config->file, e->config->line, err);
+    e->fault = strdup(where);
+    if (log_faults)
+        log_fault(p, "module-error", e->config->module, control_name(e->config->control),
+                  where);
+}
+
+struct policy *policy_load(const char *path, const char *moduledir, int log_faults)
+{
+    struct policy *p = calloc(1, sizeof(*p));
+    char err[1024];
+
+    if (p == NULL)
+        return NULL;
+    p->log.facility = POLICY_DEFAULT_FACILITY;
+    p->log.level = POLICY_DEFAULT_LEVEL;
+    p->log.rate_limit_seconds = POLICY_DEFAULT_RATE_LIMIT;
+    if (config_load(path, moduledir, &p->config, err, sizeof(err)) != 0) {
+        p->fault = strdup(err);
+        if (log_faults)
+            log_fault(p, "policy-error", NULL, NULL, err);
+        return p;
+    }
+    p->log.facility = p->config->facility;
+    p->log.level = p->config->level;
+    p->log.rate_limit_seconds = p->config->rate_limit_seconds;
+    p->entries = calloc(p->config->n_stack + 1, sizeof(*p->entries));
+    if (p->entries == NULL) {
+        p->fault = strdup("out of memory");
+        return p;
+    }
+    p->n_entries = p->config->n_stack;
+    for (size_t i = 0; i < p->n_entries; i++) {
+        p->entries[i].config = &p->config->stack[i];
+        open_entry(p, i, log_faults);
+    }
+    return p;
+}
+
+void policy_free(struct policy *p)
+{
+    if (p == NULL)
+        return;
+    for (size_t i = 0; i < p->n_entries; i++) {
+        struct policy_entry *e = &p->entries[i];
+        if (e->module.desc && e->state)
+            e->module.desc->close(e->state);
+        module_unload(&e->module);
+        free(e->fault);
+    }
+    free(p->entries);
+    free(p->fault);
+    config_free(p->config);
+    free(p);
+}
+
+const char *policy_default_path(void)
+{
+    const char *env = secure_getenv("TLSPIN_CONFIG");
+    return env && env[0] == '/' ? env : TLSPIN_DEFAULT_CONFIG;
+}
+
+static char moduledir[PATH_MAX];
+static pthread_once_t moduledir_once = PTHREAD_ONCE_INIT;
+
+static void find_moduledir(void)
+{
+    Dl_info info;
+    const char *slash;
+
+    if (dladdr((void *)&policy_moduledir, &info) && info.dli_fname &&
+        info.dli_fname[0] == '/' && (slash = strrchr(info.dli_fname, '/')) != NULL &&
+        snprintf(moduledir, sizeof(moduledir), "%.*s/modules", (int)(slash - info.dli_fname),
+                 info.dli_fname) < (int)sizeof(moduledir))
+        return;
+    snprintf(moduledir, sizeof(moduledir), "%s", TLSPIN_MODULEDIR_INSTALLED);
+}
+
+const char *policy_moduledir(void)
+{
+    pthread_once(&moduledir_once, find_moduledir);
+    return moduledir;
+}
+
+static struct policy *current;
+static pthread_once_t current_once = PTHREAD_ONCE_INIT;
+static struct policy out_of_memory_policy = {
+    .fault = "out of memory loading the policy",
+    .log = { POLICY_DEFAULT_FACILITY, POLICY_DEFAULT_LEVEL, POLICY_DEFAULT_RATE_LIMIT },
+};
+
+static void load_current(void)
+{
+    current = policy_load(policy_default_path(), policy_moduledir(), 1);
+    if (current == NULL)
+        current = &out_of_memory_policy;
+}
+
+const struct policy *policy_current(void)
+{
+    pthread_once(&current_once, load_current);
+    return current;
+}

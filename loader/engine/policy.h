@@ -1,0 +1,49 @@
+/* A loaded policy: the parsed file, its modules opened, ready to decide. */
+#ifndef TLSPIN_POLICY_H
+#define TLSPIN_POLICY_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <tlspin/module.h>
+
+#include "config.h"
+#include "hostsvc.h"
+#include "module_load.h"
+#include "record.h"
+
+struct policy_entry {
+    const struct stack_entry_config *config;
+    struct loaded_module module;
+    void *state;
+    char *fault;                 /* why the module cannot run; NULL when healthy */
+    struct tlspin_host host;
+    struct hostsvc_ctx host_ctx;
+};
+
+struct policy {
+    struct policy_config *config; /* NULL when the policy file could not be read */
+    char *fault;                  /* why the policy file is unusable; NULL if fine */
+    struct policy_entry *entries;
+    size_t n_entries;
+    struct log_settings log;
+    uint32_t caps;                /* union of the healthy modules' capabilities */
+};
+
+/* Always returns a policy (NULL only without memory): a broken file or
+ * module is recorded in it and decides per `on_error`, not by vanishing.
+ * Each fault is logged once, here. log_faults = 0 keeps quiet (tlspin check
+ * reports them itself). */
+struct policy *policy_load(const char *path, const char *moduledir, int log_faults);
+void policy_free(struct policy *policy);
+
+/* The process-wide policy, loaded at first use (thread-safe). */
+const struct policy *policy_current(void);
+
+/* TLSPIN_CONFIG when the environment may be trusted (secure_getenv), else
+ * the built-in default. */
+const char *policy_default_path(void);
+
+/* <directory of libtlspin-engine.so>/modules */
+const char *policy_moduledir(void);
+
+#endif

@@ -1,0 +1,51 @@
+/* The syslog records tlspin writes: one line per decision that is not a
+ * silent pass, key=value, escaped, rate-limited. */
+#ifndef TLSPIN_RECORD_H
+#define TLSPIN_RECORD_H
+
+#include <stddef.h>
+
+struct log_settings {
+    int facility;
+    int level;
+    unsigned rate_limit_seconds;
+};
+
+/* Any field may be NULL ("-" in the record). port 0 is unknown. */
+struct record {
+    const char *event;
+    const char *action;
+    const char *host;
+    unsigned port;
+    const char *peer;
+    const char *pinset;
+    const char *module;
+    const char *control;
+    const char *verdict;
+    const char *trust;
+    const char *chain;
+    const char *expected;
+    const char *reason;
+};
+
+/* Longest record line we write (values are truncated to fit). */
+#define RECORD_MAX 8192
+
+/* Formats the record as "tlspin: event=... action=... ..." into out and
+ * returns its length. Exposed for the tests and the CLI. */
+size_t record_format(const struct record *record, char *out, size_t outlen);
+
+/* Appends " key=value" with the value escaped: bare when it is non-empty
+ * printable ASCII without space, '"' or '\\'; else double-quoted, with \" \\
+ * and \xNN. NULL and "" become "-". Never overflows; returns the new length. */
+size_t record_append(char *out, size_t outlen, size_t len, const char *key, const char *value);
+
+/* Writes the record to syslog(3) (no openlog: the program keeps its ident),
+ * unless an identical one went out less than rate_limit_seconds ago; the
+ * next identical record that does go out ends with suppressed=N. */
+void record_emit(const struct log_settings *settings, const struct record *record);
+
+/* A free-form line from a module or the engine, rate-limited the same way. */
+void record_emit_line(const struct log_settings *settings, int level, const char *line);
+
+#endif

@@ -1,0 +1,134 @@
+/* Session records live in SSL_SESSION ex_data, so they follow the session
+ * wherever the program keeps it (TLS 1.3 tickets are copies of the session
+ * made at the handshake: the dup callback copies the record with them).
+ * A session read back from a file has no record: then only its leaf key
+ * counts, and the host is the one it was made for. */
+#include "session.h"
+
+#include <openssl/x509.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "decide.h"
+#include "policy.h"
+
+struct session_record {
+    struct peer_id id;
+    STACK_OF(X509) *verified;
+    tlspin_chain_trust trust;
+};
+
+static int record_index = -1;
+static pthread_once_t index_once = PTHREAD_ONCE_INIT;
+
+static void record_free(struct session_record *r)
+{
+    if (r != NULL) {
+        sk_X509_pop_free(r->verified, X509_free);
+        free(r);
+    }
+}
+
+static void free_cb(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx, long argl, void *argp)
+{
+    (void)parent; (void)ad; (void)idx; (void)argl; (void)argp;
+    record_free(ptr);
+}
+
+static int dup_cb(CRYPTO_EX_DATA *to, const CRYPTO_EX_DATA *from, void **from_d, int idx,
+                  long argl, void *argp)
+{
+    const struct session_record *src = *from_d;
+    struct session_record *copy;
+
+    (void)to; (void)from; (void)idx; (void)argl; (void)argp;
+    if (src == NULL)
+        return 1;
+    copy = calloc(1, sizeof(*copy));
+    if (copy == NULL)
+        return 0;
+    *copy = *src;
+    copy->verified = src->verified ? X509_chain_up_ref(src->verified) : NULL;
+    if (src->verified && copy->verified == NULL) {
+        free(copy);
+        return 0;
+    }
+    *from_d = copy;
+    return 1;
+}
+
+static void make_index(void)
+{
+    record_index = SSL_SESSION_get_ex_new_index(0, NULL, NULL, dup_cb, free_cb);
+}
+
+void session_remember(SSL *ssl, const struct peer_id *id, const struct chain *chain)
+{
+    SSL_SESSION *session = SSL_get_session(ssl);
+    struct session_record *r;
+
+    pthread_once(&index_once, make_index);
+    if (session == NULL || record_index < 0 || (r = calloc(1, sizeof(*r))) == NULL)
+        return;
+    r->id = *id;
+    r->trust = chain->trust;
+    r->verified = chain_copy_verified(chain);
+    if (r->verified == NULL) {
+        free(r);
+        return;
+    }
+    record_free(SSL_SESSION_get_ex_data(session, record_index));
+    if (!SSL_SESSION_set_ex_data(session, record_index, r))
+        record_free(r);
+}
+
+int session_may_resume(SSL *ssl, SSL_SESSION *session)
+{
+    const struct policy *p = policy_current();
+    struct session_record *r;
+    struct peer_id id;
+    struct chain chain;
+    struct decision decision;
+    STACK_OF(X509) *leaf_only = NULL;
+    int ok;
+
+    pthread_once(&index_once, make_index);
+    r = record_index >= 0 ? SSL_SESSION_get_ex_data(session, record_index) : NULL;
+    /* The host asked for now wins; else the host the session was made for. */
+    peer_identify(ssl, &id);
+    if (id.source == TLSPIN_HOST_UNKNOWN || id.source == TLSPIN_HOST_PEER_ADDRESS) {
+        if (r != NULL && r->id.host[0]) {
+            unsigned port = id.port ? id.port : r->id.port;
+            memcpy(id.host, r->id.host, sizeof(id.host));
+            id.source = TLSPIN_HOST_SESSION;
+            id.port = port;
+        } else {
+            const char *name = SSL_SESSION_get0_hostname(session);
+            char err[64];
+            if (name && tlspin_host_normalize(name, id.host, sizeof(id.host), err,
+                                              sizeof(err)) == 0)
+                id.source = TLSPIN_HOST_SESSION;
+        }
+    }
+    if (id.port == 0 && r != NULL)
+        id.port = r->id.port;
+    if (r != NULL) {
+        ok = chain_from_stack(r->verified, r->trust, (p->caps & TLSPIN_CAP_CERT_DER) != 0,
+                              &chain) == 0;
+    } else {
+        X509 *peer = SSL_SESSION_get0_peer(session);
+        leaf_only = sk_X509_new_null();
+        ok = leaf_only && (peer == NULL || (X509_up_ref(peer) && sk_X509_push(leaf_only, peer))) &&
+             chain_from_stack(leaf_only, TLSPIN_CHAIN_LEAF_ONLY,
+                              (p->caps & TLSPIN_CAP_CERT_DER) != 0, &chain) == 0;
+    }
+    if (!ok) {
+        sk_X509_pop_free(leaf_only, X509_free);
+        return 0;   /* cannot tell: a full handshake decides instead */
+    }
+    decide(p, ssl, &id, &chain, 1, &decision, NULL, NULL);
+    chain_release(&chain);
+    sk_X509_pop_free(leaf_only, X509_free);
+    return decision.action != ACTION_BLOCK;
+}

@@ -1,0 +1,43 @@
+/* The private interface between the preload shim (libtlspin.so) and the
+ * engine (libtlspin-engine.so), which the shim dlopens at the first client
+ * handshake. Both are built from this tree together; this is not an ABI. */
+#ifndef TLSPIN_ENGINE_API_H
+#define TLSPIN_ENGINE_API_H
+
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+
+#define TLSPIN_ENGINE_ENTRY "tlspin_engine_attach"
+#define TLSPIN_ENGINE_FILE "tlspin/libtlspin-engine.so" /* relative to the shim */
+
+typedef int tlspin_cert_verify_cb(X509_STORE_CTX *ctx, void *arg);
+
+/* The program's real OpenSSL functions behind each interposed name. The
+ * engine MUST call these, never the names themselves: those resolve to the
+ * shim again. */
+struct tlspin_reals {
+    int (*SSL_connect)(SSL *ssl);
+    int (*SSL_do_handshake)(SSL *ssl);
+    void (*SSL_set_connect_state)(SSL *ssl);
+    int (*SSL_set_session)(SSL *ssl, SSL_SESSION *session);
+    void (*SSL_CTX_set_cert_verify_callback)(SSL_CTX *ctx, tlspin_cert_verify_cb *cb, void *arg);
+    int (*X509_verify_cert)(X509_STORE_CTX *ctx);
+};
+
+/* What the shim's hooks call. Each is safe to call from any thread, for
+ * server and client objects alike (server objects pass straight through). */
+struct tlspin_engine {
+    /* Stands in for X509_verify_cert: the program's own verification, then
+     * the policy decision for client handshakes. */
+    int (*verify_cert)(X509_STORE_CTX *ctx);
+    /* Before a client handshake starts: lets modules prepare the SSL. */
+    void (*before_handshake)(SSL *ssl);
+    /* Stands in for SSL_set_session: refuses sessions the policy rejects. */
+    int (*set_session)(SSL *ssl, SSL_SESSION *session);
+    /* Stands in for SSL_CTX_set_cert_verify_callback: wraps the program's. */
+    void (*set_cert_verify_callback)(SSL_CTX *ctx, tlspin_cert_verify_cb *cb, void *arg);
+};
+
+typedef const struct tlspin_engine *tlspin_engine_attach_fn(const struct tlspin_reals *reals);
+
+#endif

@@ -1,0 +1,104 @@
+/* The interposed OpenSSL entry points: the shim's only exports.
+ *
+ * No logic lives here: each hook finds the real function (resolve.c) and
+ * hands over to the engine. The decision itself happens in X509_verify_cert,
+ * which libssl calls through its PLT on every path to a verified server
+ * certificate, so implicit handshakes in SSL_read/SSL_write/SSL_peek,
+ * BIO_do_handshake and programs that reach libssl through dlsym(handle) are
+ * decided too. The handshake entry points only let modules prepare the SSL
+ * before the ClientHello; SSL_set_session refuses sessions the policy rejects
+ * (a resumed handshake carries no certificate); SSL_CTX_set_cert_verify_callback
+ * keeps programs that replace X509_verify_cert from bypassing the decision. */
+#include "resolve.h"
+
+#include <errno.h>
+
+#define TLSPIN_HOOK __attribute__((visibility("default")))
+
+typedef int ssl_fn(SSL *);
+
+static void prepare(const struct shim *s, SSL *ssl)
+{
+    if (s->engine != NULL) {
+        int saved_errno = errno;
+        s->engine->before_handshake(ssl);
+        errno = saved_errno;
+    }
+}
+
+TLSPIN_HOOK int SSL_connect(SSL *ssl)
+{
+    const struct shim *s = shim_get();
+    if (s == NULL) {
+        ssl_fn *next = (ssl_fn *)shim_next("SSL_connect");
+        return next ? next(ssl) : -1;
+    }
+    prepare(s, ssl);
+    return s->reals.SSL_connect(ssl);
+}
+
+TLSPIN_HOOK int SSL_do_handshake(SSL *ssl)
+{
+    const struct shim *s = shim_get();
+    if (s == NULL) {
+        ssl_fn *next = (ssl_fn *)shim_next("SSL_do_handshake");
+        return next ? next(ssl) : -1;
+    }
+    prepare(s, ssl);
+    return s->reals.SSL_do_handshake(ssl);
+}
+
+TLSPIN_HOOK void SSL_set_connect_state(SSL *ssl)
+{
+    const struct shim *s = shim_get();
+    if (s == NULL) {
+        void (*next)(SSL *) = (void (*)(SSL *))shim_next("SSL_set_connect_state");
+        if (next)
+            next(ssl);
+        return;
+    }
+    s->reals.SSL_set_connect_state(ssl);
+    prepare(s, ssl);
+}
+
+TLSPIN_HOOK int SSL_set_session(SSL *ssl, SSL_SESSION *session)
+{
+    const struct shim *s = shim_get();
+    if (s == NULL) {
+        int (*next)(SSL *, SSL_SESSION *) =
+            (int (*)(SSL *, SSL_SESSION *))shim_next("SSL_set_session");
+        return next ? next(ssl, session) : 0;
+    }
+    if (s->engine == NULL)   /* fail closed: never resume what cannot be decided */
+        return s->reals.SSL_set_session(ssl, NULL);
+    return s->engine->set_session(ssl, session);
+}
+
+TLSPIN_HOOK void SSL_CTX_set_cert_verify_callback(SSL_CTX *ctx, tlspin_cert_verify_cb *cb,
+                                                  void *arg)
+{
+    const struct shim *s = shim_get();
+    if (s == NULL) {
+        void (*next)(SSL_CTX *, tlspin_cert_verify_cb *, void *) =
+            (void (*)(SSL_CTX *, tlspin_cert_verify_cb *, void *))shim_next(
+                "SSL_CTX_set_cert_verify_callback");
+        if (next)
+            next(ctx, cb, arg);
+        return;
+    }
+    if (s->engine == NULL) {   /* keep X509_verify_cert, where the refusal happens */
+        s->reals.SSL_CTX_set_cert_verify_callback(ctx, NULL, NULL);
+        return;
+    }
+    s->engine->set_cert_verify_callback(ctx, cb, arg);
+}
+
+TLSPIN_HOOK int X509_verify_cert(X509_STORE_CTX *ctx)
+{
+    const struct shim *s = shim_get();
+    if (s == NULL)
+        return shim_real_x509_verify_cert(ctx);
+    if (s->engine == NULL)
+        return shim_fail_closed_verify(s, ctx);
+    return s->engine->verify_cert(ctx);
+}

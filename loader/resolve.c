@@ -1,0 +1,186 @@
+/* Lazy, thread-safe resolution of the real OpenSSL functions and of the
+ * engine. Nothing here runs at load time: a program that never uses TLS pays
+ * only for mapping the shim.
+ *
+ * python3 and perl load libssl RTLD_LOCAL, so dlsym(RTLD_NEXT) finds nothing
+ * there; dlopen(RTLD_NOLOAD) on the soname finds the copy the process already
+ * has without ever loading one it did not, and dlvsym pins the OpenSSL 3
+ * version node. */
+#include "resolve.h"
+
+#include <dlfcn.h>
+#include <errno.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <string.h>
+#include <syslog.h>
+
+#define OPENSSL_VERSION_NODE "OPENSSL_3.0.0"
+#define LIBSSL_SONAME "libssl.so.3"
+#define LIBCRYPTO_SONAME "libcrypto.so.3"
+
+#ifndef TLSPIN_ENGINE_INSTALLED
+#define TLSPIN_ENGINE_INSTALLED "/usr/lib/x86_64-linux-gnu/tlspin/libtlspin-engine.so"
+#endif
+
+static struct shim the_shim;
+static pthread_once_t shim_once = PTHREAD_ONCE_INIT;
+static atomic_int shim_ready;          /* 1: the_shim is complete */
+static pthread_once_t crypto_once = PTHREAD_ONCE_INIT;
+static int (*real_x509_verify_cert)(X509_STORE_CTX *);
+
+/* Address inside the shim, to find the shim's own file. */
+static void shim_anchor(void) {}
+
+void *shim_next(const char *name)
+{
+    return dlsym(RTLD_NEXT, name);
+}
+
+/* A pointer back into the shim would loop forever. */
+static void *checked(void *fn, void *self)
+{
+    return fn == self ? NULL : fn;
+}
+
+static void *versioned(void *handle, const char *name)
+{
+    void *fn = handle ? dlvsym(handle, name, OPENSSL_VERSION_NODE) : NULL;
+    return fn ? fn : dlsym(RTLD_NEXT, name);
+}
+
+static int resolve_one(void *handle, const char *name, void **out, void *self)
+{
+    *out = checked(versioned(handle, name), self);
+    return *out != NULL;
+}
+
+static int engine_path(char *out, size_t outlen)
+{
+    Dl_info info;
+    const char *slash;
+
+    if (dladdr((void *)&shim_anchor, &info) == 0 || info.dli_fname == NULL ||
+        info.dli_fname[0] != '/' || (slash = strrchr(info.dli_fname, '/')) == NULL)
+        return snprintf(out, outlen, "%s", TLSPIN_ENGINE_INSTALLED) < (int)outlen ? 0 : -1;
+    int n = snprintf(out, outlen, "%.*s/%s", (int)(slash - info.dli_fname),
+                     info.dli_fname, TLSPIN_ENGINE_FILE);
+    return n > 0 && (size_t)n < outlen ? 0 : -1;
+}
+
+static void load_engine(struct shim *s)
+{
+    char path[PATH_MAX];
+    void *handle;
+    tlspin_engine_attach_fn *attach;
+
+    if (engine_path(path, sizeof(path)) != 0) {
+        snprintf(s->engine_error, sizeof(s->engine_error), "engine path too long");
+        return;
+    }
+    handle = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+    if (handle == NULL) {
+        snprintf(s->engine_error, sizeof(s->engine_error), "cannot load %.200s: %.100s", path,
+                 dlerror());
+        return;
+    }
+    *(void **)&attach = dlsym(handle, TLSPIN_ENGINE_ENTRY);
+    if (attach == NULL || (s->engine = attach(&s->reals)) == NULL)
+        snprintf(s->engine_error, sizeof(s->engine_error), "%.200s: engine refused to attach",
+                 path);
+}
+
+/* The interposed names below are the shim's own definitions (interpose.c):
+ * a resolution that lands on them is refused. */
+static void resolve_all(void)
+{
+    struct shim *s = &the_shim;
+    void *ssl = dlopen(LIBSSL_SONAME, RTLD_NOW | RTLD_NOLOAD);
+    void *crypto = dlopen(LIBCRYPTO_SONAME, RTLD_NOW | RTLD_NOLOAD);
+    int ok = 1;
+
+    if (ssl == NULL || crypto == NULL)
+        return;   /* not an OpenSSL 3 process (yet): shim_ready stays 0 */
+    ok &= resolve_one(ssl, "SSL_connect", (void **)&s->reals.SSL_connect, (void *)&SSL_connect);
+    ok &= resolve_one(ssl, "SSL_do_handshake", (void **)&s->reals.SSL_do_handshake,
+                      (void *)&SSL_do_handshake);
+    ok &= resolve_one(ssl, "SSL_set_connect_state", (void **)&s->reals.SSL_set_connect_state,
+                      (void *)&SSL_set_connect_state);
+    ok &= resolve_one(ssl, "SSL_set_session", (void **)&s->reals.SSL_set_session,
+                      (void *)&SSL_set_session);
+    ok &= resolve_one(ssl, "SSL_CTX_set_cert_verify_callback",
+                      (void **)&s->reals.SSL_CTX_set_cert_verify_callback,
+                      (void *)&SSL_CTX_set_cert_verify_callback);
+    ok &= resolve_one(crypto, "X509_verify_cert", (void **)&s->reals.X509_verify_cert,
+                      (void *)&X509_verify_cert);
+    ok &= resolve_one(ssl, "SSL_get_ex_data_X509_STORE_CTX_idx",
+                      (void **)&s->SSL_get_ex_data_X509_STORE_CTX_idx, NULL);
+    ok &= resolve_one(crypto, "X509_STORE_CTX_get_ex_data",
+                      (void **)&s->X509_STORE_CTX_get_ex_data, NULL);
+    ok &= resolve_one(crypto, "X509_STORE_CTX_set_error", (void **)&s->X509_STORE_CTX_set_error,
+                      NULL);
+    ok &= resolve_one(ssl, "SSL_is_server", (void **)&s->SSL_is_server, NULL);
+    ok &= resolve_one(ssl, "SSL_set_verify", (void **)&s->SSL_set_verify, NULL);
+    ok &= resolve_one(ssl, "SSL_get_verify_mode", (void **)&s->SSL_get_verify_mode, NULL);
+    if (!ok)
+        return;
+    load_engine(s);
+    atomic_store_explicit(&shim_ready, 1, memory_order_release);
+}
+
+const struct shim *shim_get(void)
+{
+    if (atomic_load_explicit(&shim_ready, memory_order_acquire))
+        return &the_shim;
+    /* libssl may be loaded later (python imports _ssl lazily): only latch
+     * once it is there. */
+    void *probe = dlopen(LIBSSL_SONAME, RTLD_NOW | RTLD_NOLOAD);
+    if (probe == NULL)
+        return NULL;
+    dlclose(probe);
+    pthread_once(&shim_once, resolve_all);
+    return atomic_load_explicit(&shim_ready, memory_order_acquire) ? &the_shim : NULL;
+}
+
+static void resolve_crypto(void)
+{
+    void *crypto = dlopen(LIBCRYPTO_SONAME, RTLD_NOW | RTLD_NOLOAD);
+    resolve_one(crypto, "X509_verify_cert", (void **)&real_x509_verify_cert,
+                (void *)&X509_verify_cert);
+}
+
+int shim_real_x509_verify_cert(X509_STORE_CTX *ctx)
+{
+    pthread_once(&crypto_once, resolve_crypto);
+    return real_x509_verify_cert ? real_x509_verify_cert(ctx) : 0;
+}
+
+/* Without its engine the shim cannot evaluate any policy: every client
+ * handshake is refused, with one record saying why. */
+int shim_fail_closed_verify(const struct shim *s, X509_STORE_CTX *ctx)
+{
+    static atomic_int logged;
+    SSL *ssl = s->X509_STORE_CTX_get_ex_data(ctx, s->SSL_get_ex_data_X509_STORE_CTX_idx());
+    int saved_errno = errno;
+
+    if (ssl == NULL || s->SSL_is_server(ssl))
+        return s->reals.X509_verify_cert(ctx);
+    if (atomic_exchange(&logged, 1) == 0) {
+        char reason[sizeof(s->engine_error)];
+        size_t i;
+        for (i = 0; s->engine_error[i] != '\0' && i + 1 < sizeof(reason); i++) {
+            unsigned char c = (unsigned char)s->engine_error[i];
+            reason[i] = (c < 0x20 || c >= 0x7f || c == '"' || c == '\\') ? '?' : (char)c;
+        }
+        reason[i] = '\0';
+        syslog(LOG_AUTHPRIV | LOG_ERR,
+               "tlspin: event=policy-error action=blocked reason=\"%s\"", reason);
+    }
+    s->reals.X509_verify_cert(ctx);
+    s->X509_STORE_CTX_set_error(ctx, X509_V_ERR_APPLICATION_VERIFICATION);
+    s->SSL_set_verify(ssl, s->SSL_get_verify_mode(ssl) | SSL_VERIFY_PEER, NULL);
+    errno = saved_errno;
+    return 0;
+}
