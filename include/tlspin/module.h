@@ -144,8 +144,8 @@ struct tlspin_conn {
     void *ssl;
 };
 
-/* What a module says about its verdict, for the syslog record. tlspin zeroes
- * it before each check(); every field is optional. Strings are copied by the
+/* What a module says about its verdict, for the syslog record. tlspin empties
+ * every field before each check(); every field is optional. Strings are copied by the
  * module into the arrays (always NUL-terminated; tlspin escapes them before
  * they reach a log line). */
 struct tlspin_finding {
@@ -274,8 +274,12 @@ struct tlspin_module {
 
     /* Before a client handshake begins (no ClientHello sent yet): MAY ask
      * OpenSSL for what check() will need, e.g. SCTs or an OCSP response.
-     * `ssl` is the `SSL *`; the host may still be unknown. Runs concurrently
-     * from many threads on the same state. Return 0, or -1 on failure
+     * `ssl` is the `SSL *`; the host may still be unknown. tlspin MAY call
+     * it more than once for the same SSL before its handshake starts (the
+     * program may reach several handshake entry points): it MUST be
+     * idempotent. It is not called for programs that reach libssl only
+     * through dlsym(handle); check() MUST then cope with what it did not get.
+     * Runs concurrently from many threads on the same state. Return 0, or -1 on failure
      * (logged; the connection will then be decided by check() as usual).
      * Optional (NULL), needs TLSPIN_CAP_PREPARE. */
     int (*prepare)(void *state, void *ssl);
