@@ -197,6 +197,7 @@ struct run_opts {
 };
 
 struct run_result {
+    pid_t pid;                 /* the program's pid (what its records say) */
     int exited, code;          /* WIFEXITED / WEXITSTATUS */
     int signaled, sig;
     int timed_out;             /* killed by the harness */
@@ -232,11 +233,44 @@ void server_s_server(struct server *s, const char *cert_file, const char *key_fi
 /* The project's tls_server; extra args NULL-terminated. preload: run it under
  * the shim with H.config. */
 void server_tls_server(struct server *s, const char *const args[], int preload);
+/* The project's tls_server presenting one of the fixtures' identities
+ * (servers.c): "good" (good leaf + intermediate), "icpt" (the interception
+ * proxy's leaf + its CA), "appended" (the interceptor's chain with the good
+ * leaf appended), "self" (self-signed), "good-rsa", "good-ed25519". */
+void server_start(struct server *s, const char *identity);
+/* The same under the preload (server-side handshakes must be untouched). */
+void server_start_preloaded(struct server *s, const char *identity);
+
 /* What the server wrote to its stdout/stderr, and to its --log (malloc'ed). */
 char *server_output(const struct server *s);
 char *server_log(const struct server *s);
 /* Stop one server (process group), or all that this test started. */
 void server_stop(struct server *s);
 void servers_stop_all(void);
+
+/* ------------------------------------------------------------------ */
+/* The project's test clients (clients.c)                              */
+/* ------------------------------------------------------------------ */
+
+/* Run bin (TLS_CLIENT or TLS_CLIENT_DLOPEN) with --connect 127.0.0.1:port
+ * --cafile trust.pem, --sni sni unless NULL, then extra (NULL-terminated). */
+void tls_client_run(struct run_result *r, const struct run_opts *o, const char *bin, int port,
+                    const char *sni, const char *const extra[]);
+/* 1 when the output has a line equal to `line` / starting with `prefix`. */
+int has_line(const char *out, const char *line);
+int has_line_prefix(const char *out, const char *prefix);
+/* The number after "<prefix>" on the first line starting with it; -1. */
+long line_number(const char *out, const char *prefix);
+/* Every handshake completed (exit 0, "handshake ok", verify_result=0). */
+void assert_client_ok(const struct run_result *r);
+/* Refused by tlspin: exit 1, "handshake failed ssl_error=1 verify_result=50
+ * (application verification failure)", an err: line naming tlspin. */
+void assert_client_blocked(const struct run_result *r);
+
+/* The server received no application byte: nothing in its --log but
+ * handshake and connection lines (see tls_server). */
+void assert_server_got_no_data(const struct server *s);
+/* The server's log contains `text` (what the client sent). */
+void assert_server_got(const struct server *s, const char *text);
 
 #endif /* TLSPIN_HARNESS_H */

@@ -203,6 +203,7 @@ int run_argv(const struct run_opts *o, struct run_result *r, const char *const a
     syslog_drain();
     free(env); /* the few strdup'ed entries are left to process exit */
 
+    r->pid = pid;
     r->exited = WIFEXITED(status);
     r->code = r->exited ? WEXITSTATUS(status) : -1;
     r->signaled = WIFSIGNALED(status);
