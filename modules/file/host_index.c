@@ -1,0 +1,212 @@
+/* The lookup table from host names to the pinsets that claim them. */
+#include "host_index.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "diag.h"
+
+enum host_kind host_pattern_kind(const char *pattern, const char **key)
+{
+    if (strncmp(pattern, "**.", 3) == 0) {
+        *key = pattern + 3;
+        return HOST_ANY_DEPTH;
+    }
+    if (strncmp(pattern, "*.", 2) == 0) {
+        *key = pattern + 2;
+        return HOST_ONE_LABEL;
+    }
+    *key = pattern;
+    return HOST_EXACT;
+}
+
+void host_index_free(struct host_index *ix)
+{
+    size_t i;
+
+    if (ix == NULL)
+        return;
+    for (i = 0; i < 3; i++)
+        strmap_free(&ix->maps[i]);
+    for (i = 0; i < ix->n_entries; i++)
+        free(ix->entries[i].claims);
+    free(ix->entries);
+    memset(ix, 0, sizeof(*ix));
+}
+
+static void describe_ports(unsigned common, char *out, size_t outlen)
+{
+    if (common == 0)
+        snprintf(out, outlen, "any port");
+    else
+        snprintf(out, outlen, "port %u", common);
+}
+
+/* A second claim on one pattern is fine only for ports the first does not
+ * cover (e.g. one pinset for 443, another for 8443). */
+static int check_new_claim(const struct host_entry *e, const struct pinset *ps, unsigned line,
+                           char *err, size_t errlen)
+{
+    size_t i;
+
+    for (i = 0; i < e->n_claims; i++) {
+        const struct host_claim *c = &e->claims[i];
+        char ports[32];
+        unsigned common;
+        if (c->pinset == ps) {
+            diag_errf(err, errlen, ps->file, line, "host \"%s\" is listed twice in pinset "
+                      "\"%s\" (first at %s:%u)", e->pattern, ps->name, c->pinset->file,
+                      c->line);
+            return -1;
+        }
+        if (pinset_ports_overlap(c->pinset, ps, &common)) {
+            describe_ports(common, ports, sizeof(ports));
+            diag_errf(err, errlen, ps->file, line, "host \"%s\" of pinset \"%s\" is already "
+                      "claimed by pinset \"%s\" at %s:%u for %s: give them disjoint ports "
+                      "or merge them", e->pattern, ps->name, c->pinset->name,
+                      c->pinset->file, c->line, ports);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static int add_claim(struct host_entry *e, const struct pinset *ps, unsigned line)
+{
+    if (e->n_claims == e->cap_claims) {
+        size_t cap = e->cap_claims ? e->cap_claims * 2 : 1;
+        struct host_claim *c = realloc(e->claims, cap * sizeof(*c));
+        if (c == NULL)
+            return -1;
+        e->claims = c;
+        e->cap_claims = cap;
+    }
+    e->claims[e->n_claims].pinset = ps;
+    e->claims[e->n_claims].line = line;
+    e->n_claims++;
+    return 0;
+}
+
+static int index_host(struct host_index *ix, const struct pinset *ps,
+                      const struct pinset_host *h, char *err, size_t errlen)
+{
+    const char *key;
+    enum host_kind kind = host_pattern_kind(h->pattern, &key);
+    size_t klen = strlen(key);
+    struct host_entry *e = strmap_get(&ix->maps[kind], key, klen);
+
+    if (e == NULL) {
+        e = &ix->entries[ix->n_entries++];
+        e->pattern = h->pattern;
+        e->kind = kind;
+        if (strmap_put(&ix->maps[kind], key, klen, e) != 0)
+            goto oom;
+    } else if (check_new_claim(e, ps, h->line, err, errlen) != 0) {
+        return -1;
+    }
+    if (add_claim(e, ps, h->line) != 0)
+        goto oom;
+    return 0;
+oom:
+    diag_errf(err, errlen, ps->file, h->line, "out of memory");
+    return -1;
+}
+
+int host_index_build(struct host_index *ix, const struct pinset_list *list, char *err,
+                     size_t errlen)
+{
+    size_t i, j;
+
+    memset(ix, 0, sizeof(*ix));
+    for (i = 0; i < 3; i++) {
+        if (strmap_init(&ix->maps[i], i == HOST_EXACT ? list->n_hosts : 16) != 0)
+            goto oom;
+    }
+    if (list->n_hosts > 0) {
+        ix->entries = calloc(list->n_hosts, sizeof(*ix->entries));
+        if (ix->entries == NULL)
+            goto oom;
+    }
+    for (i = 0; i < list->n; i++)
+        for (j = 0; j < list->items[i].n_hosts; j++)
+            if (index_host(ix, &list->items[i], &list->items[i].hosts[j], err, errlen) != 0)
+                return -1;
+    return 0;
+oom:
+    diag_errf(err, errlen, NULL, 0, "out of memory");
+    return -1;
+}
+
+const struct host_entry *host_index_get(const struct host_index *ix, enum host_kind kind,
+                                        const char *key, size_t key_len)
+{
+    return strmap_get(&ix->maps[kind], key, key_len);
+}
+
+static int entry_has_port(const struct host_entry *e, unsigned port)
+{
+    size_t i;
+
+    for (i = 0; i < e->n_claims; i++)
+        if (pinset_has_port(e->claims[i].pinset, port))
+            return 1;
+    return 0;
+}
+
+int host_entry_is_candidate(const struct host_entry *e, size_t i, unsigned port)
+{
+    const struct pinset *ps = e->claims[i].pinset;
+
+    if (port == 0)
+        return 1;
+    if (entry_has_port(e, port))
+        return pinset_has_port(ps, port);
+    return ps->n_ports == 0;
+}
+
+/* An entry decides a connection only if one of its claims covers the port. */
+static const struct host_entry *if_applies(const struct host_entry *e, unsigned port)
+{
+    size_t i;
+
+    if (e == NULL || port == 0)
+        return e;
+    for (i = 0; i < e->n_claims; i++) {
+        const struct pinset *ps = e->claims[i].pinset;
+        if (ps->n_ports == 0 || pinset_has_port(ps, port))
+            return e;
+    }
+    return NULL;
+}
+
+const char *host_next_suffix(const char *name)
+{
+    const char *dot = strchr(name, '.');
+
+    return dot != NULL ? dot + 1 : NULL;
+}
+
+const struct host_entry *host_index_find(const struct host_index *ix, const char *host,
+                                         unsigned port)
+{
+    size_t len = strlen(host);
+    const struct host_entry *e;
+    const char *p;
+
+    e = if_applies(host_index_get(ix, HOST_EXACT, host, len), port);
+    if (e != NULL)
+        return e;
+    p = host_next_suffix(host);
+    if (p != NULL && p - host > 1) { /* "*." needs a non-empty first label */
+        e = if_applies(host_index_get(ix, HOST_ONE_LABEL, p, len - (size_t)(p - host)), port);
+        if (e != NULL)
+            return e;
+    }
+    for (p = host; p != NULL; p = host_next_suffix(p)) {
+        e = if_applies(host_index_get(ix, HOST_ANY_DEPTH, p, len - (size_t)(p - host)), port);
+        if (e != NULL)
+            return e;
+    }
+    return NULL;
+}

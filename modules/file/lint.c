@@ -1,0 +1,135 @@
+/* `tlspin check` diagnostics of the file module. */
+#include "lint.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "date.h"
+
+/* Expiry warnings start this many days ahead. */
+#define LINT_EXPIRY_WARN_DAYS 30
+
+struct lint {
+    tlspin_diag_fn *diag;
+    void *ctx;
+    int errors;
+};
+
+static void say(struct lint *l, tlspin_severity sev, const char *file, unsigned line,
+                const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+
+static void say(struct lint *l, tlspin_severity sev, const char *file, unsigned line,
+                const char *fmt, ...)
+{
+    char msg[1024];
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    if (sev == TLSPIN_SEV_ERROR)
+        l->errors++;
+    l->diag(l->ctx, sev, file, line, msg);
+}
+
+static void lint_expiry(struct lint *l, const struct pinset *ps, int64_t now)
+{
+    int64_t left;
+
+    if (!ps->has_expiry)
+        return;
+    left = ps->expiry_day - date_day_of(now);
+    if (left < 0)
+        say(l, TLSPIN_SEV_ERROR, ps->file, ps->expires_line, "pinset \"%s\" expired on %s; "
+            "it is not enforced", ps->name, ps->expires_text);
+    else if (left == 0)
+        say(l, TLSPIN_SEV_WARNING, ps->file, ps->expires_line, "pinset \"%s\" expires today "
+            "(%s, end of the day UTC)", ps->name, ps->expires_text);
+    else if (left <= LINT_EXPIRY_WARN_DAYS)
+        say(l, TLSPIN_SEV_WARNING, ps->file, ps->expires_line, "pinset \"%s\" expires in "
+            "%lld day%s (%s)", ps->name, (long long)left, left == 1 ? "" : "s",
+            ps->expires_text);
+}
+
+static void lint_single_pin(struct lint *l, const struct pinset *ps)
+{
+    if (ps->n_pins == 1)
+        say(l, TLSPIN_SEV_WARNING, ps->file, ps->pins_line, "pinset \"%s\" has a single pin "
+            "(allowed by allow_single_pin): without a backup pin, a key change locks "
+            "clients out", ps->name);
+}
+
+/* Notes for the claims of a less specific entry that the more specific
+ * pattern `specific` of pinset `ps` takes hosts from. */
+static void note_shadowed(struct lint *l, const struct host_entry *general,
+                          const struct pinset *ps, const char *specific, unsigned line)
+{
+    size_t i;
+
+    if (general == NULL)
+        return;
+    for (i = 0; i < general->n_claims; i++) {
+        const struct host_claim *c = &general->claims[i];
+        unsigned common;
+        if (c->pinset == ps || !pinset_ports_overlap(c->pinset, ps, &common))
+            continue;
+        say(l, TLSPIN_SEV_NOTE, c->pinset->file, c->line, "pattern \"%s\" of pinset \"%s\" "
+            "is shadowed for \"%s\" by the more specific pinset \"%s\" (%s:%u)",
+            general->pattern, c->pinset->name, specific, ps->name, ps->file, line);
+    }
+}
+
+/* Every "**." suffix entry from `from` down to the last label. */
+static void note_any_depth_from(struct lint *l, const struct host_index *ix, const char *from,
+                                const struct pinset *ps, const struct pinset_host *h)
+{
+    const char *p;
+
+    for (p = from; p != NULL; p = host_next_suffix(p))
+        note_shadowed(l, host_index_get(ix, HOST_ANY_DEPTH, p, strlen(p)), ps, h->pattern,
+                      h->line);
+}
+
+static void lint_shadowing(struct lint *l, const struct host_index *ix, const struct pinset *ps,
+                           const struct pinset_host *h)
+{
+    const char *key, *rest;
+
+    switch (host_pattern_kind(h->pattern, &key)) {
+    case HOST_EXACT:
+        if (strchr(key, ':') != NULL)
+            return; /* IPv6: no pattern covers it */
+        rest = host_next_suffix(key);
+        if (rest != NULL)
+            note_shadowed(l, host_index_get(ix, HOST_ONE_LABEL, rest, strlen(rest)), ps,
+                          h->pattern, h->line);
+        note_any_depth_from(l, ix, key, ps, h);
+        break;
+    case HOST_ONE_LABEL:
+        note_any_depth_from(l, ix, key, ps, h);
+        break;
+    case HOST_ANY_DEPTH:
+        rest = host_next_suffix(key);
+        if (rest != NULL)
+            note_any_depth_from(l, ix, rest, ps, h);
+        break;
+    }
+}
+
+int file_lint(const struct file_state *st, int64_t now, tlspin_diag_fn *diag, void *diag_ctx)
+{
+    struct lint l = { diag, diag_ctx, 0 };
+    size_t i, j;
+
+    if (st == NULL || diag == NULL)
+        return 0;
+    for (i = 0; i < st->pinsets.n; i++) {
+        const struct pinset *ps = &st->pinsets.items[i];
+        lint_expiry(&l, ps, now);
+        lint_single_pin(&l, ps);
+        for (j = 0; j < ps->n_hosts; j++)
+            lint_shadowing(&l, &st->index, ps, &ps->hosts[j]);
+    }
+    return l.errors;
+}

@@ -1,0 +1,478 @@
+/* Parsing the text of one pinsets file (libconfig) into pinsets.
+ *
+ * Members are visited in document order (never looked up by name), so that
+ * unknown keys are caught and line numbers can be unwrapped (see diag.h). */
+#include "pinset_parse.h"
+
+#include <libconfig.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "date.h"
+#include "diag.h"
+
+struct parse {
+    struct pinset_list *list;
+    const struct tlspin_host *host;
+    const char *file;
+    struct line_unwrap lines;
+    char *err;
+    size_t errlen;
+};
+
+static unsigned line_of(struct parse *p, const config_setting_t *s)
+{
+    return line_unwrap(&p->lines, config_setting_source_line(s));
+}
+
+static const char *type_name(const config_setting_t *s)
+{
+    switch (config_setting_type(s)) {
+    case CONFIG_TYPE_GROUP: return "a group";
+    case CONFIG_TYPE_INT:
+    case CONFIG_TYPE_INT64: return "an integer";
+    case CONFIG_TYPE_FLOAT: return "a number with a fraction";
+    case CONFIG_TYPE_STRING: return "a string";
+    case CONFIG_TYPE_BOOL: return "a boolean";
+    case CONFIG_TYPE_ARRAY: return "an array";
+    case CONFIG_TYPE_LIST: return "a list";
+    default: return "nothing";
+    }
+}
+
+static const char *name_for_message(const struct pinset *ps)
+{
+    return ps->name != NULL ? ps->name : "(unnamed)";
+}
+
+/* ---------------------------------------------------------------------- */
+/* Scalars                                                                 */
+/* ---------------------------------------------------------------------- */
+
+static int name_char_ok(char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+           c == '.' || c == '_' || c == '-';
+}
+
+static int parse_name(struct parse *p, const config_setting_t *s, unsigned line,
+                      struct pinset *ps)
+{
+    const char *v = config_setting_get_string(s);
+    char q[DIAG_QUOTE_MAX];
+    size_t len, i;
+
+    if (v == NULL) {
+        diag_errf(p->err, p->errlen, p->file, line, "\"name\" must be a string, not %s",
+                  type_name(s));
+        return -1;
+    }
+    diag_quote(v, q);
+    len = strnlen(v, PINSET_NAME_MAX + 1);
+    if (len == 0 || len > PINSET_NAME_MAX) {
+        diag_errf(p->err, p->errlen, p->file, line, "pinset name \"%s\" must be 1 to %d "
+                  "characters", q, PINSET_NAME_MAX);
+        return -1;
+    }
+    for (i = 0; i < len; i++) {
+        if (!name_char_ok(v[i])) {
+            diag_errf(p->err, p->errlen, p->file, line, "pinset name \"%s\" may only "
+                      "contain letters, digits, '.', '_' and '-'", q);
+            return -1;
+        }
+    }
+    ps->name = strdup(v);
+    if (ps->name == NULL) {
+        diag_errf(p->err, p->errlen, p->file, line, "out of memory");
+        return -1;
+    }
+    return 0;
+}
+
+static int parse_bool(struct parse *p, const config_setting_t *s, unsigned line,
+                      const char *key, int *out)
+{
+    if (config_setting_type(s) != CONFIG_TYPE_BOOL) {
+        diag_errf(p->err, p->errlen, p->file, line, "\"%s\" must be true or false, not %s",
+                  key, type_name(s));
+        return -1;
+    }
+    *out = config_setting_get_bool(s) ? 1 : 0;
+    return 0;
+}
+
+static int parse_expires(struct parse *p, const config_setting_t *s, unsigned line,
+                         struct pinset *ps)
+{
+    const char *v = config_setting_get_string(s);
+    char q[DIAG_QUOTE_MAX];
+
+    if (v == NULL) {
+        diag_errf(p->err, p->errlen, p->file, line, "\"expires\" must be a string "
+                  "\"YYYY-MM-DD\", not %s", type_name(s));
+        return -1;
+    }
+    if (date_parse(v, &ps->expiry_day) != 0) {
+        diag_quote(v, q);
+        diag_errf(p->err, p->errlen, p->file, line, "expires \"%s\" is not a date: write "
+                  "YYYY-MM-DD (a real calendar date, 1970 or later)", q);
+        return -1;
+    }
+    memcpy(ps->expires_text, v, 10);
+    ps->expires_text[10] = '\0';
+    ps->has_expiry = 1;
+    ps->expires_line = line;
+    return 0;
+}
+
+/* ---------------------------------------------------------------------- */
+/* Sequences                                                               */
+/* ---------------------------------------------------------------------- */
+
+/* hosts, ports, pins and deny are written as arrays [ ... ] or lists ( ... ). */
+static int expect_sequence(struct parse *p, const config_setting_t *s, unsigned line,
+                           const char *key, const char *of)
+{
+    int t = config_setting_type(s);
+
+    if (t != CONFIG_TYPE_ARRAY && t != CONFIG_TYPE_LIST) {
+        diag_errf(p->err, p->errlen, p->file, line, "\"%s\" must be an array of %s, not %s",
+                  key, of, type_name(s));
+        return -1;
+    }
+    return 0;
+}
+
+/* The string element i of a sequence, or NULL after an error. */
+static const char *string_element(struct parse *p, const config_setting_t *seq, int i,
+                                  const char *key, unsigned *line)
+{
+    const config_setting_t *e = config_setting_get_elem(seq, (unsigned)i);
+    const char *v;
+
+    *line = line_of(p, e);
+    v = config_setting_get_string(e);
+    if (v == NULL)
+        diag_errf(p->err, p->errlen, p->file, *line, "\"%s\" must hold strings, not %s", key,
+                  type_name(e));
+    return v;
+}
+
+static int parse_hosts(struct parse *p, const config_setting_t *s, unsigned line,
+                       struct pinset *ps)
+{
+    int n = config_setting_length(s), i;
+
+    if (expect_sequence(p, s, line, "hosts", "host names") != 0)
+        return -1;
+    if (n <= 0) {
+        diag_errf(p->err, p->errlen, p->file, line, "\"hosts\" is empty");
+        return -1;
+    }
+    if ((size_t)n > PINSET_TOTAL_HOSTS_MAX - p->list->n_hosts) {
+        diag_errf(p->err, p->errlen, p->file, line, "more than %d hosts in all pinsets",
+                  PINSET_TOTAL_HOSTS_MAX);
+        return -1;
+    }
+    ps->hosts = calloc((size_t)n, sizeof(*ps->hosts));
+    if (ps->hosts == NULL) {
+        diag_errf(p->err, p->errlen, p->file, line, "out of memory");
+        return -1;
+    }
+    for (i = 0; i < n; i++) {
+        char norm[256], why[512];
+        unsigned eline;
+        const char *v = string_element(p, s, i, "hosts", &eline);
+        if (v == NULL)
+            return -1;
+        if (p->host->host_normalize(v, norm, sizeof(norm), why, sizeof(why)) != 0) {
+            diag_errf(p->err, p->errlen, p->file, eline, "bad host pattern: %s", why);
+            return -1;
+        }
+        ps->hosts[i].pattern = strdup(norm);
+        if (ps->hosts[i].pattern == NULL) {
+            diag_errf(p->err, p->errlen, p->file, eline, "out of memory");
+            return -1;
+        }
+        ps->hosts[i].line = eline;
+        ps->n_hosts++;
+    }
+    return 0;
+}
+
+static int compare_ports(const void *a, const void *b)
+{
+    unsigned x = *(const unsigned *)a, y = *(const unsigned *)b;
+
+    return (x > y) - (x < y);
+}
+
+static int parse_ports(struct parse *p, const config_setting_t *s, unsigned line,
+                       struct pinset *ps)
+{
+    int n = config_setting_length(s), i;
+
+    if (expect_sequence(p, s, line, "ports", "port numbers") != 0)
+        return -1;
+    if (n <= 0) {
+        diag_errf(p->err, p->errlen, p->file, line, "\"ports\" is empty (leave it out to "
+                  "mean any port)");
+        return -1;
+    }
+    if (n > PINSET_PORTS_MAX) {
+        diag_errf(p->err, p->errlen, p->file, line, "more than %d ports", PINSET_PORTS_MAX);
+        return -1;
+    }
+    ps->ports = calloc((size_t)n, sizeof(*ps->ports));
+    if (ps->ports == NULL) {
+        diag_errf(p->err, p->errlen, p->file, line, "out of memory");
+        return -1;
+    }
+    for (i = 0; i < n; i++) {
+        const config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
+        unsigned eline = line_of(p, e);
+        long long v;
+        int t = config_setting_type(e);
+        if (t != CONFIG_TYPE_INT && t != CONFIG_TYPE_INT64) {
+            diag_errf(p->err, p->errlen, p->file, eline, "\"ports\" must hold integers, "
+                      "not %s", type_name(e));
+            return -1;
+        }
+        v = config_setting_get_int64(e);
+        if (v < 1 || v > 65535) {
+            diag_errf(p->err, p->errlen, p->file, eline, "port %lld is not in 1..65535", v);
+            return -1;
+        }
+        if (!pinset_has_port(ps, (unsigned)v))
+            ps->ports[ps->n_ports++] = (unsigned)v;
+    }
+    qsort(ps->ports, ps->n_ports, sizeof(*ps->ports), compare_ports);
+    return 0;
+}
+
+static int pin_in(const unsigned char (*pins)[TLSPIN_PIN_LEN], size_t n,
+                  const unsigned char pin[TLSPIN_PIN_LEN])
+{
+    size_t i;
+
+    for (i = 0; i < n; i++)
+        if (memcmp(pins[i], pin, TLSPIN_PIN_LEN) == 0)
+            return 1;
+    return 0;
+}
+
+/* pins or deny: distinct pins in configured order. */
+static int parse_pin_list(struct parse *p, const config_setting_t *s, unsigned line,
+                          const char *key, size_t max, unsigned char (**out)[TLSPIN_PIN_LEN],
+                          size_t *n_out)
+{
+    int n = config_setting_length(s), i;
+
+    if (expect_sequence(p, s, line, key, "pins") != 0)
+        return -1;
+    if (n > (int)max) {
+        diag_errf(p->err, p->errlen, p->file, line, "more than %zu pins in \"%s\"", max, key);
+        return -1;
+    }
+    if (n == 0)
+        return 0;
+    *out = calloc((size_t)n, TLSPIN_PIN_LEN);
+    if (*out == NULL) {
+        diag_errf(p->err, p->errlen, p->file, line, "out of memory");
+        return -1;
+    }
+    for (i = 0; i < n; i++) {
+        unsigned char pin[TLSPIN_PIN_LEN];
+        char why[512];
+        unsigned eline;
+        const char *v = string_element(p, s, i, key, &eline);
+        if (v == NULL)
+            return -1;
+        if (p->host->pin_parse(v, pin, why, sizeof(why)) != 0) {
+            diag_errf(p->err, p->errlen, p->file, eline, "%s", why);
+            return -1;
+        }
+        if (!pin_in((const unsigned char (*)[TLSPIN_PIN_LEN])*out, *n_out, pin))
+            memcpy((*out)[(*n_out)++], pin, TLSPIN_PIN_LEN);
+    }
+    return 0;
+}
+
+/* ---------------------------------------------------------------------- */
+/* One pinset                                                              */
+/* ---------------------------------------------------------------------- */
+
+/* Lines of members that later, pinset-wide checks point at. */
+struct seen {
+    unsigned pins, deny;
+};
+
+static int parse_member(struct parse *p, const config_setting_t *m, struct pinset *ps,
+                        struct seen *seen)
+{
+    const char *key = config_setting_name(m);
+    unsigned line = line_of(p, m);
+    char q[DIAG_QUOTE_MAX];
+
+    if (key == NULL)
+        key = "";
+    if (strcmp(key, "name") == 0)
+        return parse_name(p, m, line, ps);
+    if (strcmp(key, "hosts") == 0)
+        return parse_hosts(p, m, line, ps);
+    if (strcmp(key, "ports") == 0)
+        return parse_ports(p, m, line, ps);
+    if (strcmp(key, "pins") == 0) {
+        seen->pins = ps->pins_line = line;
+        return parse_pin_list(p, m, line, "pins", PINSET_PINS_MAX, &ps->pins, &ps->n_pins);
+    }
+    if (strcmp(key, "deny") == 0) {
+        seen->deny = line;
+        return parse_pin_list(p, m, line, "deny", PINSET_DENY_MAX, &ps->deny, &ps->n_deny);
+    }
+    if (strcmp(key, "expires") == 0)
+        return parse_expires(p, m, line, ps);
+    if (strcmp(key, "report_only") == 0)
+        return parse_bool(p, m, line, key, &ps->report_only);
+    if (strcmp(key, "allow_single_pin") == 0)
+        return parse_bool(p, m, line, key, &ps->allow_single_pin);
+    diag_quote(key, q);
+    diag_errf(p->err, p->errlen, p->file, line, "unknown key \"%s\" in pinset \"%s\" (known: "
+              "name, hosts, ports, pins, deny, expires, report_only, allow_single_pin)", q,
+              name_for_message(ps));
+    return -1;
+}
+
+/* Rules over the whole pinset, once all members are read. */
+static int check_pinset(struct parse *p, const struct pinset *ps, const struct seen *seen)
+{
+    size_t i;
+
+    if (ps->name == NULL) {
+        diag_errf(p->err, p->errlen, p->file, ps->line, "pinset has no \"name\"");
+        return -1;
+    }
+    if (ps->n_hosts == 0) {
+        diag_errf(p->err, p->errlen, p->file, ps->line, "pinset \"%s\" has no \"hosts\"",
+                  ps->name);
+        return -1;
+    }
+    if (ps->n_pins == 0) {
+        diag_errf(p->err, p->errlen, p->file, seen->pins ? seen->pins : ps->line,
+                  "pinset \"%s\" has no \"pins\"", ps->name);
+        return -1;
+    }
+    if (ps->n_pins < 2 && !ps->allow_single_pin) {
+        diag_errf(p->err, p->errlen, p->file, ps->pins_line, "pinset \"%s\" has only one "
+                  "distinct pin; a backup pin saves you from lock-out when the current key "
+                  "must change: add one, or set allow_single_pin = true", ps->name);
+        return -1;
+    }
+    for (i = 0; i < ps->n_deny; i++) {
+        if (pin_in((const unsigned char (*)[TLSPIN_PIN_LEN])ps->pins, ps->n_pins,
+                   ps->deny[i])) {
+            diag_errf(p->err, p->errlen, p->file, seen->deny, "pinset \"%s\" both pins and "
+                      "denies the same key", ps->name);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static int parse_pinset(struct parse *p, const config_setting_t *g)
+{
+    struct pinset ps;
+    struct seen seen;
+    int n, i, r = -1;
+
+    memset(&ps, 0, sizeof(ps));
+    memset(&seen, 0, sizeof(seen));
+    ps.file = p->file;
+    ps.line = line_of(p, g);
+    if (config_setting_type(g) != CONFIG_TYPE_GROUP) {
+        diag_errf(p->err, p->errlen, p->file, ps.line, "each pinset must be a group "
+                  "{ name = ...; hosts = [...]; pins = [...]; }, not %s", type_name(g));
+        goto out;
+    }
+    n = config_setting_length(g);
+    for (i = 0; i < n; i++)
+        if (parse_member(p, config_setting_get_elem(g, (unsigned)i), &ps, &seen) != 0)
+            goto out;
+    if (check_pinset(p, &ps, &seen) != 0)
+        goto out;
+    if (p->list->n >= PINSET_TOTAL_MAX) {
+        diag_errf(p->err, p->errlen, p->file, ps.line, "more than %d pinsets",
+                  PINSET_TOTAL_MAX);
+        goto out;
+    }
+    if (pinset_list_append(p->list, &ps) != 0) {
+        diag_errf(p->err, p->errlen, p->file, ps.line, "out of memory");
+        goto out;
+    }
+    r = 0;
+out:
+    pinset_free(&ps);
+    return r;
+}
+
+/* ---------------------------------------------------------------------- */
+/* The file                                                                */
+/* ---------------------------------------------------------------------- */
+
+static int parse_pinsets_setting(struct parse *p, const config_setting_t *s, unsigned line)
+{
+    int t = config_setting_type(s), n = config_setting_length(s), i;
+
+    if (t != CONFIG_TYPE_LIST && !(t == CONFIG_TYPE_ARRAY && n == 0)) {
+        diag_errf(p->err, p->errlen, p->file, line, "\"pinsets\" must be a list ( {...}, "
+                  "{...} ), not %s", type_name(s));
+        return -1;
+    }
+    for (i = 0; i < n; i++)
+        if (parse_pinset(p, config_setting_get_elem(s, (unsigned)i)) != 0)
+            return -1;
+    return 0;
+}
+
+static int parse_root(struct parse *p, const config_setting_t *root)
+{
+    int n = config_setting_length(root), i;
+
+    for (i = 0; i < n; i++) {
+        const config_setting_t *m = config_setting_get_elem(root, (unsigned)i);
+        const char *key = config_setting_name(m);
+        unsigned line = line_of(p, m);
+        char q[DIAG_QUOTE_MAX];
+        if (key != NULL && strcmp(key, "pinsets") == 0) {
+            if (parse_pinsets_setting(p, m, line) != 0)
+                return -1;
+            continue;
+        }
+        diag_quote(key, q);
+        diag_errf(p->err, p->errlen, p->file, line, "unknown key \"%s\" (a pinsets file "
+                  "holds only \"pinsets = ( ... );\")", q);
+        return -1;
+    }
+    return 0;
+}
+
+int pinset_parse_text(struct pinset_list *list, const struct tlspin_host *host,
+                      const char *file, const char *text, char *err, size_t errlen)
+{
+    struct parse p = { list, host, file, { 0 }, err, errlen };
+    config_t cfg;
+    int r = -1;
+
+    config_init(&cfg);
+    if (config_read_string(&cfg, text) != CONFIG_TRUE) {
+        const char *why = config_error_text(&cfg);
+        int line = config_error_line(&cfg);
+        diag_errf(err, errlen, file, line > 0 ? (unsigned)line : 0, "%s",
+                  why != NULL ? why : "cannot parse");
+        goto out;
+    }
+    r = parse_root(&p, config_root_setting(&cfg));
+out:
+    config_destroy(&cfg);
+    return r;
+}

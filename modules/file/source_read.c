@@ -1,0 +1,174 @@
+/* Reading pinset sources from disk. Files are read through the descriptor
+ * that was checked (no stat/open race) and capped in size. */
+#include "source_read.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "diag.h"
+
+static int read_all(int fd, char *buf, size_t cap, size_t *len)
+{
+    size_t got = 0;
+
+    while (got < cap) {
+        ssize_t r = read(fd, buf + got, cap - got);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0)
+            return -1;
+        if (r == 0)
+            break;
+        got += (size_t)r;
+    }
+    *len = got;
+    return 0;
+}
+
+int source_read_file(const char *path, char **text, size_t *len, char *err, size_t errlen)
+{
+    char *buf = NULL;
+    struct stat st;
+    size_t got = 0;
+    int fd, r = -1;
+
+    *text = NULL;
+    *len = 0;
+    fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+    if (fd < 0) {
+        diag_errf(err, errlen, path, 0, "cannot open: %s", strerror(errno));
+        return -1;
+    }
+    if (fstat(fd, &st) != 0) {
+        diag_errf(err, errlen, path, 0, "cannot stat: %s", strerror(errno));
+        goto out;
+    }
+    if (!S_ISREG(st.st_mode)) {
+        diag_errf(err, errlen, path, 0, "not a regular file");
+        goto out;
+    }
+    if (st.st_size < 0 || (unsigned long long)st.st_size > SOURCE_FILE_MAX) {
+        diag_errf(err, errlen, path, 0, "larger than %u MiB", SOURCE_FILE_MAX >> 20);
+        goto out;
+    }
+    /* One byte more than allowed, to notice a file that grew meanwhile. */
+    buf = malloc((size_t)st.st_size + 2);
+    if (buf == NULL) {
+        diag_errf(err, errlen, path, 0, "out of memory");
+        goto out;
+    }
+    if (read_all(fd, buf, (size_t)st.st_size + 1, &got) != 0) {
+        diag_errf(err, errlen, path, 0, "cannot read: %s", strerror(errno));
+        goto out;
+    }
+    if (got != (size_t)st.st_size) {
+        diag_errf(err, errlen, path, 0, "changed while being read");
+        goto out;
+    }
+    buf[got] = '\0';
+    *text = buf;
+    buf = NULL; /* transferred */
+    *len = got;
+    r = 0;
+out:
+    free(buf);
+    close(fd);
+    return r;
+}
+
+static int ends_with_conf(const char *name)
+{
+    size_t len = strlen(name);
+
+    return len > 5 && strcmp(name + len - 5, ".conf") == 0;
+}
+
+static int compare_paths(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+void source_free_paths(char **paths, size_t n)
+{
+    size_t i;
+
+    if (paths == NULL)
+        return;
+    for (i = 0; i < n; i++)
+        free(paths[i]);
+    free(paths);
+}
+
+static char *join_path(const char *dir, const char *name)
+{
+    size_t dlen = strlen(dir), nlen = strlen(name);
+    int slash = dlen > 0 && dir[dlen - 1] == '/';
+    char *p;
+
+    if (dlen + nlen + 2 > PATH_MAX)
+        return NULL;
+    p = malloc(dlen + nlen + 2);
+    if (p == NULL)
+        return NULL;
+    memcpy(p, dir, dlen);
+    if (!slash)
+        p[dlen++] = '/';
+    memcpy(p + dlen, name, nlen + 1);
+    return p;
+}
+
+int source_list_dir(const char *dir, char ***paths, size_t *n, char *err, size_t errlen)
+{
+    char **list = NULL;
+    size_t count = 0;
+    struct dirent *de;
+    DIR *d;
+    int r = -1;
+
+    *paths = NULL;
+    *n = 0;
+    d = opendir(dir);
+    if (d == NULL) {
+        diag_errf(err, errlen, dir, 0, "cannot open directory: %s", strerror(errno));
+        return -1;
+    }
+    list = calloc(SOURCE_DIR_FILES_MAX, sizeof(*list));
+    if (list == NULL) {
+        diag_errf(err, errlen, dir, 0, "out of memory");
+        goto out;
+    }
+    errno = 0;
+    while ((de = readdir(d)) != NULL) {
+        if (de->d_name[0] == '.' || !ends_with_conf(de->d_name))
+            continue;
+        if (count == SOURCE_DIR_FILES_MAX) {
+            diag_errf(err, errlen, dir, 0, "more than %d *.conf files", SOURCE_DIR_FILES_MAX);
+            goto out;
+        }
+        list[count] = join_path(dir, de->d_name);
+        if (list[count] == NULL) {
+            diag_errf(err, errlen, dir, 0, "path too long or out of memory");
+            goto out;
+        }
+        count++;
+    }
+    if (errno != 0) {
+        diag_errf(err, errlen, dir, 0, "cannot read directory: %s", strerror(errno));
+        goto out;
+    }
+    qsort(list, count, sizeof(*list), compare_paths);
+    *paths = list;
+    list = NULL; /* transferred */
+    *n = count;
+    r = 0;
+out:
+    source_free_paths(list, count);
+    closedir(d);
+    return r;
+}
