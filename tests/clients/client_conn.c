@@ -140,8 +140,12 @@ enum tlsc_result tlsc_connection_run(SSL_CTX *ctx, const struct tlsc_options *o,
         tlsc_report_errors("io-err: ");
     }
     end = tlsc_receive(&c, REPLY_WAIT_MS);
-    if (c.renegotiations > 0)
+    if (c.renegotiations > 0) {
         printf("renegotiations=%u\n", c.renegotiations);
+        /* The server may have presented another certificate. */
+        if (!c.in_handshake)
+            tlsc_report_peer_pin("reneg_peer_pin", c.ssl);
+    }
     if (c.in_handshake && c.handshake_done) {
         /* A renegotiation failed inside SSL_read. */
         tlsc_report_failure(c.ssl, c.ssl_error);

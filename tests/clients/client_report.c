@@ -30,7 +30,7 @@ void tlsc_report_failure(SSL *ssl, int ssl_error)
 
 /* The pin of the leaf the program saw: lets a test tell which server (or
  * which resumed session) it talked to. */
-static void print_peer_pin(SSL *ssl)
+void tlsc_report_peer_pin(const char *key, SSL *ssl)
 {
     X509 *leaf = SSL_get0_peer_certificate(ssl);
     unsigned char der[8192], *p = der, md[EVP_MAX_MD_SIZE];
@@ -39,19 +39,19 @@ static void print_peer_pin(SSL *ssl)
     int len;
 
     if (!leaf) {
-        printf("peer_pin=none\n");
+        printf("%s=none\n", key);
         return;
     }
     len = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(leaf), NULL);
     if (len <= 0 || (size_t)len > sizeof(der) ||
         i2d_X509_PUBKEY(X509_get_X509_PUBKEY(leaf), &p) != len ||
         !EVP_Digest(der, (size_t)len, md, &mdlen, EVP_sha256(), NULL)) {
-        printf("peer_pin=error\n");
+        printf("%s=error\n", key);
         ERR_clear_error();
         return;
     }
     EVP_EncodeBlock(b64, md, (int)mdlen);
-    printf("peer_pin=sha256/%s\n", (const char *)b64);
+    printf("%s=sha256/%s\n", key, (const char *)b64);
 }
 
 void tlsc_report_success(SSL *ssl)
@@ -59,6 +59,6 @@ void tlsc_report_success(SSL *ssl)
     printf("handshake ok\n");
     print_verify_result("", ssl);
     printf("protocol=%s\n", SSL_get_version(ssl));
-    print_peer_pin(ssl);
+    tlsc_report_peer_pin("peer_pin", ssl);
     printf("reused=%d\n", SSL_session_reused(ssl));
 }

@@ -17,4 +17,8 @@ void tlsc_report_errors(const char *prefix);
  * "reused=<0|1>". */
 void tlsc_report_success(SSL *ssl);
 
+/* "<key>=sha256/<b64>": the SPKI pin of the current peer leaf ("none"
+ * without one). */
+void tlsc_report_peer_pin(const char *key, SSL *ssl);
+
 #endif

@@ -154,8 +154,9 @@ static size_t read_request(const struct srv_config *cfg, SSL *ssl, int fd)
 }
 
 /*
- * --reneg (TLS 1.2 only): send HelloRequest, then drive the client's new
- * handshake from SSL_read with AUTO_RETRY off, so that SSL_read returns once
+ * --reneg (TLS 1.2 only): send HelloRequest, then drive the client's new,
+ * full (not resumed) handshake — presenting --reneg-cert if given — from
+ * SSL_read with AUTO_RETRY off, so that SSL_read returns once
  * the handshake is done instead of waiting for application data the client
  * will not send. Returns 1 when the renegotiation completed.
  */
@@ -169,6 +170,15 @@ static int renegotiate(const struct srv_config *cfg, SSL *ssl, struct srv_state 
         return 1;
     }
     st->alert_received = st->alert_sent = -1;
+    /* A resumed renegotiation sends no certificate: make the client see
+     * (and verify) one again. */
+    SSL_set_options(ssl, SSL_OP_NO_SESSION_RESUMPTION_ON_RENEGOTIATION);
+    if (cfg->reneg_cert &&
+        (SSL_use_certificate_chain_file(ssl, cfg->reneg_cert) != 1 ||
+         SSL_use_PrivateKey_file(ssl, cfg->reneg_key, SSL_FILETYPE_PEM) != 1)) {
+        log_failure(cfg, ssl, 0, st, "renegotiation: --reneg-cert: ");
+        return 0;
+    }
     SSL_clear_mode(ssl, SSL_MODE_AUTO_RETRY);
     if (!SSL_renegotiate(ssl) || (r = SSL_do_handshake(ssl)) <= 0) {
         log_failure(cfg, ssl, 0, st, "renegotiation: ");

@@ -11,6 +11,9 @@ struct srv_config {
     int log_fd;                /* --log: application bytes and failures, or -1 */
     FILE *events;              /* --events: one line per event, or NULL */
     int reneg;                 /* --reneg */
+    const char *reneg_cert;    /* --reneg-cert: present this chain instead in
+                                  the renegotiation, or NULL */
+    const char *reneg_key;
     int verbose;               /* events also on stderr */
 };
 

@@ -4,6 +4,7 @@
  *
  *   tls_server --listen 127.0.0.1:0|[::1]:0 --cert FILE --key FILE
  *              [--chain FILE] [--tls1.2|--tls1.3] [--no-tickets] [--reneg]
+ *              [--reneg-cert FILE --reneg-key FILE]
  *              [--log FILE] [--events FILE] [--count N] [-v]
  *
  * Prints "listening <port>" once bound, then serves clients one at a time
@@ -32,7 +33,7 @@
 struct srv_options {
     char host[256];
     char port[8];
-    const char *cert, *key, *chain, *log, *events;
+    const char *cert, *key, *chain, *log, *events, *reneg_cert, *reneg_key;
     int version;               /* 0 any, else the only TLS version */
     int no_tickets, reneg, verbose;
     long count;                /* connections to serve, 0: forever */
@@ -49,7 +50,11 @@ static void usage(const char *prog)
 "  --tls1.2 | --tls1.3  only this protocol version\n"
 "  --no-tickets         SSL_OP_NO_TICKET (TLS 1.2: session IDs; TLS 1.3:\n"
 "                       stateful tickets)\n"
-"  --reneg              TLS 1.2: renegotiate after reading the request\n"
+"  --reneg              TLS 1.2: renegotiate (full handshake) after reading\n"
+"                       the request, before answering\n"
+"  --reneg-cert FILE    present this chain in the renegotiation (implies\n"
+"  --reneg-key FILE     --reneg; same key type as --cert): a server\n"
+"                       changing its certificate\n"
 "  --log FILE           append received application bytes and\n"
 "                       'handshake failed: ...' lines\n"
 "  --events FILE        append one line per connection event\n"
@@ -60,7 +65,7 @@ static void usage(const char *prog)
 static int parse_options(struct srv_options *o, int argc, char **argv)
 {
     enum { O_LISTEN = 256, O_CERT, O_KEY, O_CHAIN, O_TLS12, O_TLS13, O_NO_TICKETS,
-           O_RENEG, O_LOG, O_EVENTS, O_COUNT };
+           O_RENEG, O_RENEG_CERT, O_RENEG_KEY, O_LOG, O_EVENTS, O_COUNT };
     static const struct option opts[] = {
         { "listen", required_argument, NULL, O_LISTEN },
         { "cert", required_argument, NULL, O_CERT },
@@ -70,6 +75,8 @@ static int parse_options(struct srv_options *o, int argc, char **argv)
         { "tls1.3", no_argument, NULL, O_TLS13 },
         { "no-tickets", no_argument, NULL, O_NO_TICKETS },
         { "reneg", no_argument, NULL, O_RENEG },
+        { "reneg-cert", required_argument, NULL, O_RENEG_CERT },
+        { "reneg-key", required_argument, NULL, O_RENEG_KEY },
         { "log", required_argument, NULL, O_LOG },
         { "events", required_argument, NULL, O_EVENTS },
         { "count", required_argument, NULL, O_COUNT },
@@ -96,6 +103,8 @@ static int parse_options(struct srv_options *o, int argc, char **argv)
         case O_TLS13: o->version = TLS1_3_VERSION; break;
         case O_NO_TICKETS: o->no_tickets = 1; break;
         case O_RENEG: o->reneg = 1; break;
+        case O_RENEG_CERT: o->reneg_cert = optarg; o->reneg = 1; break;
+        case O_RENEG_KEY: o->reneg_key = optarg; o->reneg = 1; break;
         case O_LOG: o->log = optarg; break;
         case O_EVENTS: o->events = optarg; break;
         case O_COUNT:
@@ -111,7 +120,8 @@ static int parse_options(struct srv_options *o, int argc, char **argv)
             return -1;
         }
     }
-    if (optind != argc || !have_listen || !o->cert || !o->key) {
+    if (optind != argc || !have_listen || !o->cert || !o->key ||
+        !o->reneg_cert != !o->reneg_key) {
         usage(argv[0]);
         return -1;
     }
@@ -187,6 +197,8 @@ int main(int argc, char **argv)
         return 2;
     }
     cfg.reneg = o.reneg;
+    cfg.reneg_cert = o.reneg_cert;
+    cfg.reneg_key = o.reneg_key;
     cfg.verbose = o.verbose;
     if (o.log && (cfg.log_fd = open(o.log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644)) < 0) {
         perror(o.log);
