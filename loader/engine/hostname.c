@@ -95,8 +95,8 @@ static int normalize_ipv6(const char *in, size_t len, const char *quoted, char *
     memcpy(inner, in, len);
     inner[len] = '\0';
     if (inet_pton(AF_INET6, inner, addr) != 1) {
-        if (memchr(inner, '.', len) != NULL && memchr(inner, '%', len) == NULL &&
-            strchr(inner, ':') == strrchr(inner, ':'))
+        const char *colon = strchr(inner, ':');
+        if (colon != NULL && colon == strrchr(inner, ':') && memchr(inner, '.', len) != NULL)
             set_err(err, errlen, "\"%s\" is not a host name: ':' belongs only in an IPv6 "
                     "address (write the port separately)", quoted);
         else

@@ -43,8 +43,8 @@ static void describe_ports(unsigned common, char *out, size_t outlen)
         snprintf(out, outlen, "port %u", common);
 }
 
-/* A second claim on one pattern is fine only for ports the first does not
- * cover (e.g. one pinset for 443, another for 8443). */
+/* A second claim on one pattern is fine only for other ports (one pinset
+ * for 443, another for 8443 or for any port). */
 static int check_new_claim(const struct host_entry *e, const struct pinset *ps, unsigned line,
                            char *err, size_t errlen)
 {
@@ -60,7 +60,7 @@ static int check_new_claim(const struct host_entry *e, const struct pinset *ps, 
                       c->line);
             return -1;
         }
-        if (pinset_ports_overlap(c->pinset, ps, &common)) {
+        if (pinset_ports_conflict(c->pinset, ps, &common)) {
             describe_ports(common, ports, sizeof(ports));
             diag_errf(err, errlen, ps->file, line, "host \"%s\" of pinset \"%s\" is already "
                       "claimed by pinset \"%s\" at %s:%u for %s: give them disjoint ports "

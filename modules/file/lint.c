@@ -71,8 +71,7 @@ static void note_shadowed(struct lint *l, const struct host_entry *general,
         return;
     for (i = 0; i < general->n_claims; i++) {
         const struct host_claim *c = &general->claims[i];
-        unsigned common;
-        if (c->pinset == ps || !pinset_ports_overlap(c->pinset, ps, &common))
+        if (c->pinset == ps || !pinset_ports_meet(c->pinset, ps))
             continue;
         say(l, TLSPIN_SEV_NOTE, c->pinset->file, c->line, "pattern \"%s\" of pinset \"%s\" "
             "is shadowed for \"%s\" by the more specific pinset \"%s\" (%s:%u)",

@@ -94,20 +94,26 @@ int pinset_has_port(const struct pinset *ps, unsigned port)
     return 0;
 }
 
-int pinset_ports_overlap(const struct pinset *a, const struct pinset *b, unsigned *common)
+/* A port listed by both, or 0. */
+static unsigned common_port(const struct pinset *a, const struct pinset *b)
 {
     size_t i;
 
-    *common = 0;
-    if (a->n_ports == 0 || b->n_ports == 0)
-        return 1;
-    for (i = 0; i < a->n_ports; i++) {
-        if (pinset_has_port(b, a->ports[i])) {
-            *common = a->ports[i];
-            return 1;
-        }
-    }
+    for (i = 0; i < a->n_ports; i++)
+        if (pinset_has_port(b, a->ports[i]))
+            return a->ports[i];
     return 0;
+}
+
+int pinset_ports_conflict(const struct pinset *a, const struct pinset *b, unsigned *common)
+{
+    *common = common_port(a, b);
+    return (a->n_ports == 0 && b->n_ports == 0) || *common != 0;
+}
+
+int pinset_ports_meet(const struct pinset *a, const struct pinset *b)
+{
+    return a->n_ports == 0 || b->n_ports == 0 || common_port(a, b) != 0;
 }
 
 int pinset_expired(const struct pinset *ps, int64_t now)

@@ -67,9 +67,14 @@ const char *pinset_list_add_file(struct pinset_list *list, const char *path);
 /* 1 when the pinset lists port explicitly. */
 int pinset_has_port(const struct pinset *ps, unsigned port);
 
-/* 1 when two pinsets can both apply to one port (either any, or a port in
- * common); *common gets that port, or 0 when one of them is "any". */
-int pinset_ports_overlap(const struct pinset *a, const struct pinset *b, unsigned *common);
+/* 1 when two pinsets cannot share one host pattern: both for any port, or a
+ * port listed by both (*common gets it, else 0). A pinset for any port and
+ * one for listed ports may share a pattern: the listed port wins there. */
+int pinset_ports_conflict(const struct pinset *a, const struct pinset *b, unsigned *common);
+
+/* 1 when some port is covered by both pinsets (a pinset without ports covers
+ * every port). */
+int pinset_ports_meet(const struct pinset *a, const struct pinset *b);
 
 /* 1 when `now` is past the end (UTC) of the expiry day. */
 int pinset_expired(const struct pinset *ps, int64_t now);
