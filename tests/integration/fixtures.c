@@ -20,11 +20,14 @@ struct kv {
 static struct kv *pins;
 static size_t n_pins;
 
+/* Enough slots that a test can build one argv from fmt()/cert() results
+ * and run it; anything kept longer belongs in a buffer of its own. */
+#define RING_SLOTS 64
 static char *ring_next(void)
 {
-    static char ring[8][8192];
+    static char ring[RING_SLOTS][8192];
     static unsigned i;
-    return ring[i++ % 8];
+    return ring[i++ % RING_SLOTS];
 }
 
 const char *fmt(const char *f, ...)

@@ -181,7 +181,8 @@ void write_good_pinset(void);
 const char *concat_files(const char *rel, ...) __attribute__((sentinel));
 /* Read a whole file; NULL if missing. Caller frees. */
 char *read_file(const char *path, size_t *len);
-/* printf into a static buffer ring (8 buffers of 8 KiB). */
+/* printf into a static buffer ring (64 buffers of 8 KiB): for building one
+ * argv, not for keeping. */
 const char *fmt(const char *f, ...) __attribute__((format(printf, 1, 2)));
 
 /* ------------------------------------------------------------------ */
@@ -221,7 +222,9 @@ struct server {
     pid_t pid;
     int port;
     char out[PATH_MAX];        /* its stdout+stderr */
-    char log[PATH_MAX];        /* tls_server --log file ("" for s_server) */
+    char log[PATH_MAX];        /* tls_server --log: application bytes received
+                                  and "handshake failed: ..." lines */
+    char events[PATH_MAX];     /* tls_server --events: "handshake ok ..." */
 };
 
 /* openssl s_server on 127.0.0.1, kernel-chosen port, serving the leaf
@@ -230,8 +233,9 @@ struct server {
  * NULL-terminated. Fails the test if it does not come up. */
 void server_s_server(struct server *s, const char *cert_file, const char *key_file,
                      const char *chain_file, const char *const extra[]);
-/* The project's tls_server; extra args NULL-terminated. preload: run it under
- * the shim with H.config. */
+/* The project's tls_server on 127.0.0.1, kernel-chosen port, with --log and
+ * --events in H.tmp; args (NULL-terminated) add --cert/--key etc. preload:
+ * run it under the shim with H.config. */
 void server_tls_server(struct server *s, const char *const args[], int preload);
 /* The project's tls_server presenting one of the fixtures' identities
  * (servers.c): "good" (good leaf + intermediate), "icpt" (the interception
@@ -244,6 +248,7 @@ void server_start_preloaded(struct server *s, const char *identity);
 /* What the server wrote to its stdout/stderr, and to its --log (malloc'ed). */
 char *server_output(const struct server *s);
 char *server_log(const struct server *s);
+char *server_events(const struct server *s);
 /* Stop one server (process group), or all that this test started. */
 void server_stop(struct server *s);
 void servers_stop_all(void);
@@ -252,8 +257,9 @@ void servers_stop_all(void);
 /* The project's test clients (clients.c)                              */
 /* ------------------------------------------------------------------ */
 
-/* Run bin (TLS_CLIENT or TLS_CLIENT_DLOPEN) with --connect 127.0.0.1:port
- * --cafile trust.pem, --sni sni unless NULL, then extra (NULL-terminated). */
+/* Run bin (TLS_CLIENT or TLS_CLIENT_DLOPEN) with --connect 127.0.0.1:port,
+ * --cafile trust.pem (unless extra has its own --cafile), --sni sni unless
+ * NULL, then extra (NULL-terminated). */
 void tls_client_run(struct run_result *r, const struct run_opts *o, const char *bin, int port,
                     const char *sni, const char *const extra[]);
 /* 1 when the output has a line equal to `line` / starting with `prefix`. */
@@ -261,6 +267,9 @@ int has_line(const char *out, const char *line);
 int has_line_prefix(const char *out, const char *prefix);
 /* The number after "<prefix>" on the first line starting with it; -1. */
 long line_number(const char *out, const char *prefix);
+/* 1 when text has an OpenSSL error entry of library "tlspin", as printed by
+ * ERR_error_string_n / ERR_print_errors: "error:XXXXXXXX:tlspin:". */
+int has_tlspin_error_entry(const char *text);
 /* Every handshake completed (exit 0, "handshake ok", verify_result=0). */
 void assert_client_ok(const struct run_result *r);
 /* Refused by tlspin: exit 1, "handshake failed ssl_error=1 verify_result=50
@@ -268,7 +277,8 @@ void assert_client_ok(const struct run_result *r);
 void assert_client_blocked(const struct run_result *r);
 
 /* The server received no application byte: nothing in its --log but
- * handshake and connection lines (see tls_server). */
+ * "handshake failed: ..." lines, and one of them says it received the fatal
+ * handshake_failure alert (40) from the client. */
 void assert_server_got_no_data(const struct server *s);
 /* The server's log contains `text` (what the client sent). */
 void assert_server_got(const struct server *s, const char *text);

@@ -358,8 +358,13 @@ void server_tls_server(struct server *s, const char *const args[], int preload)
     seq++;
     snprintf(s->out, sizeof s->out, "%s/tls_server.%u.out", H.tmp, seq);
     snprintf(s->log, sizeof s->log, "%s/tls_server.%u.log", H.tmp, seq);
+    snprintf(s->events, sizeof s->events, "%s/tls_server.%u.events", H.tmp, seq);
+    argv[n++] = "--listen";
+    argv[n++] = "127.0.0.1:0";
     argv[n++] = "--log";
     argv[n++] = s->log;
+    argv[n++] = "--events";
+    argv[n++] = s->events;
     for (size_t i = 0; args && args[i] && n < 62; i++)
         argv[n++] = args[i];
     argv[n] = NULL;
@@ -381,6 +386,12 @@ char *server_output(const struct server *s)
 char *server_log(const struct server *s)
 {
     char *t = s->log[0] ? read_file(s->log, NULL) : NULL;
+    return t ? t : strdup("");
+}
+
+char *server_events(const struct server *s)
+{
+    char *t = s->events[0] ? read_file(s->events, NULL) : NULL;
     return t ? t : strdup("");
 }
 
