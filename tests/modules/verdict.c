@@ -87,15 +87,20 @@ static int parse_arg(const struct tlspin_host *host, const struct tlspin_arg *a,
                 return 0;
             }
         }
-        return arg_err(err, errlen, a, "not pass|fail|ignore|error:");
+        snprintf(err, errlen, "%s:%u: verdict: '%.64s' is not pass|fail|ignore|error",
+                 a->file ? a->file : "(args)", a->line, a->values[0]);
+        return -1;
     }
     if (strcmp(a->key, "event") == 0) {
         if (st->event[0])
             return arg_err(err, errlen, a, "repeated key");
         if (single(a, err, errlen) < 0)
             return -1;
-        if (!event_ok(a->values[0]))
-            return arg_err(err, errlen, a, "event must be 1-31 of [a-z0-9-]:");
+        if (!event_ok(a->values[0])) {
+            snprintf(err, errlen, "%s:%u: verdict: event '%.64s' is not 1-31 of [a-z0-9-]",
+                     a->file ? a->file : "(args)", a->line, a->values[0]);
+            return -1;
+        }
         snprintf(st->event, sizeof(st->event), "%s", a->values[0]);
         return 0;
     }
