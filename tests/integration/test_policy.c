@@ -1,0 +1,693 @@
+/*
+ * test_policy.c — the policy's semantics through real handshakes under the
+ * preload (tls_client against tls_server): mode, unpinned, on_error, every
+ * way a module can fail to load, a broken policy file, pinset options
+ * (expires, report_only, deny, pins on intermediate and root, ports), the
+ * appended-chain attack, TLSPIN_CONFIG, rate limiting, and the PAM-style
+ * stack with the test verdict module.
+ *
+ * Assertion order: fields of the decision record first, "exactly one
+ * record" last, so that a failure names the most specific problem.
+ */
+#include "harness.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const struct run_opts shim = {.preload = 1};
+static const struct run_opts plain = {0};
+
+#define REQUEST "tlspin-policy-request\\r\\n\\r\\n"
+#define REQUEST_SEEN "tlspin-policy-request"
+
+/* version/mode/unpinned/on_error, rate limit off, then the stack entries. */
+static void policy(const char *mode, const char *unpinned, const char *on_error,
+                   const char *stack)
+{
+    write_policy("version = 1;\n"
+                 "mode = \"%s\";\n"
+                 "unpinned = \"%s\";\n"
+                 "on_error = \"%s\";\n"
+                 "log = { facility = \"authpriv\"; level = \"warning\"; rate_limit_seconds = 0; };\n"
+                 "stack = (\n%s\n);\n",
+                 mode, unpinned, on_error, stack);
+}
+
+/* The file module over H.pinsets, as a stack entry. */
+static const char *file_entry(const char *control)
+{
+    return fmt("  { module = \"file\"; control = \"%s\"; args = { pinsets = \"%s\"; }; }",
+               control, H.pinsets);
+}
+
+/* A verdict.so entry (tests/modules/verdict.c). */
+static const char *verdict_entry(const char *control, const char *verdict)
+{
+    return fmt("  { module = \"%s/verdict.so\"; control = \"%s\"; args = { verdict = \"%s\"; }; }",
+               TESTMODULE_DIR, control, verdict);
+}
+
+static void client(struct run_result *r, const struct run_opts *o, int port, const char *sni)
+{
+    tls_client_run(r, o, TLS_CLIENT, port, sni, (const char *const[]){"--send", REQUEST, NULL});
+}
+
+/* The decision record since mark containing `needle`; fails if none. */
+static const struct syslog_rec *record_with(size_t mark, const char *needle)
+{
+    const struct syslog_rec *r = syslog_wait_for_since(mark, needle, 0);
+    ck_assert_msg(r != NULL, "no record with '%s':\n%s", needle, syslog_dump_since(mark));
+    return r;
+}
+
+static void assert_one_record(size_t mark)
+{
+    (void)the_tlspin_record_since(mark);
+}
+
+static void assert_no_record(size_t mark)
+{
+    ck_assert_msg(syslog_tlspin_count_since(mark) == 0, "unexpected records:\n%s",
+                  syslog_dump_since(mark));
+}
+
+/* ------------------------------------------------------------------ */
+/* mode, unpinned                                                      */
+/* ------------------------------------------------------------------ */
+
+START_TEST(report_mode_allows_and_logs)
+{
+    struct server s;
+    struct run_result r;
+    const struct syslog_rec *rec;
+    size_t mark;
+
+    policy("report", "allow", "deny", file_entry("required"));
+    write_good_pinset();
+    server_start(&s, "icpt");
+    mark = syslog_mark();
+    client(&r, &shim, s.port, "good.test");
+    assert_client_ok(&r);
+    assert_server_got(&s, REQUEST_SEEN);
+    rec = record_with(mark, "event=pin-mismatch");
+    ck_assert_field(rec, "action", "allowed-report-only");
+    ck_assert_field(rec, "pinset", "api");
+    ck_assert_field(rec, "verdict", "fail");
+    ck_assert_field_has(rec, "chain", pin("PIN_ICPT"));
+    assert_one_record(mark);
+    run_result_free(&r);
+
+    /* Control: the same pinset enforced blocks. */
+    policy("enforce", "allow", "deny", file_entry("required"));
+    client(&r, &shim, s.port, "good.test");
+    assert_client_blocked(&r);
+    run_result_free(&r);
+}
+END_TEST
+
+START_TEST(unpinned_deny_blocks_unknown_hosts)
+{
+    struct server s;
+    struct run_result r;
+    const struct syslog_rec *rec;
+    size_t mark;
+
+    policy("enforce", "deny", "deny", file_entry("required"));
+    write_good_pinset();
+    server_start(&s, "good");
+
+    /* The pinned host still passes, silently. */
+    mark = syslog_mark();
+    client(&r, &shim, s.port, "good.test");
+    assert_client_ok(&r);
+    assert_no_record(mark);
+    run_result_free(&r);
+
+    /* other.test has no pinset: refused. */
+    mark = syslog_mark();
+    client(&r, &shim, s.port, "other.test");
+    assert_client_blocked(&r);
+    rec = record_with(mark, "event=unpinned-host");
+    ck_assert_field(rec, "action", "blocked");
+    ck_assert_field(rec, "host", "other.test");
+    ck_assert_field_has(rec, "chain", pin("PIN_GOOD"));
+    assert_one_record(mark);
+    run_result_free(&r);
+
+    /* Control: with unpinned = "allow" the same connection passes. */
+    policy("enforce", "allow", "deny", file_entry("required"));
+    mark = syslog_mark();
+    client(&r, &shim, s.port, "other.test");
+    assert_client_ok(&r);
+    assert_no_record(mark);
+    run_result_free(&r);
+}
+END_TEST
+
+/* ------------------------------------------------------------------ */
+/* Modules that cannot be used, × on_error                             */
+/* ------------------------------------------------------------------ */
+
+struct faulty {
+    const char *name;
+    const char *module;        /* the module = value (fmt'ed at run time) */
+    const char *blame;         /* the record's reason or module names this */
+};
+
+static const struct faulty faulty[] = {
+    {"missing file", TESTMODULE_DIR "/does-not-exist.so", "does-not-exist"},
+    {"missing bare name", "nosuchmodule", "nosuchmodule"},
+    {"bad_abi.so", TESTMODULE_DIR "/bad_abi.so", "bad_abi"},
+    {"no_entry.so", TESTMODULE_DIR "/no_entry.so", "no_entry"},
+    {"open_fails.so", TESTMODULE_DIR "/open_fails.so", "test: open failed on purpose"},
+};
+#define N_FAULTY ((int)(sizeof faulty / sizeof *faulty))
+
+/* _i = module index * 2 + (on_error == allow). The faulty module is
+ * `required` after a file module whose pinset the good server matches, so
+ * the faulty entry alone decides. */
+START_TEST(faulty_module_follows_on_error)
+{
+    const struct faulty *f = &faulty[_i / 2];
+    int allow = _i % 2;
+    struct server s;
+    struct run_result r;
+    const struct syslog_rec *rec;
+    char text[4096], ev[64];
+    size_t mark;
+
+    policy("enforce", "allow", allow ? "allow" : "deny",
+           fmt("%s,\n  { module = \"%s\"; control = \"required\"; }", file_entry("required"),
+               f->module));
+    write_good_pinset();
+    server_start(&s, "good");
+    mark = syslog_mark();
+    client(&r, &shim, s.port, "good.test");
+    if (allow) {
+        assert_client_ok(&r);
+        rec = record_with(mark, " action=allowed-policy-error ");
+    } else {
+        assert_client_blocked(&r);
+        rec = record_with(mark, " action=blocked ");
+    }
+    ck_assert_int_eq(rec_field(rec, "event", ev, sizeof ev), 0);
+    ck_assert_msg(strcmp(ev, "module-error") == 0 || strcmp(ev, "policy-error") == 0,
+                  "[%s] event=%s: %s", f->name, ev, rec->msg);
+    ck_assert_msg(strstr(rec->msg, f->blame), "[%s] the record does not name '%s': %s", f->name,
+                  f->blame, rec->msg);
+    /* The operator can find the line: the record names tlspin.conf. */
+    ck_assert_int_eq(rec_field(rec, "reason", text, sizeof text), 0);
+    ck_assert_msg(strstr(text, "tlspin.conf:"), "[%s] reason names no file:line: %s", f->name,
+                  rec->msg);
+    assert_one_record(mark);
+    run_result_free(&r);
+}
+END_TEST
+
+/* A syntax error in tlspin.conf: the policy cannot be read at all, the
+ * built-in on_error (deny) applies, the record points at the line. */
+START_TEST(broken_policy_file_named_with_line)
+{
+    struct server s;
+    struct run_result r;
+    const struct syslog_rec *rec;
+    char reason[2048];
+    size_t mark;
+
+    write_policy("version = 1;\n"
+                 "mode = \"enforce\";\n"
+                 "unpinned = ;\n"
+                 "stack = ( );\n");
+    server_start(&s, "good");
+    mark = syslog_mark();
+    client(&r, &shim, s.port, "good.test");
+    assert_client_blocked(&r);
+    rec = record_with(mark, "event=policy-error action=blocked ");
+    ck_assert_int_eq(rec_field(rec, "reason", reason, sizeof reason), 0);
+    ck_assert_msg(strstr(reason, "tlspin.conf:3"), "reason lacks tlspin.conf:3: %s", rec->msg);
+    ck_assert_field(rec, "host", "good.test");
+    assert_one_record(mark);
+    run_result_free(&r);
+}
+END_TEST
+
+/* An unknown key and an unknown control are errors too (not ignored). */
+START_TEST(unknown_key_and_control_are_errors)
+{
+    static const char *const bad[] = {
+        "version = 1;\nmode = \"enforce\";\nunpinned = \"allow\";\non_error = \"allow\";\n"
+        "colour = \"blue\";\nstack = ( );\n",
+        NULL, /* unknown control: built below */
+    };
+    struct server s;
+    struct run_result r;
+    size_t mark;
+
+    server_start(&s, "good");
+    for (int i = 0; i < 2; i++) {
+        if (bad[i])
+            write_policy("%s", bad[i]);
+        else
+            write_policy("version = 1;\nmode = \"enforce\";\nunpinned = \"allow\";\n"
+                         "on_error = \"deny\";\nstack = (\n"
+                         "  { module = \"file\"; control = \"mandatory\";\n"
+                         "    args = { pinsets = \"%s\"; }; }\n);\n",
+                         H.pinsets);
+        mark = syslog_mark();
+        client(&r, &shim, s.port, "good.test");
+        /* Unreadable policy: the built-in on_error (deny) holds, whatever
+         * the broken file says. */
+        assert_client_blocked(&r);
+        ck_assert_msg(syslog_count_since(mark, "event=policy-error") >= 1 &&
+                          syslog_count_since(mark, bad[i] ? "tlspin.conf:5" : "tlspin.conf:6") >= 1,
+                      "case %d:\n%s", i, syslog_dump_since(mark));
+        run_result_free(&r);
+    }
+}
+END_TEST
+
+/* ------------------------------------------------------------------ */
+/* Pinset options                                                      */
+/* ------------------------------------------------------------------ */
+
+START_TEST(expired_pinset_allows_and_logs)
+{
+    struct server s;
+    struct run_result r;
+    const struct syslog_rec *rec;
+    size_t mark;
+
+    policy("enforce", "allow", "deny", file_entry("required"));
+    write_pinsets("old", "pinsets = ( { name = \"old\"; hosts = [ \"good.test\" ];\n"
+                         "  pins = [ \"%s\", \"%s\" ]; expires = \"2020-01-31\"; } );\n",
+                  pin("PIN_GOOD"), pin("PIN_BACKUP"));
+    server_start(&s, "icpt");
+    mark = syslog_mark();
+    client(&r, &shim, s.port, "good.test");
+    assert_client_ok(&r);
+    assert_server_got(&s, REQUEST_SEEN);
+    rec = record_with(mark, "event=pinset-expired");
+    ck_assert_field(rec, "action", "allowed");
+    ck_assert_field(rec, "pinset", "old");
+    ck_assert_field(rec, "host", "good.test");
+    assert_one_record(mark);
+    run_result_free(&r);
+}
+END_TEST
+
+START_TEST(report_only_pinset_allows_and_logs)
+{
+    struct server s;
+    struct run_result r;
+    const struct syslog_rec *rec;
+    size_t mark;
+
+    policy("enforce", "allow", "deny", file_entry("required"));
+    write_pinsets("trial", "pinsets = ( { name = \"trial\"; hosts = [ \"good.test\" ];\n"
+                           "  pins = [ \"%s\", \"%s\" ]; report_only = true; } );\n",
+                  pin("PIN_GOOD"), pin("PIN_BACKUP"));
+    server_start(&s, "icpt");
+    mark = syslog_mark();
+    client(&r, &shim, s.port, "good.test");
+    assert_client_ok(&r);
+    assert_server_got(&s, REQUEST_SEEN);
+    rec = record_with(mark, "event=pin-mismatch");
+    ck_assert_field(rec, "action", "allowed-report-only");
+    ck_assert_field(rec, "pinset", "trial");
+    ck_assert_field(rec, "expected", fmt("%s,%s", pin("PIN_GOOD"), pin("PIN_BACKUP")));
+    assert_one_record(mark);
+    run_result_free(&r);
+}
+END_TEST
+
+/* A deny pin anywhere in the verified chain refuses, even when a pin
+ * matches. */
+START_TEST(deny_pin_refuses)
+{
+    struct server s;
+    struct run_result r;
+    const struct syslog_rec *rec;
+    size_t mark;
+
+    policy("enforce", "allow", "deny", file_entry("required"));
+    write_good_pinset();
+    server_start(&s, "good");
+    client(&r, &shim, s.port, "good.test");
+    assert_client_ok(&r); /* control: passes without the deny pin */
+    run_result_free(&r);
+
+    server_stop(&s);
+    server_start(&s, "good"); /* a fresh log */
+    write_pinsets("api", "pinsets = ( { name = \"api\"; hosts = [ \"good.test\" ];\n"
+                         "  pins = [ \"%s\", \"%s\" ]; deny = [ \"%s\" ]; } );\n",
+                  pin("PIN_GOOD"), pin("PIN_BACKUP"), pin("PIN_INT"));
+    mark = syslog_mark();
+    client(&r, &shim, s.port, "good.test");
+    assert_client_blocked(&r);
+    assert_server_got_no_data(&s);
+    rec = record_with(mark, "event=pin-deny");
+    ck_assert_field(rec, "action", "blocked");
+    ck_assert_field(rec, "pinset", "api");
+    assert_one_record(mark);
+    run_result_free(&r);
+}
+END_TEST
+
+/* Pins on the intermediate or on the root match the verified chain; the
+ * interceptor still fails them. _i: 0 intermediate, 1 root. */
+START_TEST(pin_on_intermediate_or_root)
+{
+    const char *which = _i ? "PIN_CA" : "PIN_INT";
+    struct server good, icpt;
+    struct run_result r;
+    size_t mark;
+
+    policy("enforce", "allow", "deny", file_entry("required"));
+    write_pinsets("ca", "pinsets = ( { name = \"ca\"; hosts = [ \"good.test\" ];\n"
+                        "  pins = [ \"%s\", \"%s\" ]; } );\n",
+                  pin(which), pin("PIN_BACKUP"));
+    server_start(&good, "good");
+    server_start(&icpt, "icpt");
+    mark = syslog_mark();
+    client(&r, &shim, good.port, "good.test");
+    assert_client_ok(&r);
+    assert_no_record(mark);
+    run_result_free(&r);
+
+    mark = syslog_mark();
+    client(&r, &shim, icpt.port, "good.test");
+    assert_client_blocked(&r);
+    ck_assert_field(record_with(mark, "event=pin-mismatch"), "pinset", "ca");
+    run_result_free(&r);
+}
+END_TEST
+
+/* The Android bypass (CVE-2016-2402): the interceptor appends the pinned
+ * good leaf to its own chain. Only the verified chain counts. */
+START_TEST(appended_chain_attack_blocked)
+{
+    struct server s;
+    struct run_result r;
+    const struct syslog_rec *rec;
+    char chain[4096];
+    size_t mark;
+
+    server_start(&s, "appended");
+    client(&r, &plain, s.port, "good.test");
+    assert_client_ok(&r); /* the threat: trusted without tlspin */
+    run_result_free(&r);
+
+    policy("enforce", "allow", "deny", file_entry("required"));
+    write_good_pinset();
+    mark = syslog_mark();
+    client(&r, &shim, s.port, "good.test");
+    assert_client_blocked(&r);
+    rec = record_with(mark, "event=pin-mismatch");
+    ck_assert_int_eq(rec_field(rec, "chain", chain, sizeof chain), 0);
+    ck_assert_msg(strstr(chain, pin("PIN_ICPT")) && !strstr(chain, pin("PIN_GOOD")),
+                  "the record's chain must be the verified one: %s", chain);
+    assert_one_record(mark);
+    run_result_free(&r);
+}
+END_TEST
+
+/* ports = [...]: the pinset applies on its ports only. */
+START_TEST(ports_limit_a_pinset)
+{
+    struct server s;
+    struct run_result r;
+    size_t mark;
+
+    policy("enforce", "allow", "deny", file_entry("required"));
+    server_start(&s, "icpt");
+    write_pinsets("api", "pinsets = ( { name = \"api\"; hosts = [ \"good.test\" ]; ports = [ %d ];\n"
+                         "  pins = [ \"%s\", \"%s\" ]; } );\n",
+                  s.port == 1 ? 2 : s.port - 1, pin("PIN_GOOD"), pin("PIN_BACKUP"));
+    mark = syslog_mark();
+    client(&r, &shim, s.port, "good.test");
+    assert_client_ok(&r);
+    assert_no_record(mark);
+    run_result_free(&r);
+
+    write_pinsets("api", "pinsets = ( { name = \"api\"; hosts = [ \"good.test\" ]; ports = [ %d ];\n"
+                         "  pins = [ \"%s\", \"%s\" ]; } );\n",
+                  s.port, pin("PIN_GOOD"), pin("PIN_BACKUP"));
+    client(&r, &shim, s.port, "good.test");
+    assert_client_blocked(&r);
+    run_result_free(&r);
+}
+END_TEST
+
+/* curl hands OpenSSL a BIO of its own: the socket (and so the port) is not
+ * visible on the SSL. A pinset limited to the port curl connects to must
+ * still hold — an unknown port must not switch pinning off. */
+START_TEST(port_limited_pinset_holds_for_curl)
+{
+    struct server s;
+    struct run_result r;
+    const char *argv[20];
+    size_t n = 0;
+
+    policy("enforce", "allow", "deny", file_entry("required"));
+    server_start(&s, "icpt");
+    write_pinsets("api", "pinsets = ( { name = \"api\"; hosts = [ \"good.test\" ]; ports = [ %d ];\n"
+                         "  pins = [ \"%s\", \"%s\" ]; } );\n",
+                  s.port, pin("PIN_GOOD"), pin("PIN_BACKUP"));
+    argv[n++] = CURL;
+    argv[n++] = "-q";
+    argv[n++] = "-sS";
+    argv[n++] = "--max-time";
+    argv[n++] = "10";
+    argv[n++] = "--cacert";
+    argv[n++] = cert("trust.pem");
+    argv[n++] = "--resolve";
+    argv[n++] = fmt("good.test:%d:127.0.0.1", s.port);
+    argv[n++] = fmt("https://good.test:%d/", s.port);
+    argv[n] = NULL;
+    ck_assert_int_eq(run_argv(&shim, &r, argv), 0);
+    ck_assert_msg(r.exited && r.code == 60, "curl on a port-limited pinset: " RUN_FMT,
+                  RUN_ARGS(&r));
+    assert_server_got_no_data(&s);
+    run_result_free(&r);
+}
+END_TEST
+
+/* ------------------------------------------------------------------ */
+/* TLSPIN_CONFIG, rate limiting                                        */
+/* ------------------------------------------------------------------ */
+
+START_TEST(tlspin_config_selects_the_policy)
+{
+    struct server s;
+    struct run_result r;
+    const char *other;
+    char other_path[PATH_MAX];
+    struct run_opts o = {.preload = 1};
+
+    /* H.config pins good.test to the good key; the other policy pins it to
+     * the interceptor's key (say, a lab machine behind the proxy). */
+    policy("enforce", "allow", "deny", file_entry("required"));
+    write_good_pinset();
+    write_file("elsewhere/pins.d/lab.conf",
+               "pinsets = ( { name = \"lab\"; hosts = [ \"good.test\" ];\n"
+               "  pins = [ \"%s\", \"%s\" ]; } );\n",
+               pin("PIN_ICPT"), pin("PIN_BACKUP"));
+    other = write_file("elsewhere/policy.conf",
+                       "version = 1; mode = \"enforce\"; unpinned = \"allow\"; on_error = \"deny\";\n"
+                       "log = { rate_limit_seconds = 0; };\n"
+                       "stack = ( { module = \"file\"; control = \"required\";\n"
+                       "            args = { pinsets = \"%s/elsewhere/pins.d\"; }; } );\n",
+                       H.tmp);
+    snprintf(other_path, sizeof other_path, "%s", other);
+    server_start(&s, "icpt");
+
+    client(&r, &shim, s.port, "good.test");
+    assert_client_blocked(&r);
+    run_result_free(&r);
+
+    o.config = other_path;
+    client(&r, &o, s.port, "good.test");
+    assert_client_ok(&r);
+    run_result_free(&r);
+}
+END_TEST
+
+/* Identical records within rate_limit_seconds are suppressed; the next one
+ * after the window says how many. One python3 process makes three blocked
+ * connections at once, waits out the window, makes a fourth. */
+START_TEST(identical_records_rate_limited)
+{
+    static const char script[] =
+        "import socket, ssl, sys, time\n"
+        "port, ca = int(sys.argv[1]), sys.argv[2]\n"
+        "ctx = ssl.create_default_context(cafile=ca)\n"
+        "def once():\n"
+        "    s = socket.create_connection(('127.0.0.1', port), timeout=10)\n"
+        "    try:\n"
+        "        ctx.wrap_socket(s, server_hostname='good.test').close()\n"
+        "        print('connected')\n"
+        "    except ssl.SSLCertVerificationError as e:\n"
+        "        print('blocked', e.verify_code)\n"
+        "for i in range(3): once()\n"
+        "time.sleep(2.5)\n"
+        "once()\n";
+    struct server s;
+    struct run_result r;
+    size_t mark, n;
+    const struct syslog_rec *recs;
+    char keys[512], sup[32];
+
+    write_policy("version = 1; mode = \"enforce\"; unpinned = \"allow\"; on_error = \"deny\";\n"
+                 "log = { facility = \"local3\"; level = \"notice\"; rate_limit_seconds = 2; };\n"
+                 "stack = ( %s );\n",
+                 file_entry("required"));
+    write_good_pinset();
+    server_start(&s, "icpt");
+    mark = syslog_mark();
+    ck_assert_int_eq(RUN(&r, &shim, PYTHON3, "-I", "-c", script, fmt("%d", s.port),
+                         cert("trust.pem")),
+                     0);
+    ck_assert_msg(r.exited && r.code == 0 &&
+                      strcmp(r.out, "blocked 50\nblocked 50\nblocked 50\nblocked 50\n") == 0,
+                  RUN_FMT, RUN_ARGS(&r));
+    recs = syslog_since(mark, &n);
+    {
+        size_t k = 0;
+        const struct syslog_rec *t[8];
+        for (size_t i = 0; i < n; i++)
+            if (strstr(recs[i].msg, "event=pin-mismatch") && k < 8)
+                t[k++] = &recs[i];
+        ck_assert_msg(k == 2, "expected 2 records (1 + 1 after the window), got %zu:\n%s", k,
+                      syslog_dump_since(mark));
+        /* The facility and level of the policy. */
+        ck_assert_int_eq(t[0]->facility, 19 << 3); /* LOG_LOCAL3 */
+        ck_assert_int_eq(t[0]->severity, 5);       /* LOG_NOTICE */
+        ck_assert_int_eq(rec_keys(t[0], keys, sizeof keys), 0);
+        ck_assert_msg(!strstr(keys, "suppressed"), "first record: %s", t[0]->msg);
+        ck_assert_int_eq(rec_keys(t[1], keys, sizeof keys), 0);
+        ck_assert_msg(strlen(keys) > 11 && strcmp(keys + strlen(keys) - 11, " suppressed") == 0,
+                      "suppressed= must come last: %s", t[1]->msg);
+        ck_assert_int_eq(rec_field(t[1], "suppressed", sup, sizeof sup), 0);
+        ck_assert_str_eq(sup, "2");
+    }
+    /* ... and no other tlspin record. */
+    ck_assert_msg(syslog_tlspin_count_since(mark) == 2, "%s", syslog_dump_since(mark));
+    run_result_free(&r);
+}
+END_TEST
+
+/* ------------------------------------------------------------------ */
+/* The stack (Linux-PAM control flags) with verdict.so                 */
+/* ------------------------------------------------------------------ */
+
+struct row {
+    const char *name;
+    const char *entries[3][2]; /* {control, verdict} */
+    const char *unpinned, *on_error;
+    int allowed;
+    const char *action;        /* record action; NULL: no record */
+};
+
+static const struct row rows[] = {
+    {"required pass", {{"required", "pass"}}, "allow", "deny", 1, NULL},
+    {"required fail", {{"required", "fail"}}, "allow", "deny", 0, "blocked"},
+    {"required fail, later sufficient pass", {{"required", "fail"}, {"sufficient", "pass"}},
+     "allow", "deny", 0, "blocked"},
+    {"sufficient pass, later required fail", {{"sufficient", "pass"}, {"required", "fail"}},
+     "allow", "deny", 1, NULL},
+    {"requisite fail, later required pass", {{"requisite", "fail"}, {"required", "pass"}},
+     "allow", "deny", 0, "blocked"},
+    {"optional fail, required pass", {{"optional", "fail"}, {"required", "pass"}}, "allow", "deny",
+     1, NULL},
+    {"optional fail alone", {{"optional", "fail"}}, "allow", "deny", 0, "blocked"},
+    {"all ignore, unpinned allow", {{"required", "ignore"}, {"optional", "ignore"}}, "allow",
+     "deny", 1, NULL},
+    {"all ignore, unpinned deny", {{"required", "ignore"}}, "deny", "deny", 0, "blocked"},
+    {"required error, on_error deny", {{"required", "error"}}, "allow", "deny", 0, "blocked"},
+    {"required error, on_error allow", {{"required", "error"}}, "allow", "allow", 1,
+     "allowed-policy-error"},
+    {"empty stack, unpinned allow", {{NULL}}, "allow", "deny", 1, NULL},
+    {"empty stack, unpinned deny", {{NULL}}, "deny", "deny", 0, "blocked"},
+};
+#define N_ROWS ((int)(sizeof rows / sizeof *rows))
+
+START_TEST(stack_row)
+{
+    const struct row *row = &rows[_i];
+    char stack[4096] = "";
+    struct server s;
+    struct run_result r;
+    size_t mark;
+
+    for (size_t i = 0; i < 3 && row->entries[i][0]; i++) {
+        const char *e = verdict_entry(row->entries[i][0], row->entries[i][1]);
+        strncat(stack, i ? ",\n" : "", sizeof stack - strlen(stack) - 1);
+        strncat(stack, e, sizeof stack - strlen(stack) - 1);
+    }
+    policy("enforce", row->unpinned, row->on_error, stack);
+    server_start(&s, "good");
+    mark = syslog_mark();
+    client(&r, &shim, s.port, "good.test");
+    if (row->allowed) {
+        ck_assert_msg(r.exited && r.code == 0 && has_line(r.out, "handshake ok"),
+                      "[%s] should be allowed: " RUN_FMT, row->name, RUN_ARGS(&r));
+        assert_server_got(&s, REQUEST_SEEN);
+    } else {
+        ck_assert_msg(r.exited && r.code == 1, "[%s] should be blocked: " RUN_FMT, row->name,
+                      RUN_ARGS(&r));
+        assert_client_blocked(&r);
+        assert_server_got_no_data(&s);
+    }
+    if (row->action) {
+        const struct syslog_rec *rec = record_with(mark, fmt("action=%s ", row->action));
+        ck_assert_field(rec, "host", "good.test");
+        assert_one_record(mark);
+    } else {
+        assert_no_record(mark);
+    }
+    run_result_free(&r);
+}
+END_TEST
+
+static Suite *policy_suite(void)
+{
+    Suite *s = suite_create("policy");
+    TCase *tc;
+
+    tc = harness_tcase("mode and unpinned");
+    tcase_add_test(tc, report_mode_allows_and_logs);
+    tcase_add_test(tc, unpinned_deny_blocks_unknown_hosts);
+    suite_add_tcase(s, tc);
+
+    tc = harness_tcase("errors");
+    tcase_add_loop_test(tc, faulty_module_follows_on_error, 0, 2 * N_FAULTY);
+    tcase_add_test(tc, broken_policy_file_named_with_line);
+    tcase_add_test(tc, unknown_key_and_control_are_errors);
+    suite_add_tcase(s, tc);
+
+    tc = harness_tcase("pinsets");
+    tcase_add_test(tc, expired_pinset_allows_and_logs);
+    tcase_add_test(tc, report_only_pinset_allows_and_logs);
+    tcase_add_test(tc, deny_pin_refuses);
+    tcase_add_loop_test(tc, pin_on_intermediate_or_root, 0, 2);
+    tcase_add_test(tc, appended_chain_attack_blocked);
+    tcase_add_test(tc, ports_limit_a_pinset);
+    tcase_add_test(tc, port_limited_pinset_holds_for_curl);
+    suite_add_tcase(s, tc);
+
+    tc = harness_tcase("configuration and records");
+    tcase_add_test(tc, tlspin_config_selects_the_policy);
+    tcase_add_test(tc, identical_records_rate_limited);
+    suite_add_tcase(s, tc);
+
+    tc = harness_tcase("stack");
+    tcase_add_loop_test(tc, stack_row, 0, N_ROWS);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    return harness_main(policy_suite());
+}
