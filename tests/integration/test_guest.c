@@ -220,6 +220,79 @@ START_TEST(broken_policy_does_not_touch_non_tls_programs)
 }
 END_TEST
 
+/* A program that makes allowed handshakes finds its OpenSSL error queue as
+ * it would without tlspin: empty. Net::SSLeay gives perl the raw calls, so
+ * the queue is read right after SSL_connect, before anything clears it.
+ * Cases: a pinned host with the matching key, an unpinned host, and
+ * VERIFY_NONE against a chain the app's store does not verify (tlspin then
+ * verifies against the system store itself, which fails, and falls back to
+ * the pinned leaf: its own failed verification must leave no trace). */
+static const char perl_queue[] =
+    "use strict; use warnings; use Net::SSLeay; use IO::Socket::INET;\n"
+    "my ($port, $host, $ca, $verify) = @ARGV;\n"
+    "Net::SSLeay::initialize();\n"
+    "my $ctx = Net::SSLeay::CTX_new() or die 'CTX_new';\n"
+    "Net::SSLeay::CTX_load_verify_locations($ctx, $ca, '') or die 'CA';\n"
+    "Net::SSLeay::CTX_set_verify($ctx, $verify ? &Net::SSLeay::VERIFY_PEER : "
+    "&Net::SSLeay::VERIFY_NONE);\n"
+    "my $sock = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $port) or die 'sock';\n"
+    "my $ssl = Net::SSLeay::new($ctx);\n"
+    "Net::SSLeay::set_fd($ssl, fileno($sock));\n"
+    "Net::SSLeay::set_tlsext_host_name($ssl, $host);\n"
+    "Net::SSLeay::ERR_clear_error();\n"
+    "my $rc = Net::SSLeay::connect($ssl);\n"
+    "my @q; while (my $e = Net::SSLeay::ERR_get_error()) { push @q, "
+    "Net::SSLeay::ERR_error_string($e); }\n"
+    "print \"connect=$rc verify=\", Net::SSLeay::get_verify_result($ssl), \"\\n\";\n"
+    "print \"queue: $_\\n\" for @q;\n"
+    "Net::SSLeay::write($ssl, \"GET / HTTP/1.0\\r\\n\\r\\n\") if $rc == 1;\n"
+    "exit($rc == 1 ? 0 : 1);\n";
+
+static void queue_case(const char *server, const char *host, const char *ca, int verify,
+                       const char *want_line)
+{
+    struct server s;
+    struct run_result r;
+    char cafile[PATH_MAX];
+
+    snprintf(cafile, sizeof cafile, "%s", cert(ca));
+    server_start(&s, server);
+    ck_assert_int_eq(RUN(&r, &(struct run_opts){.preload = 1}, PERL, "-e", perl_queue,
+                         fmt("%d", s.port), host, cafile, verify ? "1" : "0"),
+                     0);
+    ck_assert_msg(r.exited && r.code == 0 && strcmp(r.out, want_line) == 0,
+                  "[%s %s verify=%d] allowed handshake, expected only '%s': " RUN_FMT, server,
+                  host, verify, want_line, RUN_ARGS(&r));
+    run_result_free(&r);
+    server_stop(&s);
+}
+
+START_TEST(allowed_handshake_leaves_error_queue_empty)
+{
+    struct server s;
+    struct run_result r;
+    char cafile[PATH_MAX];
+
+    write_file_policy(NULL);
+    write_good_pinset();
+    queue_case("good", "good.test", "trust.pem", 1, "connect=1 verify=0\n");
+    queue_case("icpt", "other.test", "trust.pem", 1, "connect=1 verify=0\n");
+    /* self.pem as the store: the good chain does not verify (20: unable to
+     * get local issuer certificate), VERIFY_NONE lets it through. */
+    queue_case("good", "good.test", "self.pem", 0, "connect=1 verify=20\n");
+
+    /* Control: the same probe does see tlspin's entries on a refusal. */
+    snprintf(cafile, sizeof cafile, "%s", cert("trust.pem"));
+    server_start(&s, "icpt");
+    ck_assert_int_eq(RUN(&r, &(struct run_opts){.preload = 1}, PERL, "-e", perl_queue,
+                         fmt("%d", s.port), "good.test", cafile, "1"),
+                     0);
+    ck_assert_msg(r.exited && r.code == 1 && has_tlspin_error_entry(r.out),
+                  "the probe does not see a refusal's queue: " RUN_FMT, RUN_ARGS(&r));
+    run_result_free(&r);
+}
+END_TEST
+
 Suite *guest_suite(void);
 Suite *guest_suite(void)
 {
@@ -237,6 +310,10 @@ Suite *guest_suite(void)
     tcase_add_test(tc, non_tls_programs_run_quietly);
     tcase_add_test(tc, non_tls_programs_run_quietly_bind_now);
     tcase_add_test(tc, broken_policy_does_not_touch_non_tls_programs);
+    suite_add_tcase(s, tc);
+
+    tc = harness_tcase("error queue");
+    tcase_add_test(tc, allowed_handshake_leaves_error_queue_empty);
     suite_add_tcase(s, tc);
     return s;
 }
