@@ -1,21 +1,25 @@
 /* Parsing the text of one pinsets file (libconfig) into pinsets.
  *
  * Members are visited in document order (never looked up by name), so that
- * unknown keys are caught and line numbers can be unwrapped (see diag.h). */
+ * unknown keys are caught and line numbers can be unwrapped (see diag.h) and
+ * corrected (see source_lines.h). */
 #include "pinset_parse.h"
 
 #include <libconfig.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "date.h"
 #include "diag.h"
+#include "source_lines.h"
 
 struct parse {
     struct pinset_list *list;
     const struct tlspin_host *host;
     const char *file;
     struct line_unwrap lines;
+    struct source_lines src;
     char *err;
     size_t errlen;
 };
@@ -23,6 +27,35 @@ struct parse {
 static unsigned line_of(struct parse *p, const config_setting_t *s)
 {
     return line_unwrap(&p->lines, config_setting_source_line(s));
+}
+
+/* The line of a scalar inside an array or list. libconfig stamps it with the
+ * line of the token after it; its literal is found between `*floor` (the
+ * previous element's stamp) and that stamp. Updates *floor. */
+static unsigned element_line(struct parse *p, const config_setting_t *e, unsigned *floor)
+{
+    unsigned stamped = line_of(p, e), line = stamped;
+    char needle[DIAG_QUOTE_MAX];
+    const char *v;
+
+    needle[0] = '\0';
+    switch (config_setting_type(e)) {
+    case CONFIG_TYPE_STRING:
+        v = config_setting_get_string(e);
+        if (v != NULL && strlen(v) + 3 <= sizeof(needle))
+            snprintf(needle, sizeof(needle), "\"%s\"", v);
+        break;
+    case CONFIG_TYPE_INT:
+    case CONFIG_TYPE_INT64:
+        snprintf(needle, sizeof(needle), "%lld", (long long)config_setting_get_int64(e));
+        break;
+    default:
+        break;
+    }
+    if (needle[0] != '\0')
+        line = source_lines_find(&p->src, *floor, stamped, needle, 1);
+    *floor = stamped;
+    return line;
 }
 
 static const char *type_name(const config_setting_t *s)
@@ -145,12 +178,12 @@ static int expect_sequence(struct parse *p, const config_setting_t *s, unsigned 
 
 /* The string element i of a sequence, or NULL after an error. */
 static const char *string_element(struct parse *p, const config_setting_t *seq, int i,
-                                  const char *key, unsigned *line)
+                                  const char *key, unsigned *floor, unsigned *line)
 {
     const config_setting_t *e = config_setting_get_elem(seq, (unsigned)i);
     const char *v;
 
-    *line = line_of(p, e);
+    *line = element_line(p, e, floor);
     v = config_setting_get_string(e);
     if (v == NULL)
         diag_errf(p->err, p->errlen, p->file, *line, "\"%s\" must hold strings, not %s", key,
@@ -162,6 +195,7 @@ static int parse_hosts(struct parse *p, const config_setting_t *s, unsigned line
                        struct pinset *ps)
 {
     int n = config_setting_length(s), i;
+    unsigned floor = line;
 
     if (expect_sequence(p, s, line, "hosts", "host names") != 0)
         return -1;
@@ -182,7 +216,7 @@ static int parse_hosts(struct parse *p, const config_setting_t *s, unsigned line
     for (i = 0; i < n; i++) {
         char norm[256], why[512];
         unsigned eline;
-        const char *v = string_element(p, s, i, "hosts", &eline);
+        const char *v = string_element(p, s, i, "hosts", &floor, &eline);
         if (v == NULL)
             return -1;
         if (p->host->host_normalize(v, norm, sizeof(norm), why, sizeof(why)) != 0) {
@@ -211,6 +245,7 @@ static int parse_ports(struct parse *p, const config_setting_t *s, unsigned line
                        struct pinset *ps)
 {
     int n = config_setting_length(s), i;
+    unsigned floor = line;
 
     if (expect_sequence(p, s, line, "ports", "port numbers") != 0)
         return -1;
@@ -230,7 +265,7 @@ static int parse_ports(struct parse *p, const config_setting_t *s, unsigned line
     }
     for (i = 0; i < n; i++) {
         const config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
-        unsigned eline = line_of(p, e);
+        unsigned eline = element_line(p, e, &floor);
         long long v;
         int t = config_setting_type(e);
         if (t != CONFIG_TYPE_INT && t != CONFIG_TYPE_INT64) {
@@ -267,6 +302,7 @@ static int parse_pin_list(struct parse *p, const config_setting_t *s, unsigned l
                           size_t *n_out)
 {
     int n = config_setting_length(s), i;
+    unsigned floor = line;
 
     if (expect_sequence(p, s, line, key, "pins") != 0)
         return -1;
@@ -285,7 +321,7 @@ static int parse_pin_list(struct parse *p, const config_setting_t *s, unsigned l
         unsigned char pin[TLSPIN_PIN_LEN];
         char why[512];
         unsigned eline;
-        const char *v = string_element(p, s, i, key, &eline);
+        const char *v = string_element(p, s, i, key, &floor, &eline);
         if (v == NULL)
             return -1;
         if (p->host->pin_parse(v, pin, why, sizeof(why)) != 0) {
@@ -379,7 +415,7 @@ static int check_pinset(struct parse *p, const struct pinset *ps, const struct s
     return 0;
 }
 
-static int parse_pinset(struct parse *p, const config_setting_t *g)
+static int parse_pinset(struct parse *p, const config_setting_t *g, unsigned *floor)
 {
     struct pinset ps;
     struct seen seen;
@@ -388,12 +424,13 @@ static int parse_pinset(struct parse *p, const config_setting_t *g)
     memset(&ps, 0, sizeof(ps));
     memset(&seen, 0, sizeof(seen));
     ps.file = p->file;
-    ps.line = line_of(p, g);
     if (config_setting_type(g) != CONFIG_TYPE_GROUP) {
+        ps.line = element_line(p, g, floor);
         diag_errf(p->err, p->errlen, p->file, ps.line, "each pinset must be a group "
                   "{ name = ...; hosts = [...]; pins = [...]; }, not %s", type_name(g));
         goto out;
     }
+    ps.line = line_of(p, g); /* a group is stamped where it opens */
     n = config_setting_length(g);
     for (i = 0; i < n; i++)
         if (parse_member(p, config_setting_get_elem(g, (unsigned)i), &ps, &seen) != 0)
@@ -422,6 +459,7 @@ out:
 static int parse_pinsets_setting(struct parse *p, const config_setting_t *s, unsigned line)
 {
     int t = config_setting_type(s), n = config_setting_length(s), i;
+    unsigned floor = line;
 
     if (t != CONFIG_TYPE_LIST && !(t == CONFIG_TYPE_ARRAY && n == 0)) {
         diag_errf(p->err, p->errlen, p->file, line, "\"pinsets\" must be a list ( {...}, "
@@ -429,7 +467,7 @@ static int parse_pinsets_setting(struct parse *p, const config_setting_t *s, uns
         return -1;
     }
     for (i = 0; i < n; i++)
-        if (parse_pinset(p, config_setting_get_elem(s, (unsigned)i)) != 0)
+        if (parse_pinset(p, config_setting_get_elem(s, (unsigned)i), &floor) != 0)
             return -1;
     return 0;
 }
@@ -459,10 +497,17 @@ static int parse_root(struct parse *p, const config_setting_t *root)
 int pinset_parse_text(struct pinset_list *list, const struct tlspin_host *host,
                       const char *file, const char *text, char *err, size_t errlen)
 {
-    struct parse p = { list, host, file, { 0 }, err, errlen };
+    struct parse p;
     config_t cfg;
     int r = -1;
 
+    memset(&p, 0, sizeof(p));
+    p.list = list;
+    p.host = host;
+    p.file = file;
+    p.err = err;
+    p.errlen = errlen;
+    source_lines_init(&p.src, text, strlen(text));
     config_init(&cfg);
     if (config_read_string(&cfg, text) != CONFIG_TRUE) {
         const char *why = config_error_text(&cfg);
