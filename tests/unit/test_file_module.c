@@ -22,8 +22,8 @@
 
 #include <tlspin/module.h>
 
-#include "hostname.h"
-#include "pin.h"
+#include "engine/hostname.h"
+#include "engine/pin.h"
 
 #define MODULE_PATH TLSPIN_BUILD_DIR "/lib/tlspin/modules/file.so"
 #define POLICY_FILE "/etc/tlspin/tlspin.conf"
@@ -1114,6 +1114,22 @@ static char *big_config(int bad_host_in_last)
     return out;
 }
 
+/* Timing bounds are for optimised builds; sanitizers and valgrind are slower
+ * (TLSPIN_TEST_TIME_FACTOR=20 for the latter). */
+static double time_factor(void)
+{
+    const char *env = getenv("TLSPIN_TEST_TIME_FACTOR");
+    double f = env != NULL ? atof(env) : 0.0;
+
+    if (f >= 1.0)
+        return f;
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+    return 10.0;
+#else
+    return 1.0;
+#endif
+}
+
 static double seconds_since(const struct timespec *t0)
 {
     struct timespec t1;
@@ -1139,7 +1155,7 @@ START_TEST(scale_100k_hosts)
     fprintf(stderr, "file module: loaded %d hosts in %.1f ms\n", BIG_PINSETS * BIG_HOSTS_EACH,
             load * 1e3);
     /* "well under 50 ms per 10,000 hosts"; generous for loaded CI machines */
-    ck_assert_msg(load < 0.5, "loading 100,000 hosts took %.3f s", load);
+    ck_assert_msg(load < 0.5 * time_factor(), "loading 100,000 hosts took %.3f s", load);
 
     ck_assert_int_eq(check_host(st, "h9999-9.example.com", 443, "9", &f), TLSPIN_FAIL);
     ck_assert_str_eq(f.rule, "p9999");
@@ -1154,7 +1170,7 @@ START_TEST(scale_100k_hosts)
     }
     lookups = seconds_since(&t0);
     fprintf(stderr, "file module: 100,000 checks in %.1f ms\n", lookups * 1e3);
-    ck_assert_msg(lookups < 1.0, "100,000 checks took %.3f s", lookups);
+    ck_assert_msg(lookups < 1.0 * time_factor(), "100,000 checks took %.3f s", lookups);
     mod->close(st);
 }
 END_TEST

@@ -4,7 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "hostname.h"
+#include "engine/hostname.h"
 
 #define N_ELEMS(a) (sizeof(a) / sizeof((a)[0]))
 

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "pin.h"
+#include "engine/pin.h"
 
 #define N_ELEMS(a) (sizeof(a) / sizeof((a)[0]))
 
