@@ -81,6 +81,13 @@ TCase *harness_tcase(const char *name);
  * fd, or -1 after printing why. */
 int harness_enter_namespace(void);
 
+/* For a test that changes system paths (/etc/ld.so.preload, the default
+ * policy): give this test process a mount namespace of its own, so nothing
+ * it mounts reaches later tests, and lay a writable overlay (upper layer in
+ * H.tmp) over `dir`: files written under dir afterwards exist only here. */
+void test_private_mounts(void);
+void overlay_over(const char *dir);
+
 /* ------------------------------------------------------------------ */
 /* Syslog records (syslog.c)                                           */
 /* ------------------------------------------------------------------ */

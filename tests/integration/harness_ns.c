@@ -125,3 +125,24 @@ int harness_enter_namespace(void)
     fd = bind_dev_log();
     return fd;
 }
+
+void test_private_mounts(void)
+{
+    ck_assert_msg(unshare(CLONE_NEWNS) == 0, "unshare: %s", strerror(errno));
+    ck_assert_msg(mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) == 0, "private /: %s",
+                  strerror(errno));
+}
+
+void overlay_over(const char *dir)
+{
+    static unsigned seq;
+    char upper[PATH_MAX], work[PATH_MAX], opts[3 * PATH_MAX + 64];
+
+    seq++;
+    snprintf(upper, sizeof upper, "%s/overlay%u-upper", H.tmp, seq);
+    snprintf(work, sizeof work, "%s/overlay%u-work", H.tmp, seq);
+    ck_assert_msg(mkdir(upper, 0755) == 0 && mkdir(work, 0755) == 0, "mkdir: %s", strerror(errno));
+    snprintf(opts, sizeof opts, "lowerdir=%s,upperdir=%s,workdir=%s", dir, upper, work);
+    ck_assert_msg(mount("overlay", dir, "overlay", 0, opts) == 0, "overlay on %s: %s", dir,
+                  strerror(errno));
+}

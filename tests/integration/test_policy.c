@@ -11,9 +11,11 @@
  */
 #include "harness.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 static const struct run_opts shim = {.preload = 1};
 static const struct run_opts plain = {0};
@@ -513,6 +515,102 @@ START_TEST(tlspin_config_selects_the_policy)
 }
 END_TEST
 
+/* Write `text` to `path` (absolute), creating its directories, inside an
+ * overlay on the nearest directory above it that exists (never "/"). */
+static void write_system_file(const char *path, const char *text)
+{
+    char dir[PATH_MAX], *slash;
+    struct stat st;
+    FILE *f;
+
+    snprintf(dir, sizeof dir, "%s", path);
+    do {
+        slash = strrchr(dir, '/');
+        ck_assert_msg(slash && slash != dir, "no directory to overlay for %s", path);
+        *slash = '\0';
+    } while (stat(dir, &st) != 0);
+    overlay_over(dir);
+    snprintf(dir, sizeof dir, "%s", path);
+    for (char *p = dir + 1; *p; p++)
+        if (*p == '/') {
+            *p = '\0';
+            mkdir(dir, 0755);
+            *p = '/';
+        }
+    f = fopen(path, "w");
+    ck_assert_msg(f != NULL, "%s: %s", path, strerror(errno));
+    fputs(text, f);
+    ck_assert_int_eq(fclose(f), 0);
+}
+
+/* A setuid program ignores TLSPIN_CONFIG (secure_getenv): it cannot be
+ * pointed at a policy of the invoking user's choosing. Set up as an
+ * administrator would: /etc/ld.so.preload (LD_PRELOAD does not reach setuid
+ * programs) and the default policy in the build's sysconfdir, both in
+ * overlays private to this test. TLSPIN_CONFIG points at a policy that would
+ * allow the interceptor; the default policy pins the good key. */
+START_TEST(setuid_program_ignores_tlspin_config)
+{
+    struct server s;
+    struct run_result r;
+    char suid[PATH_MAX], env_config[PATH_MAX + 32], cmd[3 * PATH_MAX];
+    const char *const env[] = {env_config, NULL};
+    struct run_opts o = {.env = env};
+
+    test_private_mounts();
+    /* The policy TLSPIN_CONFIG names: good.test pinned to the interceptor. */
+    write_file("user/pins.d/lab.conf",
+               "pinsets = ( { name = \"lab\"; hosts = [ \"good.test\" ];\n"
+               "  pins = [ \"%s\", \"%s\" ]; } );\n",
+               pin("PIN_ICPT"), pin("PIN_BACKUP"));
+    snprintf(env_config, sizeof env_config, "TLSPIN_CONFIG=%s",
+             write_file("user/tlspin.conf",
+                        "version = 1; mode = \"enforce\"; unpinned = \"allow\"; "
+                        "on_error = \"deny\";\nstack = ( { module = \"file\"; control = "
+                        "\"required\"; args = { pinsets = \"%s/user/pins.d\"; }; } );\n",
+                        H.tmp));
+    /* The administrator's default policy: good.test pinned to its key. */
+    write_good_pinset();
+    write_system_file(TLSPIN_DEFAULT_CONFIG,
+                      fmt("version = 1; mode = \"enforce\"; unpinned = \"allow\"; "
+                          "on_error = \"deny\";\nstack = ( { module = \"file\"; control = "
+                          "\"required\"; args = { pinsets = \"%s\"; }; } );\n",
+                          H.pinsets));
+    write_system_file("/etc/ld.so.preload", SHIM_PATH "\n");
+
+    /* A setuid-root copy of tls_client that nobody may run. */
+    snprintf(suid, sizeof suid, "%s/tls_client_suid", H.tmp);
+    snprintf(cmd, sizeof cmd, "cp '%s' '%s' && chmod 4755 '%s' && chmod 755 '%s' '%s' '%s'",
+             TLS_CLIENT, suid, suid, H.root, H.tmp, H.certs);
+    ck_assert_int_eq(system(cmd), 0);
+
+    server_start(&s, "icpt");
+
+    /* Control 1: an ordinary (root) run honours TLSPIN_CONFIG: allowed. */
+    tls_client_run(&r, &o, suid, s.port, "good.test", NULL);
+    assert_client_ok(&r);
+    run_result_free(&r);
+
+    /* Run by nobody, the setuid program is AT_SECURE: TLSPIN_CONFIG is
+     * ignored, the default policy applies: blocked. */
+    {
+        const char *argv[] = {"/usr/bin/setpriv", "--reuid=65534", "--regid=65534",
+                              "--clear-groups", suid, "--connect", fmt("127.0.0.1:%d", s.port),
+                              "--sni", "good.test", "--cafile", cert("trust.pem"), NULL};
+        ck_assert_int_eq(run_argv(&o, &r, argv), 0);
+    }
+    assert_client_blocked(&r);
+    run_result_free(&r);
+
+    /* Control 2: the same setuid binary without setuid meaning (run by
+     * root) under the default policy only: blocked too, so the difference
+     * above is TLSPIN_CONFIG being ignored, not the preload missing. */
+    tls_client_run(&r, &plain, suid, s.port, "good.test", NULL);
+    assert_client_blocked(&r);
+    run_result_free(&r);
+}
+END_TEST
+
 /* Identical records within rate_limit_seconds are suppressed; the next one
  * after the window says how many. One python3 process makes three blocked
  * connections at once, waits out the window, makes a fourth. */
@@ -678,6 +776,7 @@ static Suite *policy_suite(void)
 
     tc = harness_tcase("configuration and records");
     tcase_add_test(tc, tlspin_config_selects_the_policy);
+    tcase_add_test(tc, setuid_program_ignores_tlspin_config);
     tcase_add_test(tc, identical_records_rate_limited);
     suite_add_tcase(s, tc);
 
