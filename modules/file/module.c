@@ -8,7 +8,6 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
-#include <syslog.h>
 
 #include <tlspin/module.h>
 
@@ -117,8 +116,6 @@ static int file_open(const struct tlspin_host *host, const struct tlspin_args *a
                     errlen) != 0 ||
         host_index_build(&st->index, &st->pinsets, err, errlen) != 0)
         goto out;
-    host->log(host, LOG_DEBUG, "file: %zu pinsets, %zu host patterns from %.1024s",
-              st->pinsets.n, st->index.n_entries, pinsets->values[0]);
     *state = st;
     st = NULL; /* transferred */
     r = 0;

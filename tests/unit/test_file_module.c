@@ -694,7 +694,7 @@ START_TEST(load_empty_directory)
     void *st = must_open();
 
     ck_assert_int_eq(check_host(st, "api.example.com", 443, "1", &f), TLSPIN_IGNORE);
-    ck_assert_ptr_nonnull(strstr(logbuf, "file: 0 pinsets"));
+    ck_assert_str_eq(logbuf, ""); /* a guest in every process: silent when all is well */
     mod->close(st);
 }
 END_TEST
