@@ -231,6 +231,14 @@ static void assert_request_reached(const struct server *s, const struct program 
     free(log);
 }
 
+/* The pin-mismatch record since mark; fails if none. */
+static const struct syslog_rec *record_with(size_t mark)
+{
+    const struct syslog_rec *r = syslog_wait_for_since(mark, "event=pin-mismatch", 0);
+    ck_assert_msg(r != NULL, "no pin-mismatch record:\n%s", syslog_dump_since(mark));
+    return r;
+}
+
 /* The threat: without tlspin, the interceptor is trusted. */
 START_TEST(threat_without_shim)
 {
@@ -301,8 +309,9 @@ START_TEST(pinned_mismatch_blocked)
     /* Not one byte of application data reached the server. */
     assert_server_got_no_data(&s);
 
-    /* Exactly one record, with the fields an operator needs. */
-    rec = the_tlspin_record_since(mark);
+    /* The record, with the fields an operator needs (and below: it is the
+     * only one). */
+    rec = record_with(mark);
     ck_assert_int_eq(rec->facility, LOG_AUTHPRIV);
     ck_assert_int_eq(rec->severity, LOG_WARNING);
     ck_assert_msg(strcmp(rec->tag, p->tag) == 0, "tag '%s', expected '%s': %s", rec->tag, p->tag,
@@ -332,6 +341,18 @@ START_TEST(pinned_mismatch_blocked)
                   chain);
     ck_assert_msg(strstr(chain, "CN=good.test"), "no leaf subject in chain: %s", chain);
     ck_assert_msg(!strstr(chain, pin("PIN_GOOD")), "chain has the good pin?: %s", chain);
+    /* peer: the socket's address where the program's SSL has one; curl
+     * reads and writes through a BIO of its own, so "-" is allowed there. */
+    {
+        char peer[256];
+        ck_assert_int_eq(rec_field(rec, "peer", peer, sizeof peer), 0);
+        ck_assert_msg(strcmp(peer, fmt("127.0.0.1:%d", s.port)) == 0 ||
+                          (strcmp(p->tag, "curl") == 0 && strcmp(peer, "-") == 0),
+                      "%s: peer=%s", p->name, peer);
+    }
+    ck_assert_msg(rec_field(rec, "reason", chain, sizeof chain) == 0 && chain[0],
+                  "no reason: %s", rec->msg);
+    (void)the_tlspin_record_since(mark);
     run_result_free(&r);
 }
 END_TEST
@@ -357,6 +378,40 @@ START_TEST(unpinned_host_passes)
 }
 END_TEST
 
+/* The same against openssl s_server -www, a server of another make: _i =
+ * program * 2 + (0: good key, passes; 1: interceptor's key, blocked). */
+START_TEST(s_server_match_and_mismatch)
+{
+    const struct program *p = &programs[_i / 2];
+    int icpt = _i % 2;
+    struct server s;
+    struct run_result r;
+    size_t mark;
+
+    write_file_policy(NULL);
+    write_good_pinset();
+    if (icpt)
+        server_s_server(&s, cert("icpt.pem"), cert("icpt.key"), cert("icpt-ca.pem"),
+                        (const char *const[]){"-www", NULL});
+    else
+        server_s_server(&s, cert("good.pem"), cert("good.key"), cert("int.pem"),
+                        (const char *const[]){"-www", NULL});
+    mark = syslog_mark();
+    run_program(p, "good.test", s.port, 1, &r);
+    if (!icpt) {
+        assert_success(p, &r);
+        ck_assert_msg(syslog_tlspin_count_since(mark) == 0, "%s", syslog_dump_since(mark));
+    } else {
+        ck_assert_msg(r.exited && r.code != 0, "%s was not blocked: " RUN_FMT, p->name,
+                      RUN_ARGS(&r));
+        ck_assert_msg(strstr(r.out, p->blocked_text[0]) || strstr(r.err, p->blocked_text[0]),
+                      "%s: " RUN_FMT, p->name, RUN_ARGS(&r));
+        ck_assert_field(record_with(mark), "action", "blocked");
+    }
+    run_result_free(&r);
+}
+END_TEST
+
 static Suite *programs_suite(void)
 {
     Suite *s = suite_create("programs");
@@ -370,6 +425,9 @@ static Suite *programs_suite(void)
     suite_add_tcase(s, tc);
     tc = harness_tcase("mismatch");
     tcase_add_loop_test(tc, pinned_mismatch_blocked, 0, N_PROGRAMS);
+    suite_add_tcase(s, tc);
+    tc = harness_tcase("s_server");
+    tcase_add_loop_test(tc, s_server_match_and_mismatch, 0, 2 * N_PROGRAMS);
     suite_add_tcase(s, tc);
     tc = harness_tcase("unpinned");
     tcase_add_loop_test(tc, unpinned_host_passes, 0, N_PROGRAMS);
