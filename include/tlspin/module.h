@@ -51,6 +51,9 @@ extern "C" {
 /* Length of a SHA-256 SPKI pin in bytes. */
 #define TLSPIN_PIN_LEN 32
 
+/* Longest host name or pattern host_normalize() writes, including the NUL. */
+#define TLSPIN_HOST_TEXT_MAX 256
+
 /* A pin in text form, "sha256/" + 44 base64 characters + NUL, fits here. */
 #define TLSPIN_PIN_TEXT_MAX 64
 

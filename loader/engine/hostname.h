@@ -3,9 +3,10 @@
 #define TLSPIN_HOSTNAME_H
 
 #include <stddef.h>
+#include <tlspin/module.h>
 
 /* Longest normalised host or pattern, including the NUL. */
-#define TLSPIN_HOST_MAX 256
+#define TLSPIN_HOST_MAX TLSPIN_HOST_TEXT_MAX
 
 /* Normalise a host name, IP literal or pattern:
  *  - lower case (ASCII), one trailing dot removed;

@@ -17,6 +17,8 @@ static void host_log(const struct tlspin_host *host, int priority, const char *f
     va_list ap;
     size_t len;
 
+    if (LOG_PRI(priority) > ctx->log->level)
+        return;   /* below the policy's level: a module's debug line stays quiet */
     va_start(ap, fmt);
     vsnprintf(message, sizeof(message), fmt, ap);
     va_end(ap);
