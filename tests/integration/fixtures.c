@@ -194,26 +194,6 @@ void write_good_pinset(void)
                   pin("PIN_GOOD"), pin("PIN_BACKUP"));
 }
 
-const char *concat_files(const char *rel, ...)
-{
-    const char *out = write_file(rel, "%s", "");
-    FILE *fp = fopen(out, "w");
-    va_list ap;
-
-    ck_assert_ptr_nonnull(fp);
-    va_start(ap, rel);
-    for (const char *f = va_arg(ap, const char *); f; f = va_arg(ap, const char *)) {
-        size_t n;
-        char *txt = read_file(f, &n);
-        ck_assert_msg(txt != NULL, "cannot read %s", f);
-        fwrite(txt, 1, n, fp);
-        free(txt);
-    }
-    va_end(ap);
-    ck_assert_int_eq(fclose(fp), 0);
-    return out;
-}
-
 char *read_file(const char *path, size_t *len)
 {
     FILE *f = fopen(path, "rb");

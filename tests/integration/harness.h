@@ -184,8 +184,6 @@ void write_pinsets(const char *name, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 /* A pinset for good.test with the good leaf pin and its backup. */
 void write_good_pinset(void);
-/* Concatenate files (NULL-terminated) into H.tmp/rel; returns its path. */
-const char *concat_files(const char *rel, ...) __attribute__((sentinel));
 /* Read a whole file; NULL if missing. Caller frees. */
 char *read_file(const char *path, size_t *len);
 /* printf into a static buffer ring (64 buffers of 8 KiB): for building one
@@ -252,8 +250,7 @@ void server_start(struct server *s, const char *identity);
 /* The same under the preload (server-side handshakes must be untouched). */
 void server_start_preloaded(struct server *s, const char *identity);
 
-/* What the server wrote to its stdout/stderr, and to its --log (malloc'ed). */
-char *server_output(const struct server *s);
+/* What tls_server wrote to its --log and --events (malloc'ed). */
 char *server_log(const struct server *s);
 char *server_events(const struct server *s);
 /* Stop one server (process group), or all that this test started. */

@@ -377,12 +377,6 @@ void server_tls_server(struct server *s, const char *const args[], int preload)
     }
 }
 
-char *server_output(const struct server *s)
-{
-    char *t = read_file(s->out, NULL);
-    return t ? t : strdup("");
-}
-
 char *server_log(const struct server *s)
 {
     char *t = s->log[0] ? read_file(s->log, NULL) : NULL;

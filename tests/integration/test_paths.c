@@ -436,6 +436,12 @@ START_TEST(session_with_matching_key_resumed)
     ck_assert_msg(has_line(r.out, "reused=1"), "not resumed across processes: " RUN_FMT,
                   RUN_ARGS(&r));
     ck_assert_msg(has_line(r.out, fmt("peer_pin=%s", pin("PIN_GOOD"))), RUN_FMT, RUN_ARGS(&r));
+    {
+        /* The server agrees: its last handshake was a resumption. */
+        char *ev = server_events(&s);
+        ck_assert_msg(strstr(ev, "reused=1"), "server events:\n%s", ev);
+        free(ev);
+    }
     ck_assert_msg(syslog_tlspin_count_since(mark) == 0, "%s", syslog_dump_since(mark));
     run_result_free(&r);
 }
