@@ -8,11 +8,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <syslog.h>
 
 #define MAX_STACK 32
 #define MAX_ARGS 64
 #define MAX_ARG_VALUES 4096
+#define CONFIG_MAX_BYTES (1024 * 1024)
 
 struct reader {
     const char *path;
@@ -339,6 +341,7 @@ int config_load(const char *path, const char *moduledir, struct policy_config **
     struct reader r = { path, err, errlen };
     struct policy_config *c = calloc(1, sizeof(*c));
     config_t cfg;
+    struct stat st;
     int rc = -1;
 
     *out = NULL;
@@ -350,6 +353,18 @@ int config_load(const char *path, const char *moduledir, struct policy_config **
     c->level = POLICY_DEFAULT_LEVEL;
     c->rate_limit_seconds = POLICY_DEFAULT_RATE_LIMIT;
     config_init(&cfg);
+    if (stat(path, &st) != 0) {
+        snprintf(err, errlen, "%s:0: cannot read the policy file: %s", path, strerror(errno));
+        goto out;
+    }
+    if (!S_ISREG(st.st_mode)) {
+        snprintf(err, errlen, "%s:0: the policy is not a regular file", path);
+        goto out;
+    }
+    if (st.st_size > CONFIG_MAX_BYTES) {
+        snprintf(err, errlen, "%s:0: the policy is larger than %d bytes", path, CONFIG_MAX_BYTES);
+        goto out;
+    }
     if (config_read_file(&cfg, path) != CONFIG_TRUE) {
         if (config_error_type(&cfg) == CONFIG_ERR_FILE_IO)
             snprintf(err, errlen, "%s:0: cannot read the policy file: %s", path,

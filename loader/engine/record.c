@@ -26,11 +26,13 @@ static int bare_safe(const char *v)
     return 1;
 }
 
-/* Appends at most `room` bytes of escaped `v` quoted; stops cleanly at the cap. */
+/* Appends `v` double-quoted and escaped, within VALUE_MAX bytes and the
+ * buffer; a value cut short ends in ...". Always NUL-terminates. */
 static size_t append_quoted(char *out, size_t outlen, size_t len, const char *v)
 {
     size_t cap = len + VALUE_MAX < outlen ? len + VALUE_MAX : outlen;
-    if (len + 2 >= cap)
+
+    if (len + 6 > cap)          /* not even room for "..." and the NUL */
         return len;
     out[len++] = '"';
     for (; *v; v++) {
@@ -44,7 +46,7 @@ static size_t append_quoted(char *out, size_t outlen, size_t len, const char *v)
         } else {
             esc[0] = (char)c; n = 1;
         }
-        if (len + n + 4 >= cap) {       /* room for "..." and the quote */
+        if (len + n + 5 > cap) {    /* keep room for ...", and the NUL */
             memcpy(out + len, "...", 3);
             len += 3;
             break;
@@ -59,50 +61,66 @@ static size_t append_quoted(char *out, size_t outlen, size_t len, const char *v)
 
 size_t record_append(char *out, size_t outlen, size_t len, const char *key, const char *value)
 {
+    size_t start = len, vlen, after;
     int n;
-    if (len >= outlen)
+
+    if (outlen == 0 || len >= outlen)
         return len;
     n = snprintf(out + len, outlen - len, " %s=", key);
     if (n < 0 || (size_t)n >= outlen - len) {
-        out[len] = '\0';
-        return len;
+        out[start] = '\0';
+        return start;
     }
     len += (size_t)n;
     if (value == NULL || value[0] == '\0')
         value = "-";
-    if (bare_safe(value) && strlen(value) < VALUE_MAX && len + strlen(value) < outlen) {
-        memcpy(out + len, value, strlen(value) + 1);
-        return len + strlen(value);
+    vlen = strlen(value);
+    if (bare_safe(value) && vlen < VALUE_MAX && len + vlen < outlen) {
+        memcpy(out + len, value, vlen + 1);
+        return len + vlen;
     }
-    return append_quoted(out, outlen, len, value);
+    after = append_quoted(out, outlen, len, value);
+    if (after == len) {         /* no room for the value: no half field either */
+        out[start] = '\0';
+        return start;
+    }
+    return after;
 }
 
 size_t record_format(const struct record *r, char *out, size_t outlen)
 {
-    char num[32];
+    static const char prefix[] = "tlspin:";
     size_t len;
 
     if (outlen == 0)
         return 0;
-    len = (size_t)snprintf(out, outlen, "tlspin:");
-    len = record_append(out, outlen, len, "event", r->event);
-    len = record_append(out, outlen, len, "action", r->action);
-    len = record_append(out, outlen, len, "program", program_invocation_short_name);
-    snprintf(num, sizeof(num), "%ld", (long)getpid());
-    len = record_append(out, outlen, len, "pid", num);
-    len = record_append(out, outlen, len, "host", r->host);
-    if (r->port)
-        snprintf(num, sizeof(num), "%u", r->port);
-    len = record_append(out, outlen, len, "port", r->port ? num : NULL);
-    len = record_append(out, outlen, len, "peer", r->peer);
-    len = record_append(out, outlen, len, "pinset", r->pinset);
-    len = record_append(out, outlen, len, "module", r->module);
-    len = record_append(out, outlen, len, "control", r->control);
-    len = record_append(out, outlen, len, "verdict", r->verdict);
-    len = record_append(out, outlen, len, "trust", r->trust);
-    len = record_append(out, outlen, len, "chain", r->chain);
-    len = record_append(out, outlen, len, "expected", r->expected);
-    len = record_append(out, outlen, len, "reason", r->reason);
+    if (outlen <= sizeof(prefix) - 1) {
+        out[0] = '\0';
+        return 0;
+    }
+    memcpy(out, prefix, sizeof(prefix));
+    len = sizeof(prefix) - 1;
+    char pid[32], port[16];
+    snprintf(pid, sizeof(pid), "%ld", (long)getpid());
+    snprintf(port, sizeof(port), "%u", r->port);
+    const char *const fields[][2] = {
+        { "event", r->event },     { "action", r->action },
+        { "program", program_invocation_short_name }, { "pid", pid },
+        { "host", r->host },       { "port", r->port ? port : NULL },
+        { "peer", r->peer },       { "pinset", r->pinset },
+        { "module", r->module },   { "control", r->control },
+        { "verdict", r->verdict }, { "trust", r->trust },
+        { "chain", r->chain },     { "expected", r->expected },
+        { "reason", r->reason },
+    };
+    /* A record cut short keeps its first fields whole and drops the rest:
+     * never a later field without an earlier one. */
+    for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
+        size_t next = record_append(out, outlen, len, fields[i][0], fields[i][1]);
+        if (next == len)
+            break;
+        len = next;
+    }
     return len;
 }
 
