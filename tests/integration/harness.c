@@ -13,12 +13,15 @@
 
 struct harness H = {.syslog_fd = -1};
 
+/* Best effort: one entry that cannot be removed must not stop the walk. */
 static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 {
     (void)st;
     (void)flag;
     (void)ftw;
-    return remove(path);
+    if (remove(path) != 0)
+        fprintf(stderr, "harness: cannot remove %s: %s\n", path, strerror(errno));
+    return 0;
 }
 
 static void rm_rf(const char *dir)
