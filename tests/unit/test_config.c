@@ -699,9 +699,33 @@ START_TEST(unreadable_permission)
 }
 END_TEST
 
+/* Not a regular file: refused at once with a reason that says so, never a
+ * stale errno ("Success") and never a hang (a FIFO nobody writes to). */
+static void expect_not_a_file(const char *path)
+{
+    struct policy_config *c = (struct policy_config *)1;
+    char err[1024] = "", prefix[1100];
+    int rc = config_load(path, MODULEDIR, &c, err, sizeof(err));
+    ck_assert_int_eq(rc, -1);
+    ck_assert_ptr_null(c);
+    snprintf(prefix, sizeof(prefix), "%s:0: ", path);
+    ck_assert_msg(strncmp(err, prefix, strlen(prefix)) == 0, "no \"%s\": %s", prefix, err);
+    ck_assert_msg(strstr(err, "not a regular file") != NULL || strstr(err, strerror(EISDIR)) != NULL,
+                  "the reason does not say what is wrong: %s", err);
+}
+
 START_TEST(unreadable_directory)
 {
-    expect_unreadable(tmpdir, EISDIR);
+    expect_not_a_file(tmpdir);
+}
+END_TEST
+
+START_TEST(unreadable_fifo)
+{
+    char path[1024];
+    ck_assert((size_t)snprintf(path, sizeof(path), "%s/fifo.conf", tmpdir) < sizeof(path));
+    ck_assert_int_eq(mkfifo(path, 0600), 0);
+    expect_not_a_file(path);
 }
 END_TEST
 
@@ -794,6 +818,7 @@ static Suite *config_suite(void)
     tcase_add_test(tc, unreadable_not_a_directory);
     tcase_add_test(tc, unreadable_permission);
     tcase_add_test(tc, unreadable_directory);
+    tcase_add_test(tc, unreadable_fifo);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("truncated");
