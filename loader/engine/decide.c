@@ -239,6 +239,14 @@ void decide(const struct policy *p, SSL *ssl, const struct peer_id *id, const st
                  "no module has an opinion on this host and the policy says unpinned = \"deny\"");
         finding = &fs->current;
         out->event = "unpinned-host";
+    } else if (out->action == ACTION_ALLOW && eval.has_soft_blame) {
+        /* Allowed although a sufficient/optional entry failed or could not
+         * run: not a silent pass, or a broken module would go unnoticed. */
+        noted = &p->entries[eval.soft_blame];
+        finding = &fs->soft;
+        fs->note_verdict = fs->soft_verdict;
+        out->event = event_token(finding->event, fs->soft_verdict == TLSPIN_ERROR
+                                                     ? "module-error" : "module-fail");
     } else if (fs->has_note) {
         noted = &p->entries[fs->note_entry];
         finding = &fs->note;

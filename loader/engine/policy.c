@@ -18,24 +18,7 @@
 #define TLSPIN_MODULEDIR_INSTALLED "/usr/lib/x86_64-linux-gnu/tlspin/modules"
 #endif
 
-/* Faults are logged once, at load, at LOG_ERR; each decision they affect is
- * recorded again (rate-limited) with the action taken. */
-static void log_fault(const struct policy *p, const char *event, const char *module,
-                      const char *control, const char *reason)
-{
-    struct record r = { 0 };
-    char line[RECORD_MAX];
-
-    r.event = event;
-    r.action = "loading";
-    r.module = module;
-    r.control = control;
-    r.reason = reason;
-    record_format(&r, line, sizeof(line));
-    record_emit_line(&p->log, LOG_ERR, line);
-}
-
-static void open_entry(struct policy *p, size_t i, int log_faults)
+static void open_entry(struct policy *p, size_t i)
 {
     struct policy_entry *e = &p->entries[i];
     struct tlspin_args args = { e->config->args, e->config->n_args };
@@ -58,12 +41,9 @@ static void open_entry(struct policy *p, size_t i, int log_faults)
     char where[1200];
     snprintf(where, sizeof(where), "%s:%u: %s", e->config->file, e->config->line, err);
     e->fault = strdup(where);
-    if (log_faults)
-        log_fault(p, "module-error", e->config->module, control_name(e->config->control),
-                  where);
 }
 
-struct policy *policy_load(const char *path, const char *moduledir, int log_faults)
+struct policy *policy_load(const char *path, const char *moduledir)
 {
     struct policy *p = calloc(1, sizeof(*p));
     char err[1024];
@@ -75,8 +55,6 @@ struct policy *policy_load(const char *path, const char *moduledir, int log_faul
     p->log.rate_limit_seconds = POLICY_DEFAULT_RATE_LIMIT;
     if (config_load(path, moduledir, &p->config, err, sizeof(err)) != 0) {
         p->fault = strdup(err);
-        if (log_faults)
-            log_fault(p, "policy-error", NULL, NULL, err);
         return p;
     }
     p->log.facility = p->config->facility;
@@ -90,7 +68,7 @@ struct policy *policy_load(const char *path, const char *moduledir, int log_faul
     p->n_entries = p->config->n_stack;
     for (size_t i = 0; i < p->n_entries; i++) {
         p->entries[i].config = &p->config->stack[i];
-        open_entry(p, i, log_faults);
+        open_entry(p, i);
     }
     return p;
 }
@@ -149,7 +127,7 @@ static struct policy out_of_memory_policy = {
 
 static void load_current(void)
 {
-    current = policy_load(policy_default_path(), policy_moduledir(), 1);
+    current = policy_load(policy_default_path(), policy_moduledir());
     if (current == NULL)
         current = &out_of_memory_policy;
 }

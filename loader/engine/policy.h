@@ -30,10 +30,11 @@ struct policy {
 };
 
 /* Always returns a policy (NULL only without memory): a broken file or
- * module is recorded in it and decides per `on_error`, not by vanishing.
- * Each fault is logged once, here. log_faults = 0 keeps quiet (tlspin check
- * reports them itself). */
-struct policy *policy_load(const char *path, const char *moduledir, int log_faults);
+ * module is kept in it as a fault and decides per `on_error` when it is
+ * dispatched, not by vanishing. Faults are recorded by the decisions they
+ * take part in (see decide.c), never at load: a process that makes no
+ * handshake has nothing to report. */
+struct policy *policy_load(const char *path, const char *moduledir);
 void policy_free(struct policy *policy);
 
 /* The process-wide policy, loaded at first use (thread-safe). */

@@ -696,8 +696,12 @@ static const struct row rows[] = {
      "allow", "deny", 1, NULL},
     {"requisite fail, later required pass", {{"requisite", "fail"}, {"required", "pass"}},
      "allow", "deny", 0, "blocked"},
+    /* Allowed, but an entry failed: recorded, so an overridden mismatch or a
+     * broken optional module does not go unnoticed. */
     {"optional fail, required pass", {{"optional", "fail"}, {"required", "pass"}}, "allow", "deny",
-     1, NULL},
+     1, "allowed"},
+    {"optional error, required pass", {{"optional", "error"}, {"required", "pass"}}, "allow",
+     "deny", 1, "allowed"},
     {"optional fail alone", {{"optional", "fail"}}, "allow", "deny", 0, "blocked"},
     {"all ignore, unpinned allow", {{"required", "ignore"}, {"optional", "ignore"}}, "allow",
      "deny", 1, NULL},
