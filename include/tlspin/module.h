@@ -174,7 +174,9 @@ struct tlspin_finding {
 
 /* One member of the entry's `args = { ... };` group. Scalars arrive as text
  * (strings as written, integers in decimal, booleans "true"/"false"); a list
- * or array gives one value per element. */
+ * or array gives one value per element. A floating-point number arrives in
+ * "%.17g" form (0.1 is "0.10000000000000001"): modules that take fractions
+ * are better served by strings or integers. */
 struct tlspin_arg {
     const char *key;
     const char *const *values;

@@ -254,8 +254,11 @@ static int read_entry(struct reader *r, const config_setting_t *s, const char *m
     if (!config_setting_is_group(s))
         return fail(r, s, "each stack entry must be a group { module = ...; control = ...; }");
     if (only_known_keys(r, s, "a stack entry", known) != 0 ||
-        get_string(r, s, "module", &module, 1) != 0)
+        get_string(r, s, "module", &module, 0) != 0)
         return -1;
+    if (module == NULL)
+        return fail(r, s, "stack entry has no \"module\": name a module (e.g. \"file\") or give "
+                    "an absolute path to one");
     if (config_setting_get_member(s, "control") == NULL)
         return fail(r, s, "stack entry for module \"%s\" has no \"control\"", module);
     if (get_choice(r, s, "control", controls, "required, requisite, sufficient, optional",
@@ -335,6 +338,16 @@ static int read_root(struct reader *r, const config_setting_t *root, const char 
     return read_stack(r, root, moduledir, c);
 }
 
+static int policy_dir(const char *path, char *out, size_t outlen)
+{
+    const char *slash = strrchr(path, '/');
+    int n;
+    if (slash == NULL)
+        return -1;
+    n = snprintf(out, outlen, "%.*s", slash == path ? 1 : (int)(slash - path), path);
+    return n > 0 && (size_t)n < outlen ? 0 : -1;
+}
+
 int config_load(const char *path, const char *moduledir, struct policy_config **out,
                 char *err, size_t errlen)
 {
@@ -342,6 +355,7 @@ int config_load(const char *path, const char *moduledir, struct policy_config **
     struct policy_config *c = calloc(1, sizeof(*c));
     config_t cfg;
     struct stat st;
+    char dir[4096];
     int rc = -1;
 
     *out = NULL;
@@ -365,6 +379,10 @@ int config_load(const char *path, const char *moduledir, struct policy_config **
         snprintf(err, errlen, "%s:0: the policy is larger than %d bytes", path, CONFIG_MAX_BYTES);
         goto out;
     }
+    /* @include is resolved next to the policy, never against the working
+     * directory of whatever program happens to load it. */
+    if (policy_dir(path, dir, sizeof(dir)) == 0)
+        config_set_include_dir(&cfg, dir);
     if (config_read_file(&cfg, path) != CONFIG_TRUE) {
         if (config_error_type(&cfg) == CONFIG_ERR_FILE_IO)
             snprintf(err, errlen, "%s:0: cannot read the policy file: %s", path,

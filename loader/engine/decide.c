@@ -204,13 +204,12 @@ void decide(const struct policy *p, SSL *ssl, const struct peer_id *id, const st
             v = TLSPIN_IGNORE;   /* the rule reports, it does not block */
             fs->current.report_only = 1;
         }
-        if ((v == TLSPIN_FAIL || v == TLSPIN_ERROR) && !eval.has_hard_blame &&
-            (e->config->control == CONTROL_REQUIRED || e->config->control == CONTROL_REQUISITE)) {
+        int go_on = stack_step(&eval, i, e->config->control, v);
+        /* Keep the finding of whichever entry the stack now blames. */
+        if (eval.has_hard_blame && eval.hard_blame == i) {
             fs->hard = fs->current;
             fs->hard_verdict = v;
-        } else if ((v == TLSPIN_FAIL || v == TLSPIN_ERROR) && !eval.has_soft_blame &&
-                   !(e->config->control == CONTROL_REQUIRED ||
-                     e->config->control == CONTROL_REQUISITE)) {
+        } else if (eval.has_soft_blame && eval.soft_blame == i) {
             fs->soft = fs->current;
             fs->soft_verdict = v;
         } else if (!fs->has_note && fs->current.event[0] != '\0') {
@@ -219,7 +218,7 @@ void decide(const struct policy *p, SSL *ssl, const struct peer_id *id, const st
             fs->note_entry = i;
             fs->has_note = 1;
         }
-        if (!stack_step(&eval, i, e->config->control, v))
+        if (!go_on)
             break;
     }
     outcome = stack_finish(&eval);

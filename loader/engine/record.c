@@ -128,7 +128,7 @@ size_t record_format(const struct record *r, char *out, size_t outlen)
  * window are counted, not written; the count rides on the next one written. */
 struct rate_slot {
     uint64_t hash;
-    time_t last;
+    int64_t last_ms;            /* CLOCK_MONOTONIC, when it last went out */
     unsigned long suppressed;
 };
 
@@ -146,7 +146,8 @@ static uint64_t fnv1a(const char *s)
 /* Returns 1 to write now (with *suppressed = count to report), 0 to drop. */
 static int rate_admit(const char *line, unsigned window, unsigned long *suppressed)
 {
-    struct timespec now;
+    struct timespec ts;
+    int64_t now;
     uint64_t h = fnv1a(line);
     struct rate_slot *slot, *oldest = &slots[0];
     int admit = 1;
@@ -154,26 +155,27 @@ static int rate_admit(const char *line, unsigned window, unsigned long *suppress
     *suppressed = 0;
     if (window == 0)
         return 1;
-    clock_gettime(CLOCK_MONOTONIC, &now);
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    now = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
     pthread_mutex_lock(&slots_lock);
     for (slot = slots; slot < slots + RATE_SLOTS; slot++) {
         if (slot->hash == h)
             break;
-        if (slot->last < oldest->last)
+        if (slot->last_ms < oldest->last_ms)
             oldest = slot;
     }
     if (slot == slots + RATE_SLOTS) {
         slot = oldest;   /* forgetting the oldest loses at most its count */
         slot->hash = h;
         slot->suppressed = 0;
-        slot->last = now.tv_sec;
-    } else if (now.tv_sec - slot->last < (time_t)window) {
+        slot->last_ms = now;
+    } else if (now - slot->last_ms < (int64_t)window * 1000) {
         slot->suppressed++;
         admit = 0;
     } else {
         *suppressed = slot->suppressed;
         slot->suppressed = 0;
-        slot->last = now.tv_sec;
+        slot->last_ms = now;
     }
     pthread_mutex_unlock(&slots_lock);
     return admit;

@@ -17,11 +17,14 @@ void stack_begin(struct stack_eval *eval)
     memset(eval, 0, sizeof(*eval));
 }
 
-static void blame(int *has, size_t *where, size_t index)
+/* The entry that explains a DENY: the first genuine FAIL (a pin mismatch
+ * says more than a broken neighbour), else the first ERROR. */
+static void blame(int *has, size_t *where, int *blamed_genuine, size_t index, int genuine)
 {
-    if (!*has) {
+    if (!*has || (genuine && !*blamed_genuine)) {
         *has = 1;
         *where = index;
+        *blamed_genuine = genuine;
     }
 }
 
@@ -49,8 +52,7 @@ int stack_step(struct stack_eval *e, size_t index, enum control_flag control,
     case CONTROL_REQUIRED:
     case CONTROL_REQUISITE:
         e->hard_failed = 1;
-        e->hard_failed_genuine |= genuine;
-        blame(&e->has_hard_blame, &e->hard_blame, index);
+        blame(&e->has_hard_blame, &e->hard_blame, &e->hard_failed_genuine, index, genuine);
         if (control == CONTROL_REQUISITE) {
             e->done = 1;
             e->early = STACK_DENY;
@@ -61,8 +63,7 @@ int stack_step(struct stack_eval *e, size_t index, enum control_flag control,
     case CONTROL_OPTIONAL:
     default:
         e->soft_failed = 1;
-        e->soft_failed_genuine |= genuine;
-        blame(&e->has_soft_blame, &e->soft_blame, index);
+        blame(&e->has_soft_blame, &e->soft_blame, &e->soft_failed_genuine, index, genuine);
         return 1;
     }
 }

@@ -17,14 +17,16 @@ struct stack_eval {
     int done;                               /* decided before the end */
     enum stack_result early;
     int has_hard_blame, has_soft_blame;
-    size_t hard_blame, soft_blame;          /* first failing entry of each kind */
+    size_t hard_blame, soft_blame;          /* first genuine FAIL of each kind, else
+                                               the first ERROR */
 };
 
 struct stack_outcome {
     enum stack_result result;
     int from_error;     /* a DENY caused by ERROR verdicts alone (on_error applies) */
     int has_blame;
-    size_t blame;       /* the entry whose finding explains a DENY */
+    size_t blame;       /* the entry whose finding explains a DENY: the first
+                           genuine FAIL, else the first ERROR */
 };
 
 void stack_begin(struct stack_eval *eval);

@@ -536,7 +536,7 @@ static const struct {
     { "missing control", V1 "stack = (\n  { module = \"file\"; }\n);\n", "{ module",
       "stack entry for module \"file\" has no \"control\"" },
     { "missing module", V1 "stack = (\n  { control = \"required\"; }\n);\n", "{ control",
-      "missing \"module\"" },
+      "stack entry has no \"module\": name a module (e.g. \"file\") or give an absolute path to one" },
     { "module not a string", V1 "stack = (\n  { control = \"required\";\n    module = 3; }\n);\n",
       "module", "\"module\" must be a string, not an integer" },
     { "module empty", V1 "stack = (\n  { control = \"required\";\n    module = \"\"; }\n);\n",
@@ -795,6 +795,33 @@ START_TEST(control_names)
 }
 END_TEST
 
+/* @include resolves next to the policy, never in the working directory of
+ * the program that happens to load it. */
+START_TEST(include_is_relative_to_the_policy)
+{
+    static const char stack[] = "stack = ();\n";
+    static const char hostile[] = "stack = ( { module = \"evil\"; control = \"sufficient\"; } );\n";
+    char path[512], inc[512], cwd_dir[600], cwd_inc[700], old_cwd[4096];
+    struct policy_config *c;
+
+    write_fixture("inc.conf", stack, strlen(stack), inc, sizeof(inc));
+    ck_assert((size_t)snprintf(cwd_dir, sizeof(cwd_dir), "%s/cwd", tmpdir) < sizeof(cwd_dir));
+    ck_assert_int_eq(mkdir(cwd_dir, 0700), 0);
+    ck_assert((size_t)snprintf(cwd_inc, sizeof(cwd_inc), "%s/inc.conf", cwd_dir) <
+              sizeof(cwd_inc));
+    FILE *f = fopen(cwd_inc, "w");
+    ck_assert_ptr_nonnull(f);
+    fputs(hostile, f);
+    fclose(f);
+    ck_assert_ptr_nonnull(getcwd(old_cwd, sizeof(old_cwd)));
+    ck_assert_int_eq(chdir(cwd_dir), 0);
+    c = load_ok("version = 1;\n@include \"inc.conf\"\n", path, sizeof(path));
+    ck_assert_int_eq(chdir(old_cwd), 0);
+    ck_assert_uint_eq(c->n_stack, 0);   /* the policy's neighbour, not the hostile one */
+    config_free(c);
+}
+END_TEST
+
 static Suite *config_suite(void)
 {
     Suite *s = suite_create("config");
@@ -808,6 +835,7 @@ static Suite *config_suite(void)
     tcase_add_loop_test(tc, every_word, 0, N_WORDS);
     tcase_add_loop_test(tc, module_names, 0, N_MODULES);
     tcase_add_test(tc, control_names);
+    tcase_add_test(tc, include_is_relative_to_the_policy);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("refuse");

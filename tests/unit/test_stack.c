@@ -183,12 +183,13 @@ static struct expect reference_model(const struct entry *e, size_t n)
         if (v == TLSPIN_PASS) {
             any_pass = 1;
         } else if (is_hard(e[i].control)) {
-            if (!any_hard)
+            /* blame: the first genuine FAIL, else the first ERROR */
+            if (!any_hard || (v == TLSPIN_FAIL && !hard_genuine))
                 first_hard = i;
             any_hard = 1;
             hard_genuine |= v == TLSPIN_FAIL;
         } else {
-            if (!any_soft)
+            if (!any_soft || (v == TLSPIN_FAIL && !soft_genuine))
                 first_soft = i;
             any_soft = 1;
             soft_genuine |= v == TLSPIN_FAIL;
@@ -355,14 +356,14 @@ static const struct {
       { STACK_DENY, 0, 1, 0, 1, 0 } },
     { "optional FAIL + optional PASS allows", 2, { { OPT, F }, { OPT, P } },
       { STACK_ALLOW, 0, 0, 0, 2, 0 } },
-    { "required ERROR + required FAIL is a genuine deny", 2, { { REQ, E }, { REQ, F } },
-      { STACK_DENY, 0, 1, 0, 2, 0 } },
+    { "required ERROR + required FAIL is a genuine deny, blamed on the FAIL", 2,
+      { { REQ, E }, { REQ, F } }, { STACK_DENY, 0, 1, 1, 2, 0 } },
     { "sufficient FAIL + required PASS allows", 2, { { SUF, F }, { REQ, P } },
       { STACK_ALLOW, 0, 0, 0, 2, 0 } },
     { "optional FAIL + sufficient PASS allows early", 3, { { OPT, F }, { SUF, P }, { REQ, F } },
       { STACK_ALLOW, 0, 0, 0, 2, 1 } },
-    { "optional ERROR + optional FAIL is a genuine deny, blamed on the first", 2,
-      { { OPT, E }, { OPT, F } }, { STACK_DENY, 0, 1, 0, 2, 0 } },
+    { "optional ERROR + optional FAIL is a genuine deny, blamed on the FAIL", 2,
+      { { OPT, E }, { OPT, F } }, { STACK_DENY, 0, 1, 1, 2, 0 } },
     { "a soft failure does not decide when a required entry failed", 2,
       { { OPT, F }, { REQ, E } }, { STACK_DENY, 1, 1, 1, 2, 0 } },
     { "IGNORE between failures changes nothing", 3, { { OPT, I }, { REQ, F }, { OPT, I } },
@@ -586,7 +587,7 @@ static const struct {
     { "7", "module-failed-to-load", 2, { { REQ, P }, { REQ, E } }, ENF, U_ALLOW, ERR_ALLOW,
       { STACK_DENY, 1, 1, 1, 2, 0 }, ACTION_ALLOW_POLICY_ERROR },
     { "7", "pinned-mismatch, ct failed to load", 2, { { REQ, E }, { REQ, F } }, ENF, U_ALLOW,
-      ERR_ALLOW, { STACK_DENY, 0, 1, 0, 2, 0 }, ACTION_BLOCK },
+      ERR_ALLOW, { STACK_DENY, 0, 1, 1, 2, 0 }, ACTION_BLOCK },
 
     /* 8. file sufficient + ct requisite, unpinned = "deny" (ct has no opinion) */
     { "8", "pinned-match", 2, { { SUF, P }, { RQS, I } }, ENF, U_DENY, ERR_DENY,
