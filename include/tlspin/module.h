@@ -249,8 +249,10 @@ struct tlspin_host {
 #define TLSPIN_CAP_CERT_DER (1u << 1) /* check() needs tlspin_cert.der */
 #define TLSPIN_CAP_LINT     (1u << 2) /* lint() is set */
 #define TLSPIN_CAP_HOSTS    (1u << 3) /* hosts() is set */
+#define TLSPIN_CAP_WATCH    (1u << 4) /* watch() is set */
 
 typedef void tlspin_host_fn(void *ctx, const char *host, unsigned port);
+typedef void tlspin_path_fn(void *ctx, const char *path);
 
 struct tlspin_module {
     /* Frozen: these three keep their place in every ABI version. */
@@ -306,6 +308,18 @@ struct tlspin_module {
      * host the module has rules for, port 0 for "any". Optional, needs
      * TLSPIN_CAP_HOSTS. */
     void (*hosts)(void *state, tlspin_host_fn *each, void *ctx);
+
+    /* For live reload: call `each` with every file or directory whose change
+     * could change what open() builds from these args (e.g. a directory of
+     * rule files and each file in it). tlspin stats them about once a second
+     * and, when anything changed, loads the whole policy again; the new
+     * policy replaces the old only if every entry opens cleanly, otherwise
+     * the last good policy stays and a record says why. `state` is NULL when
+     * open() failed (the paths then tell tlspin when to try again). Runs
+     * concurrently with check() on the same state: read-only. Optional, needs
+     * TLSPIN_CAP_WATCH; a module without it is reloaded only when the policy
+     * file itself changes. */
+    void (*watch)(void *state, const struct tlspin_args *args, tlspin_path_fn *each, void *ctx);
 };
 
 /* The entry: returns the module's descriptor, a pointer to static storage

@@ -47,10 +47,11 @@ static void refuse(SSL *ssl, X509_STORE_CTX *ctx, const struct decision *d)
 /* Decides the certificate being verified in ctx; 1 when it must be refused. */
 static int decide_handshake(SSL *ssl, X509_STORE_CTX *ctx, int app_verified)
 {
-    const struct policy *p = policy_current();
+    const struct policy *p = policy_acquire();
     struct peer_id id;
     struct chain chain;
     struct decision d;
+    int block = 0;
 
     ERR_set_mark();
     peer_identify(ssl, &id);
@@ -61,6 +62,7 @@ static int decide_handshake(SSL *ssl, X509_STORE_CTX *ctx, int app_verified)
         d.reason_code = TLSPIN_R_POLICY_ERROR;
         snprintf(d.summary, sizeof(d.summary), "no usable server certificate");
         refuse(ssl, ctx, &d);
+        policy_release();
         return 1;
     }
     decide(p, ssl, &id, &chain, 0, &d, NULL, NULL);
@@ -70,9 +72,10 @@ static int decide_handshake(SSL *ssl, X509_STORE_CTX *ctx, int app_verified)
     ERR_pop_to_mark();
     if (d.action == ACTION_BLOCK) {
         refuse(ssl, ctx, &d);
-        return 1;
+        block = 1;
     }
-    return 0;
+    policy_release();
+    return block;
 }
 
 static int engine_verify_cert(X509_STORE_CTX *ctx)
@@ -189,7 +192,7 @@ static void engine_before_handshake(SSL *ssl)
     if (decide_busy || SSL_is_server(ssl) || !SSL_in_before(ssl))
         return;
     decide_busy++;
-    p = policy_current();   /* first handshake: policy and modules load here */
+    p = policy_acquire();   /* first handshake: policy and modules load here */
     if (p->caps & TLSPIN_CAP_PREPARE) {
         ERR_set_mark();
         for (size_t i = 0; i < p->n_entries; i++) {
@@ -199,6 +202,7 @@ static void engine_before_handshake(SSL *ssl)
         }
         ERR_pop_to_mark();
     }
+    policy_release();
     decide_busy--;
 }
 

@@ -90,6 +90,12 @@ int module_has_lint(const struct tlspin_module *m)
     return m && (m->caps & TLSPIN_CAP_LINT) && m->lint;
 }
 
+int module_has_watch(const struct tlspin_module *m)
+{
+    return m && m->struct_size >= offsetof(struct tlspin_module, watch) + sizeof(m->watch) &&
+           (m->caps & TLSPIN_CAP_WATCH) && m->watch;
+}
+
 int module_has_hosts(const struct tlspin_module *m)
 {
     return m && (m->caps & TLSPIN_CAP_HOSTS) && m->hosts;

@@ -22,5 +22,6 @@ void module_unload(struct loaded_module *module);
 int module_has_prepare(const struct tlspin_module *m);
 int module_has_lint(const struct tlspin_module *m);
 int module_has_hosts(const struct tlspin_module *m);
+int module_has_watch(const struct tlspin_module *m);
 
 #endif

@@ -35,8 +35,7 @@ static void open_entry(struct policy *p, size_t i)
         }
         if (err[0] == '\0')
             snprintf(err, sizeof(err), "module %s refused its configuration", e->config->module);
-        e->state = NULL;
-        e->module.desc = NULL;
+        e->state = NULL;   /* the descriptor stays: watch() still says when to retry */
     }
     char where[1200];
     snprintf(where, sizeof(where), "%s:%u: %s", e->config->file, e->config->line, err);
@@ -118,22 +117,17 @@ const char *policy_moduledir(void)
     return moduledir;
 }
 
-static struct policy *current;
-static pthread_once_t current_once = PTHREAD_ONCE_INIT;
-static struct policy out_of_memory_policy = {
-    .fault = "out of memory loading the policy",
-    .log = { POLICY_DEFAULT_FACILITY, POLICY_DEFAULT_LEVEL, POLICY_DEFAULT_RATE_LIMIT },
-};
-
-static void load_current(void)
+int policy_has_fault(const struct policy *p)
 {
-    current = policy_load(policy_default_path(), policy_moduledir());
-    if (current == NULL)
-        current = &out_of_memory_policy;
+    return policy_first_fault(p) != NULL;
 }
 
-const struct policy *policy_current(void)
+const char *policy_first_fault(const struct policy *p)
 {
-    pthread_once(&current_once, load_current);
-    return current;
+    if (p->fault != NULL || p->config == NULL)
+        return p->fault ? p->fault : "no policy";
+    for (size_t i = 0; i < p->n_entries; i++)
+        if (p->entries[i].fault != NULL)
+            return p->entries[i].fault;
+    return NULL;
 }

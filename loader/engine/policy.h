@@ -37,8 +37,21 @@ struct policy {
 struct policy *policy_load(const char *path, const char *moduledir);
 void policy_free(struct policy *policy);
 
-/* The process-wide policy, loaded at first use (thread-safe). */
-const struct policy *policy_current(void);
+/* 1 when the policy or any of its entries is faulty. */
+int policy_has_fault(const struct policy *policy);
+
+/* The first fault of the policy (file or entry), or NULL. */
+const char *policy_first_fault(const struct policy *policy);
+
+/* The process-wide policy (policy_current.c): loaded at first use, reloaded
+ * when its files change. Every policy_acquire() MUST be paired with a
+ * policy_release() in the same thread; the policy stays valid in between,
+ * even if a reload replaces it. Never returns NULL. */
+const struct policy *policy_acquire(void);
+void policy_release(void);
+
+/* How often the files behind the policy are checked for changes. */
+#define POLICY_RELOAD_INTERVAL_MS 1000
 
 /* TLSPIN_CONFIG when the environment may be trusted (secure_getenv), else
  * the built-in default. */

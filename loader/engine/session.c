@@ -85,7 +85,7 @@ void session_remember(SSL *ssl, const struct peer_id *id, const struct chain *ch
 
 int session_may_resume(SSL *ssl, SSL_SESSION *session)
 {
-    const struct policy *p = policy_current();
+    const struct policy *p;
     struct session_record *r;
     struct peer_id id;
     struct chain chain;
@@ -95,6 +95,7 @@ int session_may_resume(SSL *ssl, SSL_SESSION *session)
 
     pthread_once(&index_once, make_index);
     r = record_index >= 0 ? SSL_SESSION_get_ex_data(session, record_index) : NULL;
+    p = policy_acquire();
     /* The host asked for now wins; else the host the session was made for. */
     peer_identify(ssl, &id);
     if (id.source == TLSPIN_HOST_UNKNOWN || id.source == TLSPIN_HOST_PEER_ADDRESS) {
@@ -125,10 +126,12 @@ int session_may_resume(SSL *ssl, SSL_SESSION *session)
     }
     if (!ok) {
         sk_X509_pop_free(leaf_only, X509_free);
+        policy_release();
         return 0;   /* cannot tell: a full handshake decides instead */
     }
     decide(p, ssl, &id, &chain, 1, &decision, NULL, NULL);
     chain_release(&chain);
     sk_X509_pop_free(leaf_only, X509_free);
+    policy_release();
     return decision.action != ACTION_BLOCK;
 }

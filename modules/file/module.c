@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <tlspin/module.h>
 
@@ -17,6 +18,7 @@
 #include "host_index.h"
 #include "lint.h"
 #include "pinset_load.h"
+#include "source_read.h"
 
 #ifndef TLSPIN_VERSION
 #define TLSPIN_VERSION "0"
@@ -163,19 +165,44 @@ static void file_hosts(void *state, tlspin_host_fn *each, void *ctx)
     }
 }
 
+/* For live reload: the pinsets path and, for a directory, each *.conf in it
+ * as it is now (a file added, removed or edited in place all show). Works
+ * without a state, so a pinset that failed to load is retried once fixed. */
+static void file_watch(void *state, const struct tlspin_args *args, tlspin_path_fn *each,
+                       void *ctx)
+{
+    const struct tlspin_arg *pinsets;
+    char err[256];
+    char **paths = NULL;
+    size_t n = 0, i;
+    struct stat st;
+
+    (void)state;
+    if (read_args(args, &pinsets, err, sizeof(err)) != 0)
+        return;
+    each(ctx, pinsets->values[0]);
+    if (stat(pinsets->values[0], &st) != 0 || !S_ISDIR(st.st_mode) ||
+        source_list_dir(pinsets->values[0], &paths, &n, err, sizeof(err)) != 0)
+        return;
+    for (i = 0; i < n; i++)
+        each(ctx, paths[i]);
+    source_free_paths(paths, n);
+}
+
 static const struct tlspin_module file_module = {
     .abi_major = TLSPIN_ABI_MAJOR,      /* built for this ABI */
     .abi_minor = TLSPIN_ABI_MINOR,
     .struct_size = sizeof(struct tlspin_module),
     .name = "file",
     .version = TLSPIN_VERSION,
-    .caps = TLSPIN_CAP_LINT | TLSPIN_CAP_HOSTS,
+    .caps = TLSPIN_CAP_LINT | TLSPIN_CAP_HOSTS | TLSPIN_CAP_WATCH,
     .open = file_open,
     .close = file_close,
     .prepare = NULL,                    /* nothing to ask OpenSSL for */
     .check = file_check,
     .lint = file_lint_cb,
     .hosts = file_hosts,
+    .watch = file_watch,
 };
 
 TLSPIN_MODULE_EXPORT tlspin_module_entry_fn tlspin_module_describe;

@@ -312,6 +312,56 @@ static const char *verdict_name(tlspin_verdict v)
 /* Descriptor and exports                                                  */
 /* ---------------------------------------------------------------------- */
 
+/* watch(): the pinsets directory and each *.conf in it as it is now, with
+ * or without a state (a pinset that failed to load must still be watched). */
+struct watched {
+    char paths[8][1024];
+    int n;
+};
+
+static void collect_path(void *ctx, const char *path)
+{
+    struct watched *w = ctx;
+    if (w->n < 8)
+        snprintf(w->paths[w->n], sizeof(w->paths[0]), "%s", path);
+    w->n++;
+}
+
+START_TEST(watch_lists_directory_and_files)
+{
+    const char *values[1] = { dir };
+    struct tlspin_arg arg = { "pinsets", values, 1, POLICY_FILE, POLICY_LINE };
+    struct tlspin_args args = { &arg, 1 };
+    struct watched w = { .n = 0 };
+    char want[1024];
+    void *state;
+
+    write_conf("b.conf", "pinsets = ( { name = \"b\"; hosts = [\"b.example\"]; "
+                         "pins = [\"@P1@\", \"@P2@\"]; } );\n");
+    write_conf("a.conf", "pinsets = ( { name = \"a\"; hosts = [\"a.example\"]; "
+                         "pins = [\"@P1@\", \"@P2@\"]; } );\n");
+    write_raw("notes.txt", "x", 1);
+    state = must_open();
+    mod->watch(state, &args, collect_path, &w);
+    ck_assert_int_eq(w.n, 3);
+    ck_assert_str_eq(w.paths[0], dir);
+    snprintf(want, sizeof(want), "%s/a.conf", dir);
+    ck_assert_str_eq(w.paths[1], want);
+    snprintf(want, sizeof(want), "%s/b.conf", dir);
+    ck_assert_str_eq(w.paths[2], want);
+    mod->close(state);
+
+    /* A broken file: open fails, watch still names it. */
+    write_raw("c.conf", "pinsets = (", 11);
+    ck_assert_ptr_null(open_dir());
+    w.n = 0;
+    mod->watch(NULL, &args, collect_path, &w);
+    ck_assert_int_eq(w.n, 4);
+    snprintf(want, sizeof(want), "%s/c.conf", dir);
+    ck_assert_str_eq(w.paths[3], want);
+}
+END_TEST
+
 START_TEST(descriptor_is_complete)
 {
     ck_assert_uint_eq(mod->abi_major, TLSPIN_ABI_MAJOR);
@@ -319,7 +369,8 @@ START_TEST(descriptor_is_complete)
     ck_assert_uint_eq(mod->struct_size, sizeof(struct tlspin_module));
     ck_assert_str_eq(mod->name, "file");
     ck_assert_ptr_nonnull(mod->version);
-    ck_assert_uint_eq(mod->caps, TLSPIN_CAP_LINT | TLSPIN_CAP_HOSTS);
+    ck_assert_uint_eq(mod->caps, TLSPIN_CAP_LINT | TLSPIN_CAP_HOSTS | TLSPIN_CAP_WATCH);
+    ck_assert_ptr_nonnull(mod->watch);
     ck_assert_ptr_nonnull(mod->open);
     ck_assert_ptr_nonnull(mod->close);
     ck_assert_ptr_nonnull(mod->check);
@@ -1402,6 +1453,7 @@ static Suite *file_module_suite(void)
         suite_add_tcase(s, all[i]);
     }
     tcase_add_test(abi, descriptor_is_complete);
+    tcase_add_test(load, watch_lists_directory_and_files);
     tcase_add_test(abi, exports_only_the_entry);
     tcase_add_test(abi, open_rejects_bad_host_table);
 

@@ -1,0 +1,199 @@
+/* The process-wide policy: loaded at the first handshake, reloaded when the
+ * files behind it change, published without a lock on the decision path.
+ *
+ * About once a second (POLICY_RELOAD_INTERVAL_MS) the first handshake to come
+ * along stats the policy file, each module's shared object and what each
+ * module says it reads (module watch()). When that fingerprint changed, it
+ * loads the whole policy again. The new policy replaces the old one only if
+ * it has no fault, or the old one had one too: a pinset caught half-written
+ * or edited into a syntax error never drops enforcement; the last good policy
+ * stays and a record says why, once per broken state. Readers publish the
+ * policy they use in a hazard slot, so a replaced policy is freed only when
+ * no thread still uses it. */
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <syslog.h>
+#include <time.h>
+
+#include "hazard.h"
+#include "policy.h"
+#include "record.h"
+
+struct retired {
+    struct policy *policy;
+    struct retired *next;
+};
+
+static const void *_Atomic current;          /* const struct policy * */
+static pthread_once_t first_once = PTHREAD_ONCE_INIT;
+static pthread_mutex_t reload_lock = PTHREAD_MUTEX_INITIALIZER;
+static _Atomic int64_t next_check_ms;
+static uint64_t current_fingerprint;         /* under reload_lock */
+static uint64_t rejected_fingerprint;        /* last candidate refused */
+static struct retired *retired;              /* under reload_lock */
+static char policy_path[4096];
+
+static struct policy out_of_memory_policy = {
+    .fault = "out of memory loading the policy",
+    .log = { POLICY_DEFAULT_FACILITY, POLICY_DEFAULT_LEVEL, POLICY_DEFAULT_RATE_LIMIT },
+};
+
+static int64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* FNV-1a over whatever identifies a file's current content. */
+static void mix(uint64_t *h, const void *data, size_t len)
+{
+    const unsigned char *b = data;
+    for (size_t i = 0; i < len; i++)
+        *h = (*h ^ b[i]) * 1099511628211ull;
+}
+
+static void mix_path(void *ctx, const char *path)
+{
+    uint64_t *h = ctx;
+    struct stat st;
+    int64_t id[7] = { 0 };
+
+    mix(h, path, strlen(path) + 1);
+    if (stat(path, &st) == 0) {
+        id[0] = (int64_t)st.st_dev;
+        id[1] = (int64_t)st.st_ino;
+        id[2] = (int64_t)st.st_size;
+        id[3] = (int64_t)st.st_mtim.tv_sec;
+        id[4] = (int64_t)st.st_mtim.tv_nsec;
+        id[5] = (int64_t)st.st_ctim.tv_sec;
+        id[6] = (int64_t)st.st_ctim.tv_nsec;
+    } else {
+        id[0] = -1;   /* missing is a state too: its appearance is a change */
+    }
+    mix(h, id, sizeof(id));
+}
+
+static uint64_t fingerprint(const struct policy *p)
+{
+    uint64_t h = 1469598103934665603ull;
+
+    mix_path(&h, policy_path);
+    for (size_t i = 0; p->config && i < p->n_entries; i++) {
+        const struct policy_entry *e = &p->entries[i];
+        const struct tlspin_module *m = e->module.desc;   /* kept when open() failed */
+        mix_path(&h, e->config->path);
+        if (module_has_watch(m)) {
+            struct tlspin_args args = { e->config->args, e->config->n_args };
+            m->watch(e->state, &args, mix_path, &h);
+        }
+    }
+    return h;
+}
+
+static void reclaim(void)
+{
+    struct retired **link = &retired;
+    while (*link != NULL) {
+        struct retired *r = *link;
+        if (hazard_in_use(r->policy)) {
+            link = &r->next;
+            continue;
+        }
+        *link = r->next;
+        policy_free(r->policy);
+        free(r);
+    }
+}
+
+static void retire(struct policy *p)
+{
+    struct retired *r;
+    if (p == &out_of_memory_policy)
+        return;
+    r = malloc(sizeof(*r));
+    if (r == NULL)
+        return;   /* without memory to remember it, the old policy is kept forever */
+    r->policy = p;
+    r->next = retired;
+    retired = r;
+}
+
+static void log_kept(const struct policy *old, const struct policy *candidate)
+{
+    struct record r = { 0 };
+    r.event = "policy-error";
+    r.action = "kept-last-good";
+    r.reason = policy_first_fault(candidate);
+    record_emit(&old->log, &r);
+}
+
+/* Under reload_lock. */
+static void reload_if_changed(void)
+{
+    const struct policy *old = atomic_load(&current);
+    uint64_t fp = fingerprint(old);
+    struct policy *candidate;
+
+    reclaim();
+    if (fp == current_fingerprint || fp == rejected_fingerprint)
+        return;
+    candidate = policy_load(policy_path, policy_moduledir());
+    if (candidate == NULL)
+        return;
+    if (policy_has_fault(candidate) && !policy_has_fault(old)) {
+        log_kept(old, candidate);
+        rejected_fingerprint = fp;
+        policy_free(candidate);
+        return;
+    }
+    atomic_store(&current, candidate);
+    current_fingerprint = fp;
+    rejected_fingerprint = 0;
+    retire((struct policy *)old);
+    reclaim();
+}
+
+static void reset_lock_in_child(void)
+{
+    pthread_mutex_init(&reload_lock, NULL);
+}
+
+static void first_load(void)
+{
+    struct policy *p;
+
+    snprintf(policy_path, sizeof(policy_path), "%s", policy_default_path());
+    p = policy_load(policy_path, policy_moduledir());
+    if (p == NULL)
+        p = &out_of_memory_policy;
+    current_fingerprint = fingerprint(p);
+    atomic_store(&current, p);
+    atomic_store(&next_check_ms, now_ms() + POLICY_RELOAD_INTERVAL_MS);
+    pthread_atfork(NULL, NULL, reset_lock_in_child);
+}
+
+const struct policy *policy_acquire(void)
+{
+    int64_t now;
+
+    pthread_once(&first_once, first_load);
+    now = now_ms();
+    if (now >= atomic_load_explicit(&next_check_ms, memory_order_relaxed) &&
+        pthread_mutex_trylock(&reload_lock) == 0) {
+        atomic_store(&next_check_ms, now + POLICY_RELOAD_INTERVAL_MS);
+        reload_if_changed();
+        pthread_mutex_unlock(&reload_lock);
+    }
+    return hazard_acquire(&current);
+}
+
+void policy_release(void)
+{
+    hazard_release();
+}
