@@ -3,6 +3,8 @@
 #ifndef TLSPIN_CHAIN_H
 #define TLSPIN_CHAIN_H
 
+#include "engine_export.h"
+
 #include <openssl/x509.h>
 #include <stddef.h>
 #include <tlspin/module.h>
@@ -30,24 +32,24 @@ typedef int verify_fn(X509_STORE_CTX *ctx);
  * otherwise the presented certificates are verified against the system trust
  * store with `real_verify`, and failing that only the leaf is kept.
  * Returns 0, or -1 (no certificate at all, out of memory). */
-int chain_from_verification(X509_STORE_CTX *ctx, int app_verified, int want_der,
+TLSPIN_ENGINE_API int chain_from_verification(X509_STORE_CTX *ctx, int app_verified, int want_der,
                             verify_fn *real_verify, struct chain *out);
 
 /* Fills `out` from a chain recorded earlier (session resumption). */
-int chain_from_stack(STACK_OF(X509) *verified, tlspin_chain_trust trust, int want_der,
+TLSPIN_ENGINE_API int chain_from_stack(STACK_OF(X509) *verified, tlspin_chain_trust trust, int want_der,
                      struct chain *out);
 
-void chain_release(struct chain *chain);
+TLSPIN_ENGINE_API void chain_release(struct chain *chain);
 
 /* SHA-256 of the DER SubjectPublicKeyInfo of `cert`. Returns 0 or -1. */
-int chain_spki_pin(X509 *cert, unsigned char pin[TLSPIN_PIN_LEN]);
+TLSPIN_ENGINE_API int chain_spki_pin(X509 *cert, unsigned char pin[TLSPIN_PIN_LEN]);
 
 /* "sha256/<b64> <RFC 2253 subject> | ..." for the verified chain. */
-void chain_describe(const struct chain *chain, char *out, size_t outlen);
+TLSPIN_ENGINE_API void chain_describe(const struct chain *chain, char *out, size_t outlen);
 
 /* A new reference-counted copy of the verified chain, for session records. */
 STACK_OF(X509) *chain_copy_verified(const struct chain *chain);
 
-const char *chain_trust_name(tlspin_chain_trust trust);
+TLSPIN_ENGINE_API const char *chain_trust_name(tlspin_chain_trust trust);
 
 #endif

@@ -2,6 +2,8 @@
 #ifndef TLSPIN_CONFIG_H
 #define TLSPIN_CONFIG_H
 
+#include "engine_export.h"
+
 #include <stddef.h>
 #include <syslog.h>
 #include <tlspin/module.h>
@@ -49,6 +51,6 @@ int config_load(const char *path, const char *moduledir, struct policy_config **
                 char *err, size_t errlen) __attribute__((warn_unused_result));
 void config_free(struct policy_config *config);
 
-const char *control_name(enum control_flag control);
+TLSPIN_ENGINE_API const char *control_name(enum control_flag control);
 
 #endif

@@ -3,6 +3,8 @@
 #ifndef TLSPIN_DECIDE_H
 #define TLSPIN_DECIDE_H
 
+#include "engine_export.h"
+
 #include <openssl/ssl.h>
 #include <tlspin/module.h>
 
@@ -26,11 +28,11 @@ typedef void decide_observer(void *ctx, const struct policy_entry *entry, tlspin
 /* Decides the connection and writes its record (none for a silent pass, and
  * none for a refused resumption: the full handshake that follows is decided
  * and recorded). `ssl` may be NULL. */
-void decide(const struct policy *policy, SSL *ssl, const struct peer_id *id,
+TLSPIN_ENGINE_API void decide(const struct policy *policy, SSL *ssl, const struct peer_id *id,
             const struct chain *chain, int resumption, struct decision *out,
             decide_observer *observer, void *observer_ctx);
 
-const char *verdict_name(tlspin_verdict verdict);
+TLSPIN_ENGINE_API const char *verdict_name(tlspin_verdict verdict);
 
 /* 1 while this thread runs tlspin code: OpenSSL calls made by modules (or by
  * the engine) then pass straight through the hooks. */

@@ -2,6 +2,8 @@
 #ifndef TLSPIN_HOSTNAME_H
 #define TLSPIN_HOSTNAME_H
 
+#include "engine_export.h"
+
 #include <stddef.h>
 #include <tlspin/module.h>
 
@@ -16,12 +18,12 @@
  *    apex included); no other '*' anywhere; no wildcard on an IP literal;
  *  - labels 1..63 bytes of [a-z0-9_-], total <= 253; no empty label.
  * Returns 0, or -1 with a reason in err (out is then unspecified). */
-int tlspin_host_normalize(const char *in, char *out, size_t outlen, char *err, size_t errlen);
+TLSPIN_ENGINE_API int tlspin_host_normalize(const char *in, char *out, size_t outlen, char *err, size_t errlen);
 
 /* 1 if the normalised host matches the normalised pattern, else 0. */
-int tlspin_host_match(const char *pattern, const char *host);
+TLSPIN_ENGINE_API int tlspin_host_match(const char *pattern, const char *host);
 
 /* 1 if the (normalised) text is an IPv4 or IPv6 literal. */
-int tlspin_host_is_ip(const char *host);
+TLSPIN_ENGINE_API int tlspin_host_is_ip(const char *host);
 
 #endif

@@ -2,6 +2,8 @@
 #ifndef TLSPIN_MODULE_LOAD_H
 #define TLSPIN_MODULE_LOAD_H
 
+#include "engine_export.h"
+
 #include <stddef.h>
 #include <tlspin/module.h>
 
@@ -14,14 +16,14 @@ struct loaded_module {
  * to ours, struct_size large enough for what we call, required callbacks set,
  * a sane name. Returns 0, or -1 with a reason in err (the module is then
  * faulty and fails when dispatched, as in Linux-PAM). */
-int module_load(const char *path, struct loaded_module *out, char *err, size_t errlen)
+TLSPIN_ENGINE_API int module_load(const char *path, struct loaded_module *out, char *err, size_t errlen)
     __attribute__((warn_unused_result));
 void module_unload(struct loaded_module *module);
 
 /* Optional callbacks a module may not have (older minor, capability off). */
-int module_has_prepare(const struct tlspin_module *m);
-int module_has_lint(const struct tlspin_module *m);
-int module_has_hosts(const struct tlspin_module *m);
-int module_has_watch(const struct tlspin_module *m);
+TLSPIN_ENGINE_API int module_has_prepare(const struct tlspin_module *m);
+TLSPIN_ENGINE_API int module_has_lint(const struct tlspin_module *m);
+TLSPIN_ENGINE_API int module_has_hosts(const struct tlspin_module *m);
+TLSPIN_ENGINE_API int module_has_watch(const struct tlspin_module *m);
 
 #endif

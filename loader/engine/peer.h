@@ -3,6 +3,8 @@
 #ifndef TLSPIN_PEER_H
 #define TLSPIN_PEER_H
 
+#include "engine_export.h"
+
 #include <openssl/ssl.h>
 #include <tlspin/module.h>
 
@@ -19,6 +21,6 @@ struct peer_id {
  * (SSL_set1_host), the IP address it verifies, the socket's peer address.
  * Port and peer come from the socket when the SSL has one (programs with
  * their own BIO, like curl, have none: port 0). */
-void peer_identify(SSL *ssl, struct peer_id *out);
+TLSPIN_ENGINE_API void peer_identify(SSL *ssl, struct peer_id *out);
 
 #endif

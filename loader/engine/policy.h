@@ -2,6 +2,8 @@
 #ifndef TLSPIN_POLICY_H
 #define TLSPIN_POLICY_H
 
+#include "engine_export.h"
+
 #include <stddef.h>
 #include <stdint.h>
 #include <tlspin/module.h>
@@ -34,14 +36,14 @@ struct policy {
  * dispatched, not by vanishing. Faults are recorded by the decisions they
  * take part in (see decide.c), never at load: a process that makes no
  * handshake has nothing to report. */
-struct policy *policy_load(const char *path, const char *moduledir);
-void policy_free(struct policy *policy);
+TLSPIN_ENGINE_API struct policy *policy_load(const char *path, const char *moduledir);
+TLSPIN_ENGINE_API void policy_free(struct policy *policy);
 
 /* 1 when the policy or any of its entries is faulty. */
-int policy_has_fault(const struct policy *policy);
+TLSPIN_ENGINE_API int policy_has_fault(const struct policy *policy);
 
 /* The first fault of the policy (file or entry), or NULL. */
-const char *policy_first_fault(const struct policy *policy);
+TLSPIN_ENGINE_API const char *policy_first_fault(const struct policy *policy);
 
 /* The process-wide policy (policy_current.c): loaded at first use, reloaded
  * when its files change. Every policy_acquire() MUST be paired with a
@@ -55,9 +57,9 @@ void policy_release(void);
 
 /* TLSPIN_CONFIG when the environment may be trusted (secure_getenv), else
  * the built-in default. */
-const char *policy_default_path(void);
+TLSPIN_ENGINE_API const char *policy_default_path(void);
 
 /* <directory of libtlspin-engine.so>/modules */
-const char *policy_moduledir(void);
+TLSPIN_ENGINE_API const char *policy_moduledir(void);
 
 #endif

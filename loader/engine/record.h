@@ -3,6 +3,8 @@
 #ifndef TLSPIN_RECORD_H
 #define TLSPIN_RECORD_H
 
+#include "engine_export.h"
+
 #include <stddef.h>
 
 struct log_settings {
@@ -33,7 +35,7 @@ struct record {
 
 /* Formats the record as "tlspin: event=... action=... ..." into out and
  * returns its length. Exposed for the tests and the CLI. */
-size_t record_format(const struct record *record, char *out, size_t outlen);
+TLSPIN_ENGINE_API size_t record_format(const struct record *record, char *out, size_t outlen);
 
 /* Appends " key=value" with the value escaped: bare when it is non-empty
  * printable ASCII without space, '"' or '\\'; else double-quoted, with \" \\

@@ -3,6 +3,8 @@
 #ifndef TLSPIN_STACK_H
 #define TLSPIN_STACK_H
 
+#include "engine_export.h"
+
 #include <stddef.h>
 #include <tlspin/module.h>
 
@@ -46,6 +48,6 @@ enum decision_action {
 /* What the policy does with a stack outcome. */
 enum decision_action decision_action(struct stack_outcome outcome, enum policy_mode mode,
                                      int unpinned_deny, int on_error_allow);
-const char *action_name(enum decision_action action);
+TLSPIN_ENGINE_API const char *action_name(enum decision_action action);
 
 #endif
