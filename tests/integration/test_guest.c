@@ -3,13 +3,19 @@
  * process: no DT_NEEDED on OpenSSL or libconfig, no undefined OpenSSL symbol,
  * only the interposed OpenSSL names exported (and really interposed), no work
  * at load time, nothing on the application's error queue after an allowed
- * handshake.
+ * handshake; and a polite one (guest_probe, tests/clients): it never calls
+ * openlog/closelog, preserves errno across the hooks that do no I/O, and
+ * never exits or aborts the program, not even with a broken policy or
+ * without its engine (then it refuses every client handshake).
  */
 #include "harness.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <syslog.h>
+#include <unistd.h>
 
 static const struct run_opts plain = {0};
 
@@ -293,6 +299,294 @@ START_TEST(allowed_handshake_leaves_error_queue_empty)
 }
 END_TEST
 
+/* ------------------------------------------------------------------ */
+/* A polite guest: syslog identity, errno, no exit (guest_probe)       */
+/* ------------------------------------------------------------------ */
+
+#define GUEST_PROBE BIN_DIR "/guest_probe"
+#define PROBE_BLOCKED "handshake failed ssl_error=1 verify_result=50 " \
+                      "(application verification failure)"
+
+/* A real session for good.test (PEM, as tls_client --sess-out writes it),
+ * made without the shim against a server of its own, so that the probe's
+ * handshake never resumes it. Returns its path (static). */
+static const char *good_session(void)
+{
+    static char path[PATH_MAX];
+    struct server s;
+    struct run_result r;
+
+    snprintf(path, sizeof path, "%s/good-session.pem", H.tmp);
+    server_start(&s, "good");
+    tls_client_run(&r, &plain, TLS_CLIENT, s.port, "good.test",
+                   (const char *const[]){"--sess-out", path, NULL});
+    assert_client_ok(&r);
+    run_result_free(&r);
+    server_stop(&s);
+    ck_assert_msg(access(path, R_OK) == 0, "tls_client --sess-out wrote no %s", path);
+    return path;
+}
+
+/* guest_probe to 127.0.0.1:port as good.test, trusting trust.pem. */
+static void probe_run(struct run_result *r, const struct run_opts *o, int port, const char *sess)
+{
+    const char *argv[] = {GUEST_PROBE, "--connect", fmt("127.0.0.1:%d", port), "--sni",
+                          "good.test", "--cafile", cert("trust.pem"),
+                          sess ? "--sess-in" : NULL, sess, NULL};
+    ck_assert_int_eq(run_argv(o, r, argv), 0);
+}
+
+/* The probe reached its end: nothing in the process exited or aborted. */
+static void assert_probe_finished(const struct run_result *r)
+{
+    ck_assert_msg(r->exited && r->code == 0 && has_line(r->out, "probe-end"),
+                  "guest_probe did not reach its end (exit/abort inside the process?): " RUN_FMT,
+                  RUN_ARGS(r));
+}
+
+/* errno right after each hooked call equals the sentinel set right before. */
+static void assert_errno_preserved(const struct run_result *r, int with_session)
+{
+    static const char *const calls[] = {"SSL_CTX_set_cert_verify_callback",
+                                        "SSL_set_connect_state", "SSL_set_session-NULL",
+                                        "SSL_set_session"};
+    long sentinel = line_number(r->out, "errno-sentinel=");
+
+    ck_assert_msg(sentinel == EDOM, "no errno-sentinel=%d line: " RUN_FMT, EDOM, RUN_ARGS(r));
+    for (size_t i = 0; i < sizeof calls / sizeof *calls; i++) {
+        long v;
+        if (!with_session && strcmp(calls[i], "SSL_set_session") == 0)
+            continue;
+        v = line_number(r->out, fmt("errno-after-%s=", calls[i]));
+        ck_assert_msg(v == sentinel, "errno after %s is %ld (%s), was %ld (%s) before: " RUN_FMT,
+                      calls[i], v, v >= 0 ? strerror((int)v) : "no line", sentinel,
+                      strerror((int)sentinel), RUN_ARGS(r));
+    }
+}
+
+/* The probe's own closing line still carries what its openlog() said:
+ * facility LOCAL1 (<LOCAL1|INFO> = <142>), tag guestprobe with [pid]. */
+static void assert_own_syslog_identity(size_t mark, pid_t pid)
+{
+    const struct syslog_rec *p = syslog_wait_for_since(mark, "probe-after-handshake", 3000);
+    const char *pri = fmt("<%d>", LOG_LOCAL1 | LOG_INFO);
+
+    ck_assert_msg(p != NULL, "the probe's own syslog line never arrived:\n%s",
+                  syslog_dump_since(mark));
+    ck_assert_msg(p->facility == LOG_LOCAL1 && p->severity == LOG_INFO &&
+                      strncmp(p->raw, pri, strlen(pri)) == 0,
+                  "the probe's line lost its facility/level (expected %s): %s", pri, p->raw);
+    ck_assert_msg(strcmp(p->tag, "guestprobe") == 0 &&
+                      strstr(p->raw, fmt("guestprobe[%d]: probe-after-handshake", (int)pid)),
+                  "the probe's line lost its ident or [pid] (openlog/closelog called by the "
+                  "shim?): %s",
+                  p->raw);
+}
+
+/* The tlspin record is tagged with the program's ident and [pid]. */
+static void assert_record_tagged(const struct syslog_rec *rec, pid_t pid)
+{
+    ck_assert_msg(strcmp(rec->tag, "guestprobe") == 0 &&
+                      strstr(rec->raw, fmt("guestprobe[%d]: tlspin:", (int)pid)),
+                  "the tlspin record is not tagged with the program's openlog ident: %s",
+                  rec->raw);
+}
+
+/* The handshake is refused by the policy: errno intact, the program's syslog
+ * identity intact, tlspin's record tagged with it and in the policy's
+ * facility. */
+START_TEST(polite_guest_when_blocked)
+{
+    struct server s;
+    struct run_result r;
+    const struct syslog_rec *rec;
+    const char *sess;
+    size_t mark;
+
+    write_file_policy(NULL);
+    write_good_pinset();
+    sess = good_session();
+    server_start(&s, "icpt");
+
+    mark = syslog_mark();
+    probe_run(&r, &(struct run_opts){.preload = 1}, s.port, sess);
+    assert_probe_finished(&r);
+    ck_assert_msg(has_line(r.out, "sess-in=loaded") && has_line(r.out, PROBE_BLOCKED) &&
+                      has_tlspin_error_entry(r.out),
+                  "the interceptor's key was not refused: " RUN_FMT, RUN_ARGS(&r));
+    assert_errno_preserved(&r, 1);
+    assert_own_syslog_identity(mark, r.pid);
+
+    rec = syslog_wait_for_since(mark, "event=pin-mismatch", 0);
+    ck_assert_msg(rec != NULL, "no pin-mismatch record:\n%s", syslog_dump_since(mark));
+    assert_record_tagged(rec, r.pid);
+    ck_assert_msg(rec->facility == LOG_AUTHPRIV && rec->severity == LOG_WARNING,
+                  "the record is not in the policy's authpriv.warning: %s", rec->raw);
+    ck_assert_field(rec, "action", "blocked");
+    ck_assert_field(rec, "program", "guest_probe");
+    ck_assert_field(rec, "pid", fmt("%d", (int)r.pid));
+    (void)the_tlspin_record_since(mark);
+    run_result_free(&r);
+}
+END_TEST
+
+/* The same with a policy that allows the handshake (good.test pinned to
+ * the interceptor's key): a full handshake through the program's own
+ * cert_verify_callback (wrapped by tlspin), no record. */
+START_TEST(polite_guest_when_allowed)
+{
+    struct server s;
+    struct run_result r;
+    const char *sess;
+    size_t mark;
+
+    write_file_policy(NULL);
+    write_pinsets("lab",
+                  "pinsets = ( { name = \"lab\"; hosts = [ \"good.test\" ];\n"
+                  "  pins = [ \"%s\", \"%s\" ]; } );\n",
+                  pin("PIN_ICPT"), pin("PIN_BACKUP"));
+    sess = good_session();
+    server_start(&s, "icpt");
+
+    mark = syslog_mark();
+    probe_run(&r, &(struct run_opts){.preload = 1}, s.port, sess);
+    assert_probe_finished(&r);
+    ck_assert_msg(has_line(r.out, "sess-in=loaded") && has_line(r.out, "handshake ok") &&
+                      has_line(r.out, "app-cert-verify-calls=1"),
+                  "expected an allowed full handshake through the app's callback: " RUN_FMT,
+                  RUN_ARGS(&r));
+    assert_errno_preserved(&r, 1);
+    assert_own_syslog_identity(mark, r.pid);
+    ck_assert_msg(syslog_tlspin_count_since(mark) == 0, "an allowed pinned handshake logged:\n%s",
+                  syslog_dump_since(mark));
+    run_result_free(&r);
+}
+END_TEST
+
+/* A policy with a syntax error: every client handshake is refused
+ * (on_error's default cannot even be read), the program goes on. */
+START_TEST(polite_guest_with_broken_policy)
+{
+    struct server s;
+    struct run_result r;
+    const struct syslog_rec *rec;
+    const char *sess;
+    size_t mark;
+
+    sess = good_session();
+    write_policy("version = 1;\nmode = \"enforce\"\nstack = ( { module = ; } );\n");
+    server_start(&s, "good");
+
+    mark = syslog_mark();
+    probe_run(&r, &(struct run_opts){.preload = 1}, s.port, sess);
+    assert_probe_finished(&r);
+    ck_assert_msg(has_line(r.out, PROBE_BLOCKED), "a broken policy did not refuse: " RUN_FMT,
+                  RUN_ARGS(&r));
+    assert_errno_preserved(&r, 1);
+    assert_own_syslog_identity(mark, r.pid);
+    rec = syslog_wait_for_since(mark, "action=blocked", 0);
+    ck_assert_msg(rec != NULL, "no blocked record:\n%s", syslog_dump_since(mark));
+    assert_record_tagged(rec, r.pid);
+    ck_assert_field(rec, "event", "policy-error");
+    run_result_free(&r);
+}
+END_TEST
+
+/* libtlspin.so copied alone into a directory without tlspin/: its engine
+ * cannot be loaded. Returns the copy's path (static). */
+static const char *lonely_shim(void)
+{
+    static char path[PATH_MAX];
+    char cmd[3 * PATH_MAX];
+
+    snprintf(path, sizeof path, "%s/lonely/libtlspin.so", H.tmp);
+    snprintf(cmd, sizeof cmd, "mkdir -p '%s/lonely' && cp '%s' '%s'", H.tmp, SHIM_PATH, path);
+    ck_assert_int_eq(system(cmd), 0);
+    ck_assert_msg(access(fmt("%s/lonely/tlspin", H.tmp), F_OK) != 0, "tlspin/ next to the copy");
+    return path;
+}
+
+/* Without its engine the shim refuses every client handshake (fail closed)
+ * and says why, once; the program still reaches its end, and programs that
+ * make no handshake run as usual. A policy that would allow the handshake
+ * (control: the real shim allows it) shows the refusal is the missing
+ * engine's. */
+START_TEST(fails_closed_without_engine)
+{
+    struct server s;
+    struct run_result r;
+    const struct syslog_rec *rec;
+    char preload[PATH_MAX + 16], config[PATH_MAX + 16];
+    const char *const env[] = {preload, config, NULL};
+    const struct run_opts lonely = {.env = env};
+    const char *sess;
+    size_t mark;
+
+    snprintf(preload, sizeof preload, "LD_PRELOAD=%s", lonely_shim());
+    snprintf(config, sizeof config, "TLSPIN_CONFIG=%s", H.config);
+    write_file_policy(NULL);
+    sess = good_session();
+    server_start(&s, "good");
+
+    probe_run(&r, &(struct run_opts){.preload = 1}, s.port, sess);
+    assert_probe_finished(&r);
+    ck_assert_msg(has_line(r.out, "handshake ok"), "control with the engine: " RUN_FMT,
+                  RUN_ARGS(&r));
+    run_result_free(&r);
+
+    mark = syslog_mark();
+    probe_run(&r, &lonely, s.port, sess);
+    assert_probe_finished(&r);
+    ck_assert_msg(has_line(r.out, PROBE_BLOCKED),
+                  "without its engine the shim did not refuse the handshake: " RUN_FMT,
+                  RUN_ARGS(&r));
+    assert_own_syslog_identity(mark, r.pid);
+    rec = syslog_wait_for_since(mark, "event=policy-error", 0);
+    ck_assert_msg(rec != NULL, "no policy-error record:\n%s", syslog_dump_since(mark));
+    assert_record_tagged(rec, r.pid);
+    ck_assert_msg(strncmp(rec->msg, "tlspin: event=policy-error action=blocked ", 42) == 0,
+                  "record: %s", rec->raw);
+    ck_assert_field_has(rec, "reason", fmt("cannot load %s/lonely/tlspin/libtlspin-engine.so",
+                                           H.tmp));
+    (void)the_tlspin_record_since(mark);
+    run_result_free(&r);
+
+    mark = syslog_mark();
+    RUN(&r, &lonely, "/bin/true");
+    ck_assert_msg(r.exited && r.code == 0 && r.out_len == 0 && r.err_len == 0,
+                  "/bin/true under the engine-less shim: " RUN_FMT, RUN_ARGS(&r));
+    run_result_free(&r);
+    RUN(&r, &lonely, "/bin/sh", "-c", "echo ok");
+    ck_assert_msg(r.exited && r.code == 0 && strcmp(r.out, "ok\n") == 0 && r.err_len == 0,
+                  "sh under the engine-less shim: " RUN_FMT, RUN_ARGS(&r));
+    run_result_free(&r);
+    ck_assert_msg(syslog_tlspin_count_since(mark) == 0, "a non-TLS program logged:\n%s",
+                  syslog_dump_since(mark));
+}
+END_TEST
+
+/* errno survives the hooks even when the first one fails to load the
+ * engine. */
+START_TEST(errno_preserved_without_engine)
+{
+    struct server s;
+    struct run_result r;
+    char preload[PATH_MAX + 16], config[PATH_MAX + 16];
+    const char *const env[] = {preload, config, NULL};
+    const char *sess;
+
+    snprintf(preload, sizeof preload, "LD_PRELOAD=%s", lonely_shim());
+    snprintf(config, sizeof config, "TLSPIN_CONFIG=%s", H.config);
+    write_file_policy(NULL);
+    sess = good_session();
+    server_start(&s, "good");
+    probe_run(&r, &(struct run_opts){.env = env}, s.port, sess);
+    assert_probe_finished(&r);
+    assert_errno_preserved(&r, 1);
+    run_result_free(&r);
+}
+END_TEST
+
 Suite *guest_suite(void);
 Suite *guest_suite(void)
 {
@@ -314,6 +608,14 @@ Suite *guest_suite(void)
 
     tc = harness_tcase("error queue");
     tcase_add_test(tc, allowed_handshake_leaves_error_queue_empty);
+    suite_add_tcase(s, tc);
+
+    tc = harness_tcase("polite guest");
+    tcase_add_test(tc, polite_guest_when_blocked);
+    tcase_add_test(tc, polite_guest_when_allowed);
+    tcase_add_test(tc, polite_guest_with_broken_policy);
+    tcase_add_test(tc, fails_closed_without_engine);
+    tcase_add_test(tc, errno_preserved_without_engine);
     suite_add_tcase(s, tc);
     return s;
 }
