@@ -132,15 +132,21 @@ static void resolve_all(void)
 
 const struct shim *shim_get(void)
 {
+    int saved_errno;
+    void *probe;
+
     if (atomic_load_explicit(&shim_ready, memory_order_acquire))
         return &the_shim;
     /* libssl may be loaded later (python imports _ssl lazily): only latch
-     * once it is there. */
-    void *probe = dlopen(LIBSSL_SONAME, RTLD_NOW | RTLD_NOLOAD);
-    if (probe == NULL)
-        return NULL;
-    dlclose(probe);
-    pthread_once(&shim_once, resolve_all);
+     * once it is there. dlopen and a failed engine load set errno: the
+     * program must not see it. */
+    saved_errno = errno;
+    probe = dlopen(LIBSSL_SONAME, RTLD_NOW | RTLD_NOLOAD);
+    if (probe != NULL) {
+        dlclose(probe);
+        pthread_once(&shim_once, resolve_all);
+    }
+    errno = saved_errno;
     return atomic_load_explicit(&shim_ready, memory_order_acquire) ? &the_shim : NULL;
 }
 

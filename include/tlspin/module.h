@@ -97,7 +97,8 @@ typedef enum tlspin_chain_trust {
 } tlspin_chain_trust;
 
 /* One certificate. All pointers are borrowed from tlspin for the duration of
- * the call that received them; a module MUST NOT keep them. */
+ * the call that received them; a module MUST NOT keep them. Passed in
+ * arrays, so this struct is frozen for ABI major 1 (it cannot grow). */
 struct tlspin_cert {
     /* DER of the whole certificate. NULL (and der_len 0) unless the module's
      * descriptor has TLSPIN_CAP_CERT_DER: encoding costs time on every
@@ -145,6 +146,14 @@ struct tlspin_conn {
      * or free it, change its verify settings, or leave entries on the
      * OpenSSL error queue. */
     void *ssl;
+
+    /* Whether the leaf certificate is valid for `host` (its name or IP in the
+     * subjectAltName, as X509_check_host/X509_check_ip_asc decide): 1 yes,
+     * 0 no, -1 unknown (no host). A key pinned on an intermediate or root
+     * vouches for every certificate that CA issued, so a module MUST NOT
+     * accept a connection because of a non-leaf pin unless this is 1; a
+     * pinned leaf key needs no name. Always set by tlspin 1.0. */
+    int leaf_matches_host;
 };
 
 /* What a module says about its verdict, for the syslog record. tlspin empties
@@ -152,6 +161,9 @@ struct tlspin_conn {
  * module into the arrays (always NUL-terminated; tlspin escapes them before
  * they reach a log line). */
 struct tlspin_finding {
+    /* sizeof(struct tlspin_finding) of tlspin: a module built against a
+     * newer, larger struct MUST NOT write members past it. */
+    size_t struct_size;
     /* A short event token, [a-z0-9-]: "pin-mismatch", "pin-deny",
      * "pinset-expired", or the module's own. An IGNORE or PASS verdict with an
      * event is logged (e.g. an expired pinset that is no longer enforced). */
@@ -172,7 +184,8 @@ struct tlspin_finding {
 /* Configuration handed to a module                                        */
 /* ---------------------------------------------------------------------- */
 
-/* One member of the entry's `args = { ... };` group. Scalars arrive as text
+/* One member of the entry's `args = { ... };` group (passed in an array:
+ * frozen for ABI major 1). Scalars arrive as text
  * (strings as written, integers in decimal, booleans "true"/"false"); a list
  * or array gives one value per element. A floating-point number arrives in
  * "%.17g" form (0.1 is "0.10000000000000001"): modules that take fractions

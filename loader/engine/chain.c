@@ -12,7 +12,9 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "hostname.h"
 #include "pin.h"
+#include <openssl/x509v3.h>
 
 #define SPKI_MAX 16384
 
@@ -105,6 +107,44 @@ static STACK_OF(X509) *system_verified(X509 *leaf, STACK_OF(X509) *untrusted,
     return chain;
 }
 
+/* OpenSSL's own verify callback (what a context gets when nobody set one):
+ * only then does "verified, no error" mean the signatures really chain. */
+static X509_STORE_CTX_verify_cb default_verify_cb;
+static pthread_once_t default_cb_once = PTHREAD_ONCE_INIT;
+
+static void find_default_verify_cb(void)
+{
+    X509_STORE *store = X509_STORE_new();
+    X509_STORE_CTX *v = X509_STORE_CTX_new();
+    if (store != NULL && v != NULL && X509_STORE_CTX_init(v, store, NULL, NULL) == 1)
+        default_verify_cb = X509_STORE_CTX_get_verify_cb(v);
+    X509_STORE_CTX_free(v);
+    X509_STORE_free(store);
+}
+
+/* The program's verification succeeded, but with a verify callback of its
+ * own, which may have cleared errors (even a broken signature). Verify the
+ * same certificates against the same store and parameters again, without
+ * the callback. */
+static STACK_OF(X509) *reverified(X509_STORE_CTX *ctx, verify_fn *real_verify)
+{
+    STACK_OF(X509) *chain = NULL;
+    X509_STORE_CTX *v = X509_STORE_CTX_new();
+
+    if (v == NULL || default_verify_cb == NULL)
+        goto out;
+    if (X509_STORE_CTX_init(v, X509_STORE_CTX_get0_store(ctx), X509_STORE_CTX_get0_cert(ctx),
+                            X509_STORE_CTX_get0_untrusted(ctx)) != 1 ||
+        X509_VERIFY_PARAM_set1(X509_STORE_CTX_get0_param(v), X509_STORE_CTX_get0_param(ctx)) != 1)
+        goto out;
+    X509_STORE_CTX_set_verify_cb(v, default_verify_cb);
+    if (real_verify(v) > 0 && X509_STORE_CTX_get_error(v) == X509_V_OK)
+        chain = X509_STORE_CTX_get1_chain(v);
+out:
+    X509_STORE_CTX_free(v);
+    return chain;
+}
+
 int chain_from_verification(X509_STORE_CTX *ctx, int app_verified, int want_der,
                             verify_fn *real_verify, struct chain *out)
 {
@@ -119,9 +159,15 @@ int chain_from_verification(X509_STORE_CTX *ctx, int app_verified, int want_der,
     if (out->n_presented == 0 && add_cert(out, out->presented, out->presented_x509,
                                           &out->n_presented, leaf, want_der) != 0)
         return -1;
-    if (app_verified && X509_STORE_CTX_get0_chain(ctx) != NULL) {
+    pthread_once(&default_cb_once, find_default_verify_cb);
+    if (app_verified && X509_STORE_CTX_get0_chain(ctx) != NULL && default_verify_cb != NULL &&
+        X509_STORE_CTX_get_verify_cb(ctx) == default_verify_cb) {
         out->trust = TLSPIN_CHAIN_APP_VERIFIED;
         return add_stack(out, X509_STORE_CTX_get0_chain(ctx), 1, want_der);
+    }
+    if (app_verified && (out->owned = reverified(ctx, real_verify)) != NULL) {
+        out->trust = TLSPIN_CHAIN_APP_VERIFIED;
+        return add_stack(out, out->owned, 1, want_der);
     }
     out->owned = system_verified(leaf, untrusted, real_verify);
     if (out->owned != NULL) {
@@ -188,6 +234,10 @@ void chain_describe(const struct chain *c, char *out, size_t outlen)
         char pin[TLSPIN_PIN_TEXT_MAX], subject[512];
         tlspin_pin_format(c->verified[i].spki_sha256, pin, sizeof(pin));
         subject_text(c->verified_x509[i], subject, sizeof(subject));
+        /* " | " separates certificates: a subject must not fake one. */
+        for (char *q = subject; *q; q++)
+            if (*q == '|')
+                *q = '?';
         int n = snprintf(out + len, outlen - len, "%s%s %s", i ? " | " : "", pin, subject);
         if (n < 0)
             break;
@@ -203,4 +253,15 @@ const char *chain_trust_name(tlspin_chain_trust trust)
     case TLSPIN_CHAIN_LEAF_ONLY: return "leaf-only";
     }
     return "?";
+}
+
+int chain_leaf_matches_host(const struct chain *c, const char *host)
+{
+    X509 *leaf = c->n_verified ? c->verified_x509[0] : NULL;
+
+    if (leaf == NULL || host == NULL || host[0] == '\0')
+        return -1;
+    if (tlspin_host_is_ip(host))
+        return X509_check_ip_asc(leaf, host, 0) == 1;
+    return X509_check_host(leaf, host, strlen(host), 0, NULL) == 1;
 }

@@ -52,4 +52,8 @@ STACK_OF(X509) *chain_copy_verified(const struct chain *chain);
 
 TLSPIN_ENGINE_API const char *chain_trust_name(tlspin_chain_trust trust);
 
+/* 1 when the chain's leaf is valid for host (name or IP), 0 when not, -1
+ * without a leaf or host. */
+TLSPIN_ENGINE_API int chain_leaf_matches_host(const struct chain *chain, const char *host);
+
 #endif

@@ -32,6 +32,7 @@ const char *verdict_name(tlspin_verdict v)
 
 static void clear_finding(struct tlspin_finding *f)
 {
+    f->struct_size = sizeof(*f);
     f->event[0] = f->rule[0] = f->expected[0] = f->reason[0] = '\0';
     f->report_only = 0;
 }
@@ -83,6 +84,7 @@ static void build_conn(struct tlspin_conn *conn, SSL *ssl, const struct peer_id 
     conn->resumption = resumption;
     conn->now = (int64_t)time(NULL);
     conn->ssl = ssl;
+    conn->leaf_matches_host = chain_leaf_matches_host(chain, conn->host);
 }
 
 static enum tlspin_reason reason_for(const char *event)

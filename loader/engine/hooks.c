@@ -4,7 +4,9 @@
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <syslog.h>
 
 #include "chain.h"
 #include "decide.h"
@@ -45,16 +47,19 @@ static void refuse(SSL *ssl, X509_STORE_CTX *ctx, const struct decision *d)
 }
 
 /* Decides the certificate being verified in ctx; 1 when it must be refused. */
+/* Decides the certificate being verified in ctx under every identity the
+ * program gave the server; 1 when it must be refused. */
 static int decide_handshake(SSL *ssl, X509_STORE_CTX *ctx, int app_verified)
 {
     const struct policy *p = policy_acquire();
-    struct peer_id id;
+    struct peer_id ids[PEER_MAX_IDENTITIES];
+    size_t n_ids;
     struct chain chain;
     struct decision d;
     int block = 0;
 
     ERR_set_mark();
-    peer_identify(ssl, &id);
+    n_ids = peer_identities(ssl, ids, PEER_MAX_IDENTITIES);
     if (chain_from_verification(ctx, app_verified, (p->caps & TLSPIN_CAP_CERT_DER) != 0,
                                 reals.X509_verify_cert, &chain) != 0) {
         chain_release(&chain);
@@ -65,15 +70,16 @@ static int decide_handshake(SSL *ssl, X509_STORE_CTX *ctx, int app_verified)
         policy_release();
         return 1;
     }
-    decide(p, ssl, &id, &chain, 0, &d, NULL, NULL);
-    if (d.action != ACTION_BLOCK)
-        session_remember(ssl, &id, &chain);
+    for (size_t i = 0; i < n_ids && !block; i++) {
+        decide(p, ssl, &ids[i], &chain, 0, &d, NULL, NULL);
+        block = d.action == ACTION_BLOCK;
+    }
+    if (!block)
+        session_remember(ssl, &ids[0], &chain);
     chain_release(&chain);
     ERR_pop_to_mark();
-    if (d.action == ACTION_BLOCK) {
+    if (block)
         refuse(ssl, ctx, &d);
-        block = 1;
-    }
     policy_release();
     return block;
 }
@@ -188,21 +194,29 @@ static int engine_set_session(SSL *ssl, SSL_SESSION *session)
 static void engine_before_handshake(SSL *ssl)
 {
     const struct policy *p;
+    SSL_SESSION *session;
 
     if (decide_busy || SSL_is_server(ssl) || !SSL_in_before(ssl))
         return;
     decide_busy++;
+    ERR_set_mark();
     p = policy_acquire();   /* first handshake: policy and modules load here */
+    /* A session set before the program named the server (SNI set after
+     * SSL_set_session) is decided again now that the names are final. */
+    session = SSL_get_session(ssl);
+    if (session != NULL && !session_may_resume(ssl, session))
+        reals.SSL_set_session(ssl, NULL);
     if (p->caps & TLSPIN_CAP_PREPARE) {
-        ERR_set_mark();
         for (size_t i = 0; i < p->n_entries; i++) {
             const struct policy_entry *e = &p->entries[i];
-            if (e->fault == NULL && module_has_prepare(e->module.desc))
-                e->module.desc->prepare(e->state, ssl);
+            if (e->fault == NULL && module_has_prepare(e->module.desc) &&
+                e->module.desc->prepare(e->state, ssl) != 0)
+                record_emit_line(&p->log, LOG_ERR, "tlspin: event=module-error "
+                                 "action=prepare-failed reason=\"prepare() failed\"");
         }
-        ERR_pop_to_mark();
     }
     policy_release();
+    ERR_pop_to_mark();
     decide_busy--;
 }
 

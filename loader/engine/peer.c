@@ -14,18 +14,6 @@
 
 #include <openssl/x509v3.h>
 
-static int take_name(struct peer_id *id, const char *name, tlspin_host_source source)
-{
-    char err[128];
-    if (name == NULL || name[0] == '\0' || id->source != TLSPIN_HOST_UNKNOWN)
-        return 0;
-    if (tlspin_host_normalize(name, id->host, sizeof(id->host), err, sizeof(err)) != 0) {
-        id->host[0] = '\0';
-        return 0;
-    }
-    id->source = source;
-    return 1;
-}
 
 static void describe_peer(const struct sockaddr_storage *ss, struct peer_id *id, char *addr,
                           size_t addrlen)
@@ -109,23 +97,60 @@ static void socket_peer(SSL *ssl, struct peer_id *id, char *addr, size_t addrlen
         describe_peer(&ss, id, addr, addrlen);
 }
 
-void peer_identify(SSL *ssl, struct peer_id *id)
+/* Adds a normalised name as a new identity unless it is already there. */
+static void add_identity(struct peer_id *ids, size_t max, size_t *n, const struct peer_id *base,
+                         const char *name, tlspin_host_source source)
+{
+    struct peer_id id = *base;
+    char err[128];
+
+    if (*n >= max || name == NULL || name[0] == '\0' ||
+        tlspin_host_normalize(name, id.host, sizeof(id.host), err, sizeof(err)) != 0)
+        return;
+    for (size_t i = 0; i < *n; i++)
+        if (strcmp(ids[i].host, id.host) == 0)
+            return;
+    id.source = source;
+    ids[(*n)++] = id;
+}
+
+size_t peer_identities(SSL *ssl, struct peer_id *ids, size_t max)
 {
     X509_VERIFY_PARAM *param = SSL_get0_param(ssl);
+    struct peer_id base;
     char addr[INET6_ADDRSTRLEN];
+    size_t n = 0;
 
-    memset(id, 0, sizeof(*id));
-    socket_peer(ssl, id, addr, sizeof(addr));
-    if (take_name(id, SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name), TLSPIN_HOST_SNI))
-        return;
-    if (param && take_name(id, X509_VERIFY_PARAM_get0_host(param, 0), TLSPIN_HOST_VERIFY_NAME))
-        return;
-    if (param) {
-        char *ip = X509_VERIFY_PARAM_get1_ip_asc(param);
-        int taken = take_name(id, ip, TLSPIN_HOST_VERIFY_IP);
-        OPENSSL_free(ip);
-        if (taken)
-            return;
+    if (max == 0)
+        return 0;
+    memset(&base, 0, sizeof(base));
+    socket_peer(ssl, &base, addr, sizeof(addr));
+    add_identity(ids, max, &n, &base, SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name),
+                 TLSPIN_HOST_SNI);
+    for (int i = 0; param != NULL && i < PEER_MAX_VERIFY_NAMES; i++) {
+        const char *name = X509_VERIFY_PARAM_get0_host(param, i);
+        if (name == NULL)
+            break;
+        add_identity(ids, max, &n, &base, name, TLSPIN_HOST_VERIFY_NAME);
     }
-    take_name(id, addr, TLSPIN_HOST_PEER_ADDRESS);
+    if (param != NULL) {
+        char *ip = X509_VERIFY_PARAM_get1_ip_asc(param);
+        add_identity(ids, max, &n, &base, ip, TLSPIN_HOST_VERIFY_IP);
+        OPENSSL_free(ip);
+    }
+    if (n == 0)   /* no name given: the address is all there is */
+        add_identity(ids, max, &n, &base, addr, TLSPIN_HOST_PEER_ADDRESS);
+    if (n == 0) {
+        ids[0] = base;
+        ids[0].source = TLSPIN_HOST_UNKNOWN;
+        n = 1;
+    }
+    return n;
+}
+
+void peer_identify(SSL *ssl, struct peer_id *id)
+{
+    struct peer_id ids[PEER_MAX_IDENTITIES];
+    peer_identities(ssl, ids, PEER_MAX_IDENTITIES);
+    *id = ids[0];
 }

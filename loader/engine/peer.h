@@ -17,10 +17,20 @@ struct peer_id {
     char peer[64];               /* "addr:port", "[v6]:port" or "" */
 };
 
-/* Host, in order: the SNI the client sends, the name it verifies
- * (SSL_set1_host), the IP address it verifies, the socket's peer address.
- * Port and peer come from the socket when the SSL has one (programs with
- * their own BIO, like curl, have none: port 0). */
+#define PEER_MAX_VERIFY_NAMES 4
+#define PEER_MAX_IDENTITIES (PEER_MAX_VERIFY_NAMES + 2)
+
+/* Every name the program gives the server: the SNI it sends, each name it
+ * verifies (SSL_set1_host/SSL_add1_host), the IP address it verifies; the
+ * socket's peer address only when it gives no name; one identity with
+ * TLSPIN_HOST_UNKNOWN when there is nothing at all. A connection must
+ * satisfy the policy under each of them: an SNI that differs from the
+ * verified name must not choose a laxer pinset. Port and peer come from the
+ * socket when the SSL has one, else from the process's only TCP peer
+ * (programs with their own BIO, like curl). Returns the count (>= 1). */
+TLSPIN_ENGINE_API size_t peer_identities(SSL *ssl, struct peer_id *ids, size_t max);
+
+/* The first of peer_identities(). */
 TLSPIN_ENGINE_API void peer_identify(SSL *ssl, struct peer_id *out);
 
 #endif

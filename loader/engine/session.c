@@ -83,37 +83,50 @@ void session_remember(SSL *ssl, const struct peer_id *id, const struct chain *ch
         record_free(r);
 }
 
+/* The identities a resumption is decided under: every name the program gives
+ * now, and the host the session was made for — a session made for one host
+ * must not carry a key the policy rejects for another. */
+static size_t resumption_identities(SSL *ssl, SSL_SESSION *session,
+                                    const struct session_record *r, struct peer_id *ids,
+                                    size_t max)
+{
+    size_t n = peer_identities(ssl, ids, max - 1);
+    struct peer_id made_for;
+    const char *name = r != NULL && r->id.host[0] ? r->id.host
+                                                   : SSL_SESSION_get0_hostname(session);
+    char err[64];
+
+    if (n == 1 && ids[0].source == TLSPIN_HOST_UNKNOWN)
+        n = 0;   /* nothing now: only the recorded host speaks */
+    made_for = n > 0 ? ids[0] : (r != NULL ? r->id : ids[0]);
+    if (name == NULL ||
+        tlspin_host_normalize(name, made_for.host, sizeof(made_for.host), err, sizeof(err)) != 0)
+        return n > 0 ? n : 1;
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(ids[i].host, made_for.host) == 0)
+            return n;
+    made_for.source = TLSPIN_HOST_SESSION;
+    if (made_for.port == 0 && r != NULL)
+        made_for.port = r->id.port;
+    ids[n++] = made_for;
+    return n;
+}
+
 int session_may_resume(SSL *ssl, SSL_SESSION *session)
 {
     const struct policy *p;
     struct session_record *r;
-    struct peer_id id;
+    struct peer_id ids[PEER_MAX_IDENTITIES + 1];
+    size_t n_ids;
     struct chain chain;
     struct decision decision;
     STACK_OF(X509) *leaf_only = NULL;
-    int ok;
+    int ok, allowed = 1;
 
     pthread_once(&index_once, make_index);
     r = record_index >= 0 ? SSL_SESSION_get_ex_data(session, record_index) : NULL;
     p = policy_acquire();
-    /* The host asked for now wins; else the host the session was made for. */
-    peer_identify(ssl, &id);
-    if (id.source == TLSPIN_HOST_UNKNOWN || id.source == TLSPIN_HOST_PEER_ADDRESS) {
-        if (r != NULL && r->id.host[0]) {
-            unsigned port = id.port ? id.port : r->id.port;
-            memcpy(id.host, r->id.host, sizeof(id.host));
-            id.source = TLSPIN_HOST_SESSION;
-            id.port = port;
-        } else {
-            const char *name = SSL_SESSION_get0_hostname(session);
-            char err[64];
-            if (name && tlspin_host_normalize(name, id.host, sizeof(id.host), err,
-                                              sizeof(err)) == 0)
-                id.source = TLSPIN_HOST_SESSION;
-        }
-    }
-    if (id.port == 0 && r != NULL)
-        id.port = r->id.port;
+    n_ids = resumption_identities(ssl, session, r, ids, PEER_MAX_IDENTITIES + 1);
     if (r != NULL) {
         ok = chain_from_stack(r->verified, r->trust, (p->caps & TLSPIN_CAP_CERT_DER) != 0,
                               &chain) == 0;
@@ -129,9 +142,12 @@ int session_may_resume(SSL *ssl, SSL_SESSION *session)
         policy_release();
         return 0;   /* cannot tell: a full handshake decides instead */
     }
-    decide(p, ssl, &id, &chain, 1, &decision, NULL, NULL);
+    for (size_t i = 0; i < n_ids && allowed; i++) {
+        decide(p, ssl, &ids[i], &chain, 1, &decision, NULL, NULL);
+        allowed = decision.action != ACTION_BLOCK;
+    }
     chain_release(&chain);
     sk_X509_pop_free(leaf_only, X509_free);
     policy_release();
-    return decision.action != ACTION_BLOCK;
+    return allowed;
 }
