@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <syslog.h>
+#include <unistd.h>
 
 #define OPENSSL_VERSION_NODE "OPENSSL_3.0.0"
 #define LIBSSL_SONAME "libssl.so.3"
@@ -28,6 +29,7 @@
 static struct shim the_shim;
 static pthread_once_t shim_once = PTHREAD_ONCE_INIT;
 static atomic_int shim_ready;          /* 1: the_shim is complete */
+static atomic_int resolve_failed;      /* 1: OpenSSL 3 loaded but unusable */
 static pthread_once_t crypto_once = PTHREAD_ONCE_INIT;
 static int (*real_x509_verify_cert)(X509_STORE_CTX *);
 
@@ -124,8 +126,15 @@ static void resolve_all(void)
     ok &= resolve_one(ssl, "SSL_is_server", (void **)&s->SSL_is_server, NULL);
     ok &= resolve_one(ssl, "SSL_set_verify", (void **)&s->SSL_set_verify, NULL);
     ok &= resolve_one(ssl, "SSL_get_verify_mode", (void **)&s->SSL_get_verify_mode, NULL);
-    if (!ok)
+    if (!ok) {
+        /* An OpenSSL 3 without the functions tlspin needs: nothing can be
+         * decided. Say so once; X509_verify_cert then refuses (fail closed). */
+        atomic_store(&resolve_failed, 1);
+        syslog(LOG_AUTHPRIV | LOG_ERR, "tlspin: event=policy-error action=blocked program=%s "
+               "pid=%ld reason=\"libssl.so.3 lacks a function tlspin needs\"",
+               program_invocation_short_name, (long)getpid());
         return;
+    }
     load_engine(s);
     atomic_store_explicit(&shim_ready, 1, memory_order_release);
 }
@@ -159,6 +168,8 @@ static void resolve_crypto(void)
 
 int shim_real_x509_verify_cert(X509_STORE_CTX *ctx)
 {
+    if (atomic_load(&resolve_failed))
+        return 0;
     pthread_once(&crypto_once, resolve_crypto);
     return real_x509_verify_cert ? real_x509_verify_cert(ctx) : 0;
 }
@@ -182,7 +193,8 @@ int shim_fail_closed_verify(const struct shim *s, X509_STORE_CTX *ctx)
         }
         reason[i] = '\0';
         syslog(LOG_AUTHPRIV | LOG_ERR,
-               "tlspin: event=policy-error action=blocked reason=\"%s\"", reason);
+               "tlspin: event=policy-error action=blocked program=%s pid=%ld reason=\"%s\"",
+               program_invocation_short_name, (long)getpid(), reason);
     }
     s->reals.X509_verify_cert(ctx);
     s->X509_STORE_CTX_set_error(ctx, X509_V_ERR_APPLICATION_VERIFICATION);

@@ -134,6 +134,19 @@ struct rate_slot {
 
 static struct rate_slot slots[RATE_SLOTS];
 static pthread_mutex_t slots_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
+
+/* A child forked while another thread held the lock must not hang on its
+ * first record. */
+static void slots_lock_reset(void)
+{
+    pthread_mutex_init(&slots_lock, NULL);
+}
+
+static void register_atfork(void)
+{
+    pthread_atfork(NULL, NULL, slots_lock_reset);
+}
 
 static uint64_t fnv1a(const char *s)
 {
@@ -155,6 +168,7 @@ static int rate_admit(const char *line, unsigned window, unsigned long *suppress
     *suppressed = 0;
     if (window == 0)
         return 1;
+    pthread_once(&atfork_once, register_atfork);
     clock_gettime(CLOCK_MONOTONIC, &ts);
     now = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
     pthread_mutex_lock(&slots_lock);
