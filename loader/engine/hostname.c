@@ -7,6 +7,8 @@
  * than given subtle meanings. */
 #include "hostname.h"
 
+#include "message.h"
+
 #include <arpa/inet.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -19,49 +21,12 @@
 
 enum wildcard_kind { WILDCARD_NONE, WILDCARD_ONE_LABEL, WILDCARD_ANY_DEPTH };
 
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-    va_list ap;
-
-    if (err == NULL || errlen == 0)
-        return;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
-
-/* Quote untrusted text for a message: printable ASCII as is, the rest \xNN,
- * cut at 64 characters. */
-static void quote_for_message(const char *text, char *out, size_t outlen)
-{
-    size_t i, o = 0;
-
-    if (outlen == 0)
-        return;
-    for (i = 0; text[i] != '\0' && o + 8 < outlen; i++) {
-        unsigned char c = (unsigned char)text[i];
-        if (i >= 64) {
-            memcpy(out + o, "...", 3);
-            o += 3;
-            break;
-        }
-        if (c >= 0x20 && c < 0x7f && c != '"' && c != '\\')
-            out[o++] = (char)c;
-        else
-            o += (size_t)snprintf(out + o, outlen - o, "\\x%02x", c);
-    }
-    out[o] = '\0';
-}
-
 static int copy_out(const char *text, char *out, size_t outlen, char *err, size_t errlen)
 {
     size_t len = strlen(text);
 
     if (out == NULL || len + 1 > outlen) {
-        set_err(err, errlen, "no room for the normalised host name");
+        msg_set(err, errlen, "no room for the normalised host name");
         return -1;
     }
     memcpy(out, text, len + 1);
@@ -78,18 +43,18 @@ static int normalize_ipv6(const char *in, size_t len, const char *quoted, char *
 
     if (in[0] == '[') {
         if (len < 3 || in[len - 1] != ']') {
-            set_err(err, errlen, "\"%s\" is not an IPv6 address in brackets", quoted);
+            msg_set(err, errlen, "\"%s\" is not an IPv6 address in brackets", quoted);
             return -1;
         }
         in++;
         len -= 2;
     }
     if (memchr(in, '*', len) != NULL) {
-        set_err(err, errlen, "\"%s\": no wildcard is allowed on an IP address", quoted);
+        msg_set(err, errlen, "\"%s\": no wildcard is allowed on an IP address", quoted);
         return -1;
     }
     if (len >= sizeof(inner)) {
-        set_err(err, errlen, "\"%s\" is not an IPv6 address", quoted);
+        msg_set(err, errlen, "\"%s\" is not an IPv6 address", quoted);
         return -1;
     }
     memcpy(inner, in, len);
@@ -97,15 +62,15 @@ static int normalize_ipv6(const char *in, size_t len, const char *quoted, char *
     if (inet_pton(AF_INET6, inner, addr) != 1) {
         const char *colon = strchr(inner, ':');
         if (colon != NULL && colon == strrchr(inner, ':') && memchr(inner, '.', len) != NULL)
-            set_err(err, errlen, "\"%s\" is not a host name: ':' belongs only in an IPv6 "
+            msg_set(err, errlen, "\"%s\" is not a host name: ':' belongs only in an IPv6 "
                     "address (write the port separately)", quoted);
         else
-            set_err(err, errlen, "\"%s\" is not an IPv6 address (zone ids are not "
+            msg_set(err, errlen, "\"%s\" is not an IPv6 address (zone ids are not "
                     "supported)", quoted);
         return -1;
     }
     if (inet_ntop(AF_INET6, addr, canon, sizeof(canon)) == NULL) {
-        set_err(err, errlen, "\"%s\" cannot be printed as an IPv6 address", quoted);
+        msg_set(err, errlen, "\"%s\" cannot be printed as an IPv6 address", quoted);
         return -1;
     }
     return copy_out(canon, out, outlen, err, errlen);
@@ -141,7 +106,7 @@ static int check_labels(const char *name, const char *quoted, size_t *labels, ch
     for (p = name;; p++) {
         if (*p == '.' || *p == '\0') {
             if (run == 0) {
-                set_err(err, errlen, "\"%s\" has an empty label", quoted);
+                msg_set(err, errlen, "\"%s\" has an empty label", quoted);
                 return -1;
             }
             (*labels)++;
@@ -151,22 +116,22 @@ static int check_labels(const char *name, const char *quoted, size_t *labels, ch
             continue;
         }
         if (*p == '*') {
-            set_err(err, errlen, "\"%s\": '*' is only allowed as the whole first label "
+            msg_set(err, errlen, "\"%s\": '*' is only allowed as the whole first label "
                     "(\"*.\" for one label, \"**.\" for any depth)", quoted);
             return -1;
         }
         if (!is_label_char(*p)) {
             unsigned char c = (unsigned char)*p;
             if (c > 0x20 && c < 0x7f)
-                set_err(err, errlen, "\"%s\" contains '%c', not allowed in a host name",
+                msg_set(err, errlen, "\"%s\" contains '%c', not allowed in a host name",
                         quoted, c);
             else
-                set_err(err, errlen, "\"%s\" contains byte 0x%02x, not allowed in a host "
+                msg_set(err, errlen, "\"%s\" contains byte 0x%02x, not allowed in a host "
                         "name", quoted, c);
             return -1;
         }
         if (++run > LABEL_MAX) {
-            set_err(err, errlen, "\"%s\" has a label longer than %d characters", quoted,
+            msg_set(err, errlen, "\"%s\" has a label longer than %d characters", quoted,
                     LABEL_MAX);
             return -1;
         }
@@ -203,23 +168,23 @@ static int normalize_name(const char *lower, const char *quoted, char *out, size
         return -1;
     if (inet_pton(AF_INET, rest, addr4) == 1) {
         if (kind != WILDCARD_NONE) {
-            set_err(err, errlen, "\"%s\": no wildcard is allowed on an IP address", quoted);
+            msg_set(err, errlen, "\"%s\": no wildcard is allowed on an IP address", quoted);
             return -1;
         }
         return copy_out(rest, out, outlen, err, errlen);
     }
     if (last_label_is_numeric(rest)) {
-        set_err(err, errlen, "\"%s\" is neither a host name (its last label is a number) "
+        msg_set(err, errlen, "\"%s\" is neither a host name (its last label is a number) "
                 "nor a dotted-quad IPv4 address", quoted);
         return -1;
     }
     if (kind != WILDCARD_NONE && labels < 2) {
-        set_err(err, errlen, "\"%s\": a wildcard needs at least two labels after it (it "
+        msg_set(err, errlen, "\"%s\": a wildcard needs at least two labels after it (it "
                 "would cover a whole public suffix)", quoted);
         return -1;
     }
     if (strlen(lower) > HOST_TEXT_MAX) {
-        set_err(err, errlen, "\"%s\" is longer than %d characters", quoted, HOST_TEXT_MAX);
+        msg_set(err, errlen, "\"%s\" is longer than %d characters", quoted, HOST_TEXT_MAX);
         return -1;
     }
     return copy_out(lower, out, outlen, err, errlen);
@@ -231,19 +196,19 @@ int tlspin_host_normalize(const char *in, char *out, size_t outlen, char *err, s
     char lower[TLSPIN_HOST_MAX];
     size_t len, i;
 
-    set_err(err, errlen, "%s", "");
+    msg_set(err, errlen, "%s", "");
     if (in == NULL) {
-        set_err(err, errlen, "no host name given");
+        msg_set(err, errlen, "no host name given");
         return -1;
     }
-    quote_for_message(in, quoted, sizeof(quoted));
+    msg_quote(in, strlen(in), 64, quoted, sizeof(quoted));
     len = strnlen(in, TLSPIN_HOST_MAX);
     if (len >= TLSPIN_HOST_MAX) {
-        set_err(err, errlen, "\"%s\" is longer than %d characters", quoted, HOST_TEXT_MAX);
+        msg_set(err, errlen, "\"%s\" is longer than %d characters", quoted, HOST_TEXT_MAX);
         return -1;
     }
     if (len == 0) {
-        set_err(err, errlen, "empty host name");
+        msg_set(err, errlen, "empty host name");
         return -1;
     }
     if (in[0] == '[' || memchr(in, ':', len) != NULL)

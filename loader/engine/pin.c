@@ -5,6 +5,8 @@
  * is exactly what `tlspin_pin_format` prints back, so logs and configs agree. */
 #include "pin.h"
 
+#include "message.h"
+
 #include <limits.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -154,47 +156,6 @@ int tlspin_base64_decode(const char *in, size_t inlen, unsigned char *out, size_
 /* Pins                                                                     */
 /* ------------------------------------------------------------------------ */
 
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-    va_list ap;
-
-    if (err == NULL || errlen == 0)
-        return;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
-
-/* Copy text for an error message: printable ASCII as is, everything else as
- * \xNN, '"' and '\\' escaped, cut with "..." past PIN_QUOTE_MAX. */
-static void quote_for_message(const char *text, size_t len, char *out, size_t outlen)
-{
-    size_t i, o = 0;
-
-    if (outlen == 0)
-        return;
-    for (i = 0; i < len && o + 8 < outlen; i++) {
-        unsigned char c = (unsigned char)text[i];
-        if (i >= PIN_QUOTE_MAX) {
-            memcpy(out + o, "...", 3);
-            o += 3;
-            break;
-        }
-        if (c == '"' || c == '\\') {
-            out[o++] = '\\';
-            out[o++] = (char)c;
-        } else if (c >= 0x20 && c < 0x7f) {
-            out[o++] = (char)c;
-        } else {
-            o += (size_t)snprintf(out + o, outlen - o, "\\x%02x", c);
-        }
-    }
-    out[o] = '\0';
-}
-
 static int is_space(char c)
 {
     return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f';
@@ -219,34 +180,34 @@ static int pin_decode_body(const char *body, size_t len, const char *quoted,
     case B64_OK:
         break;
     case B64_BAD_LENGTH:
-        set_err(err, errlen, "pin \"%s\" is not valid base64: its length (%zu) is not a "
+        msg_set(err, errlen, "pin \"%s\" is not valid base64: its length (%zu) is not a "
                 "multiple of 4 ('=' padding is required)", quoted, len);
         return -1;
     case B64_BAD_CHAR: {
         unsigned char c = (unsigned char)body[bad];
         if (c > 0x20 && c < 0x7f)
-            set_err(err, errlen, "pin \"%s\" is not valid base64: character '%c' is not in "
+            msg_set(err, errlen, "pin \"%s\" is not valid base64: character '%c' is not in "
                     "the standard alphabet", quoted, c);
         else
-            set_err(err, errlen, "pin \"%s\" is not valid base64: byte 0x%02x is not in the "
+            msg_set(err, errlen, "pin \"%s\" is not valid base64: byte 0x%02x is not in the "
                     "standard alphabet", quoted, c);
         return -1;
     }
     case B64_BAD_PADDING:
-        set_err(err, errlen, "pin \"%s\" is not valid base64: '=' may only end it", quoted);
+        msg_set(err, errlen, "pin \"%s\" is not valid base64: '=' may only end it", quoted);
         return -1;
     case B64_NONZERO_BITS:
-        set_err(err, errlen, "pin \"%s\" is not valid base64: the bits before the '=' "
+        msg_set(err, errlen, "pin \"%s\" is not valid base64: the bits before the '=' "
                 "padding must be zero", quoted);
         return -1;
     case B64_NO_ROOM:
     case B64_TOO_LONG:
     default:
-        set_err(err, errlen, "pin \"%s\" is too long, a SHA-256 pin is 32 bytes", quoted);
+        msg_set(err, errlen, "pin \"%s\" is too long, a SHA-256 pin is 32 bytes", quoted);
         return -1;
     }
     if (written != TLSPIN_PIN_LEN) {
-        set_err(err, errlen, "pin \"%s\" is %zu byte%s, a SHA-256 pin is %d", quoted, written,
+        msg_set(err, errlen, "pin \"%s\" is %zu byte%s, a SHA-256 pin is %d", quoted, written,
                 written == 1 ? "" : "s", TLSPIN_PIN_LEN);
         return -1;
     }
@@ -280,7 +241,7 @@ static int pin_parse_hpkp(const char *s, size_t len, const char *quoted,
     size_t blen = len - strlen(prefix);
 
     if (blen < 2 || body[0] != '"' || body[blen - 1] != '"') {
-        set_err(err, errlen, "pin \"%s\" must quote its base64: pin-sha256=\"<base64>\"",
+        msg_set(err, errlen, "pin \"%s\" must quote its base64: pin-sha256=\"<base64>\"",
                 quoted);
         return -1;
     }
@@ -296,14 +257,14 @@ int tlspin_pin_parse(const char *text, unsigned char pin[TLSPIN_PIN_LEN], char *
     const char *s;
     int r = -1;
 
-    set_err(err, errlen, "%s", "");
+    msg_set(err, errlen, "%s", "");
     if (text == NULL || pin == NULL) {
-        set_err(err, errlen, "no pin given");
+        msg_set(err, errlen, "no pin given");
         return -1;
     }
     len = strnlen(text, PIN_TEXT_CAP);
     if (len >= PIN_TEXT_CAP) {
-        set_err(err, errlen, "pin is too long (more than %d characters)", PIN_TEXT_CAP - 1);
+        msg_set(err, errlen, "pin is too long (more than %d characters)", PIN_TEXT_CAP - 1);
         return -1;
     }
     s = text;
@@ -313,15 +274,15 @@ int tlspin_pin_parse(const char *text, unsigned char pin[TLSPIN_PIN_LEN], char *
     }
     while (len > 0 && is_space(s[len - 1]))
         len--;
-    quote_for_message(s, len, quoted, sizeof(quoted));
+    msg_quote(s, len, PIN_QUOTE_MAX, quoted, sizeof(quoted));
     if (len == 0)
-        set_err(err, errlen, "empty pin");
+        msg_set(err, errlen, "empty pin");
     else if (has_prefix(s, len, "sha256/"))
         r = pin_parse_sha256_slash(s, len, quoted, tmp, err, errlen);
     else if (has_prefix(s, len, "pin-sha256="))
         r = pin_parse_hpkp(s, len, quoted, tmp, err, errlen);
     else
-        set_err(err, errlen, "pin \"%s\" is not a SHA-256 pin: write sha256/<base64>, "
+        msg_set(err, errlen, "pin \"%s\" is not a SHA-256 pin: write sha256/<base64>, "
                 "sha256//<base64> or pin-sha256=\"<base64>\"", quoted);
     if (r == 0)
         memcpy(pin, tmp, TLSPIN_PIN_LEN);
