@@ -40,9 +40,13 @@ static void load_system_store(void)
 
 int chain_spki_pin(X509 *cert, unsigned char pin[TLSPIN_PIN_LEN])
 {
+    return chain_pubkey_pin(X509_get_X509_PUBKEY(cert), pin);
+}
+
+int chain_pubkey_pin(const X509_PUBKEY *key, unsigned char pin[TLSPIN_PIN_LEN])
+{
     unsigned char buf[SPKI_MAX], *p = buf;
     unsigned int mdlen = 0;
-    X509_PUBKEY *key = X509_get_X509_PUBKEY(cert);
     int len = key ? i2d_X509_PUBKEY(key, NULL) : -1;
 
     pthread_once(&sha256_once, fetch_sha256);

@@ -44,6 +44,10 @@ TLSPIN_ENGINE_API void chain_release(struct chain *chain);
 /* SHA-256 of the DER SubjectPublicKeyInfo of `cert`. Returns 0 or -1. */
 TLSPIN_ENGINE_API int chain_spki_pin(X509 *cert, unsigned char pin[TLSPIN_PIN_LEN]);
 
+/* The same for a bare SubjectPublicKeyInfo (a public key, a private key's
+ * public half, a CSR's key): what `tlspin pin` prints. Returns 0 or -1. */
+TLSPIN_ENGINE_API int chain_pubkey_pin(const X509_PUBKEY *key, unsigned char pin[TLSPIN_PIN_LEN]);
+
 /* "sha256/<b64> <RFC 2253 subject> | ..." for the verified chain. */
 TLSPIN_ENGINE_API void chain_describe(const struct chain *chain, char *out, size_t outlen);
 

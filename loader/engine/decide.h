@@ -35,7 +35,11 @@ TLSPIN_ENGINE_API void decide(const struct policy *policy, SSL *ssl, const struc
 TLSPIN_ENGINE_API const char *verdict_name(tlspin_verdict verdict);
 
 /* 1 while this thread runs tlspin code: OpenSSL calls made by modules (or by
- * the engine) then pass straight through the hooks. */
-extern __thread int decide_busy;
+ * the engine) then pass straight through the hooks. Exported so that the
+ * `tlspin` command can hold it around its own handshakes: when the shim is
+ * preloaded into the command too (/etc/ld.so.preload), it loads this same
+ * engine object and its hooks then pass the command's probes through
+ * instead of deciding (and logging) them a second time. */
+TLSPIN_ENGINE_API extern __thread int decide_busy;
 
 #endif
