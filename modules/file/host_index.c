@@ -144,42 +144,6 @@ const struct host_entry *host_index_get(const struct host_index *ix, enum host_k
     return strmap_get(&ix->maps[kind], key, key_len);
 }
 
-static int entry_has_port(const struct host_entry *e, unsigned port)
-{
-    size_t i;
-
-    for (i = 0; i < e->n_claims; i++)
-        if (pinset_has_port(e->claims[i].pinset, port))
-            return 1;
-    return 0;
-}
-
-int host_entry_is_candidate(const struct host_entry *e, size_t i, unsigned port)
-{
-    const struct pinset *ps = e->claims[i].pinset;
-
-    if (port == 0)
-        return 1;
-    if (entry_has_port(e, port))
-        return pinset_has_port(ps, port);
-    return ps->n_ports == 0;
-}
-
-/* An entry decides a connection only if one of its claims covers the port. */
-static const struct host_entry *if_applies(const struct host_entry *e, unsigned port)
-{
-    size_t i;
-
-    if (e == NULL || port == 0)
-        return e;
-    for (i = 0; i < e->n_claims; i++) {
-        const struct pinset *ps = e->claims[i].pinset;
-        if (ps->n_ports == 0 || pinset_has_port(ps, port))
-            return e;
-    }
-    return NULL;
-}
-
 const char *host_next_suffix(const char *name)
 {
     const char *dot = strchr(name, '.');
@@ -187,26 +151,97 @@ const char *host_next_suffix(const char *name)
     return dot != NULL ? dot + 1 : NULL;
 }
 
-const struct host_entry *host_index_find(const struct host_index *ix, const char *host,
-                                         unsigned port)
+static int claim_considered(const struct host_choice *c, const struct host_claim *claim)
 {
-    size_t len = strlen(host);
+    return !c->live_only || !pinset_expired(claim->pinset, c->now);
+}
+
+void host_choice_init(struct host_choice *c, const struct host_entry *e, unsigned port,
+                      int live_only, int64_t now)
+{
+    int listed = 0, any_port = 0;
+    size_t i;
+
+    c->port = port;
+    c->live_only = live_only;
+    c->now = now;
+    c->n_considered = 0;
+    for (i = 0; i < e->n_claims; i++) {
+        const struct pinset *ps = e->claims[i].pinset;
+        if (!claim_considered(c, &e->claims[i]))
+            continue;
+        c->n_considered++;
+        if (ps->n_ports == 0)
+            any_port = 1;
+        else if (port != 0 && pinset_has_port(ps, port))
+            listed = 1;
+    }
+    if (port == 0)
+        c->pick = HOST_PICK_ALL;
+    else if (listed)
+        c->pick = HOST_PICK_PORT;
+    else if (any_port)
+        c->pick = HOST_PICK_ANY_PORT;
+    else
+        c->pick = HOST_PICK_ALL; /* no pinset names the port: they all apply */
+}
+
+int host_choice_has(const struct host_choice *c, const struct host_entry *e, size_t i)
+{
+    const struct pinset *ps = e->claims[i].pinset;
+
+    if (!claim_considered(c, &e->claims[i]))
+        return 0;
+    switch (c->pick) {
+    case HOST_PICK_PORT: return pinset_has_port(ps, c->port);
+    case HOST_PICK_ANY_PORT: return ps->n_ports == 0;
+    case HOST_PICK_ALL:
+    default: return 1;
+    }
+}
+
+void host_walk_begin(struct host_walk *w, const char *host)
+{
+    w->host = host;
+    w->len = strlen(host);
+    w->stage = 0;
+    w->suffix = host;
+}
+
+const struct host_entry *host_walk_next(const struct host_index *ix, struct host_walk *w)
+{
     const struct host_entry *e;
     const char *p;
 
-    e = if_applies(host_index_get(ix, HOST_EXACT, host, len), port);
-    if (e != NULL)
-        return e;
-    p = host_next_suffix(host);
-    if (p != NULL && p - host > 1) { /* "*." needs a non-empty first label */
-        e = if_applies(host_index_get(ix, HOST_ONE_LABEL, p, len - (size_t)(p - host)), port);
-        if (e != NULL)
-            return e;
-    }
-    for (p = host; p != NULL; p = host_next_suffix(p)) {
-        e = if_applies(host_index_get(ix, HOST_ANY_DEPTH, p, len - (size_t)(p - host)), port);
-        if (e != NULL)
-            return e;
+    while (w->stage < 3) {
+        switch (w->stage) {
+        case 0:
+            w->stage = 1;
+            e = host_index_get(ix, HOST_EXACT, w->host, w->len);
+            if (e != NULL)
+                return e;
+            break;
+        case 1:
+            w->stage = 2;
+            p = host_next_suffix(w->host);
+            if (p != NULL && p - w->host > 1) { /* "*." needs a non-empty first label */
+                e = host_index_get(ix, HOST_ONE_LABEL, p, w->len - (size_t)(p - w->host));
+                if (e != NULL)
+                    return e;
+            }
+            break;
+        default:
+            p = w->suffix;
+            if (p == NULL) {
+                w->stage = 3;
+                break;
+            }
+            w->suffix = host_next_suffix(p);
+            e = host_index_get(ix, HOST_ANY_DEPTH, p, w->len - (size_t)(p - w->host));
+            if (e != NULL)
+                return e;
+            break;
+        }
     }
     return NULL;
 }

@@ -10,6 +10,7 @@
 #define FILE_HOST_INDEX_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "pinset.h"
 #include "strmap.h"
@@ -46,20 +47,52 @@ int host_index_build(struct host_index *ix, const struct pinset_list *list, char
 /* NULL-safe. */
 void host_index_free(struct host_index *ix);
 
-/* The most specific pattern matching a normalised host that has a claim for
- * the port: exact, then "*.", then "**." from the longest suffix down. port 0
- * (unknown) takes any claim. NULL when none. */
-const struct host_entry *host_index_find(const struct host_index *ix, const char *host,
-                                         unsigned port);
+/* The patterns matching a normalised host, most specific first: the exact
+ * name, then "*." over the name minus its first label, then "**." from the
+ * longest suffix (the name itself) down to the last label. Ports and expiry
+ * play no part here: the caller decides which entry and claims count.
+ *     struct host_walk w;
+ *     host_walk_begin(&w, host);
+ *     while ((e = host_walk_next(ix, &w)) != NULL) ... */
+struct host_walk {
+    const char *host;
+    size_t len;
+    int stage;                   /* 0 exact, 1 "*.", 2 "**.", 3 done */
+    const char *suffix;          /* next "**." key, in stage 2 */
+};
+
+void host_walk_begin(struct host_walk *w, const char *host);
+
+/* The next matching entry, or NULL when there is none left. */
+const struct host_entry *host_walk_next(const struct host_index *ix, struct host_walk *w);
 
 /* The entry of one kind stored under a key, or NULL. */
 const struct host_entry *host_index_get(const struct host_index *ix, enum host_kind kind,
                                         const char *key, size_t key_len);
 
-/* 1 when claim i of the entry decides a connection to port: with a known
- * port, a claim that lists the port beats one for any port; with port 0
- * every claim is a candidate. */
-int host_entry_is_candidate(const struct host_entry *e, size_t i, unsigned port);
+/* Which claims of an entry are candidates for a connection to a port. A
+ * port only chooses among the entry's pinsets, it never rules them all out:
+ *   - port unknown (0): every claim;
+ *   - else the claims that list the port, if any;
+ *   - else the claims for any port (no ports listed), if any;
+ *   - else every claim (as for an unknown port).
+ * With live_only, only the claims still enforced at `now` are considered (an
+ * expired pinset neither decides nor changes which others do). */
+enum host_pick { HOST_PICK_PORT, HOST_PICK_ANY_PORT, HOST_PICK_ALL };
+
+struct host_choice {
+    enum host_pick pick;
+    unsigned port;
+    int live_only;
+    int64_t now;
+    size_t n_considered;         /* claims looked at: 0 means no candidate */
+};
+
+void host_choice_init(struct host_choice *c, const struct host_entry *e, unsigned port,
+                      int live_only, int64_t now);
+
+/* 1 when claim i of the entry the choice was made for is a candidate. */
+int host_choice_has(const struct host_choice *c, const struct host_entry *e, size_t i);
 
 /* The name without its first label ("a.b.c" -> "b.c"), or NULL for a
  * single label. */

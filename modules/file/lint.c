@@ -61,9 +61,13 @@ static void lint_single_pin(struct lint *l, const struct pinset *ps)
 }
 
 /* Notes for the claims of a less specific entry that the more specific
- * pattern `specific` of pinset `ps` takes hosts from. */
+ * pattern `specific` of pinset `ps` takes hosts from. The most specific
+ * pattern with a live pinset decides a host on every port (a port only
+ * chooses among its pinsets), so ports do not limit shadowing; expired
+ * pinsets neither shadow nor are worth a note (they get an error). */
 static void note_shadowed(struct lint *l, const struct host_entry *general,
-                          const struct pinset *ps, const char *specific, unsigned line)
+                          const struct pinset *ps, const char *specific, unsigned line,
+                          int64_t now)
 {
     size_t i;
 
@@ -71,30 +75,51 @@ static void note_shadowed(struct lint *l, const struct host_entry *general,
         return;
     for (i = 0; i < general->n_claims; i++) {
         const struct host_claim *c = &general->claims[i];
-        if (c->pinset == ps || !pinset_ports_meet(c->pinset, ps))
+        if (c->pinset == ps || pinset_expired(c->pinset, now))
             continue;
         say(l, TLSPIN_SEV_NOTE, c->pinset->file, c->line, "pattern \"%s\" of pinset \"%s\" "
-            "is shadowed for \"%s\" by the more specific pinset \"%s\" (%s:%u)",
-            general->pattern, c->pinset->name, specific, ps->name, ps->file, line);
+            "is shadowed for \"%s\" by the more specific pinset \"%s\" (%s:%u)%s",
+            general->pattern, c->pinset->name, specific, ps->name, ps->file, line,
+            pinset_ports_meet(c->pinset, ps) ? "" : " on every port, even the ones "
+            "only it lists");
     }
 }
 
 /* Every "**." suffix entry from `from` down to the last label. */
 static void note_any_depth_from(struct lint *l, const struct host_index *ix, const char *from,
-                                const struct pinset *ps, const struct pinset_host *h)
+                                const struct pinset *ps, const struct pinset_host *h,
+                                int64_t now)
 {
     const char *p;
 
     for (p = from; p != NULL; p = host_next_suffix(p))
         note_shadowed(l, host_index_get(ix, HOST_ANY_DEPTH, p, strlen(p)), ps, h->pattern,
-                      h->line);
+                      h->line, now);
+}
+
+/* 1 when ps is the first live pinset of its pattern's entry: that one speaks
+ * for the pattern, so a shadowed pinset gets one note, not one per pinset. */
+static int speaks_for_pattern(const struct host_index *ix, const struct pinset *ps,
+                              const char *pattern, int64_t now)
+{
+    const char *key;
+    enum host_kind kind = host_pattern_kind(pattern, &key);
+    const struct host_entry *e = host_index_get(ix, kind, key, strlen(key));
+    size_t i;
+
+    for (i = 0; e != NULL && i < e->n_claims; i++)
+        if (!pinset_expired(e->claims[i].pinset, now))
+            return e->claims[i].pinset == ps;
+    return 0;
 }
 
 static void lint_shadowing(struct lint *l, const struct host_index *ix, const struct pinset *ps,
-                           const struct pinset_host *h)
+                           const struct pinset_host *h, int64_t now)
 {
     const char *key, *rest;
 
+    if (!speaks_for_pattern(ix, ps, h->pattern, now))
+        return;
     switch (host_pattern_kind(h->pattern, &key)) {
     case HOST_EXACT:
         if (strchr(key, ':') != NULL)
@@ -102,16 +127,16 @@ static void lint_shadowing(struct lint *l, const struct host_index *ix, const st
         rest = host_next_suffix(key);
         if (rest != NULL)
             note_shadowed(l, host_index_get(ix, HOST_ONE_LABEL, rest, strlen(rest)), ps,
-                          h->pattern, h->line);
-        note_any_depth_from(l, ix, key, ps, h);
+                          h->pattern, h->line, now);
+        note_any_depth_from(l, ix, key, ps, h, now);
         break;
     case HOST_ONE_LABEL:
-        note_any_depth_from(l, ix, key, ps, h);
+        note_any_depth_from(l, ix, key, ps, h, now);
         break;
     case HOST_ANY_DEPTH:
         rest = host_next_suffix(key);
         if (rest != NULL)
-            note_any_depth_from(l, ix, rest, ps, h);
+            note_any_depth_from(l, ix, rest, ps, h, now);
         break;
     }
 }
@@ -128,7 +153,7 @@ int file_lint(const struct file_state *st, int64_t now, tlspin_diag_fn *diag, vo
         lint_expiry(&l, ps, now);
         lint_single_pin(&l, ps);
         for (j = 0; j < ps->n_hosts; j++)
-            lint_shadowing(&l, &st->index, ps, &ps->hosts[j]);
+            lint_shadowing(&l, &st->index, ps, &ps->hosts[j], now);
     }
     return l.errors;
 }

@@ -1,5 +1,6 @@
 /* The file module: pinsets from the *.conf files of a directory (pins.d),
- * decided per host and port.
+ * decided per host: the most specific pattern with a live pinset decides, the
+ * port only chooses among that pattern's pinsets (see decide.c).
  *
  * This file is the descriptor and the glue from the module ABI to the parts:
  * pinset_load (files -> pinsets), host_index (host -> pinsets), decide

@@ -76,6 +76,12 @@ static void *module_handle;
 static const struct tlspin_module *mod;
 static char err[4096];
 
+/* What check_at() puts in conn.leaf_matches_host (1 unless a test says
+ * otherwise: most tests are about pins, not names) and in conn.struct_size
+ * (0: the full size). module_setup() resets both. */
+static int conn_leaf_matches_host;
+static size_t conn_struct_size;
+
 static int remove_one(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
 {
     (void)sb;
@@ -113,6 +119,8 @@ static void module_setup(void)
     ck_assert_ptr_nonnull(mod);
     logbuf[0] = '\0';
     err[0] = '\0';
+    conn_leaf_matches_host = 1;
+    conn_struct_size = 0;
 }
 
 static void module_teardown(void)
@@ -287,7 +295,11 @@ static tlspin_verdict check_at(void *state, const char *host, unsigned port,
     conn.presented = p.certs;
     conn.n_presented = p.n;
     conn.now = now;
+    conn.leaf_matches_host = conn_leaf_matches_host;
+    if (conn_struct_size != 0)
+        conn.struct_size = conn_struct_size;
     memset(f, 0, sizeof(*f));
+    f->struct_size = sizeof(*f);
     return mod->check(state, &conn, f);
 }
 
@@ -467,9 +479,11 @@ static const struct {
     { "[2001:db8::7]", 443, "ip6" },
     { "2001:DB8:0:0:0:0:0:7", 443, "ip6" },
     { "2001:db8::70", 443, NULL },
-    /* a pattern whose pinsets do not cover the port falls to the next one */
+    /* a port never exempts a host from its most specific pattern: when none
+     * of its pinsets lists the port, they all apply (as for an unknown port) */
     { "svc.example.org", 443, "svc-443" },
-    { "svc.example.org", 80, "any-org" },
+    { "svc.example.org", 80, "svc-443" },
+    { "svc.example.org", 3128, "svc-443" },
     { "svc.example.org", 0, "svc-443" },
     { "other.example.org", 443, "any-org" },
     { "example.org", 443, "any-org" },
@@ -547,6 +561,176 @@ START_TEST(lookup_ports)
     ck_assert_msg(v == port_cases[_i].verdict, "port %u chain %s: %s", port_cases[_i].port,
                   port_cases[_i].verified, verdict_name(v));
     ck_assert_str_eq(f.rule, port_cases[_i].rule);
+    mod->close(st);
+}
+END_TEST
+
+/* Through an HTTP CONNECT or SOCKS proxy the port tlspin sees is the
+ * proxy's. A pinset for port 443 must still decide: a port only chooses
+ * among a host's pinsets, it never hands the host to a less specific
+ * pattern or leaves it unpinned. */
+static const char proxy_conf[] =
+    "pinsets = (\n"
+    "  { name = \"bank-443\"; hosts = [ \"bank.test\" ]; ports = [ 443 ];\n"
+    "    pins = [ \"@P1@\", \"@P2@\" ]; },\n"
+    "  { name = \"api-443\"; hosts = [ \"api.corp.test\" ]; ports = [ 443 ];\n"
+    "    pins = [ \"@P1@\", \"@P2@\" ]; },\n"
+    "  { name = \"api-8443\"; hosts = [ \"api.corp.test\" ]; ports = [ 8443 ];\n"
+    "    pins = [ \"@P5@\", \"@P6@\" ]; },\n"
+    "  { name = \"corp-any\"; hosts = [ \"**.corp.test\" ];\n"
+    "    pins = [ \"@P3@\", \"@P4@\" ]; }\n"
+    ");\n";
+
+static const struct {
+    const char *host;
+    unsigned port;
+    const char *verified;
+    tlspin_verdict verdict;
+    const char *rule;
+} proxy_cases[] = {
+    /* alone: the proxy's port does not leave the host unpinned */
+    { "bank.test", 443, "1", TLSPIN_PASS, "bank-443" },
+    { "bank.test", 443, "9", TLSPIN_FAIL, "bank-443" },
+    { "bank.test", 3128, "9", TLSPIN_FAIL, "bank-443" },
+    { "bank.test", 1080, "9", TLSPIN_FAIL, "bank-443" },
+    { "bank.test", 3128, "2", TLSPIN_PASS, "bank-443" },
+    /* under a wildcard with other keys: the wildcard does not take over */
+    { "api.corp.test", 3128, "3", TLSPIN_FAIL, "api-443" },
+    { "api.corp.test", 3128, "9", TLSPIN_FAIL, "api-443" },
+    { "api.corp.test", 3128, "1", TLSPIN_PASS, "api-443" },
+    { "api.corp.test", 3128, "6", TLSPIN_PASS, "api-8443" },
+    /* a listed port still picks its own pinset */
+    { "api.corp.test", 443, "5", TLSPIN_FAIL, "api-443" },
+    { "api.corp.test", 8443, "1", TLSPIN_FAIL, "api-8443" },
+    { "api.corp.test", 8443, "5", TLSPIN_PASS, "api-8443" },
+    /* hosts the exact pattern does not name: the wildcard, on any port */
+    { "www.corp.test", 3128, "3", TLSPIN_PASS, "corp-any" },
+    { "www.corp.test", 3128, "1", TLSPIN_FAIL, "corp-any" },
+};
+
+START_TEST(lookup_port_never_exempts)
+{
+    struct tlspin_finding f;
+    tlspin_verdict v;
+    void *st;
+
+    write_conf("proxy.conf", proxy_conf);
+    st = must_open();
+    v = check_host(st, proxy_cases[_i].host, proxy_cases[_i].port, proxy_cases[_i].verified,
+                   &f);
+    ck_assert_msg(v == proxy_cases[_i].verdict, "%s:%u chain %s: %s by \"%s\", want %s",
+                  proxy_cases[_i].host, proxy_cases[_i].port, proxy_cases[_i].verified,
+                  verdict_name(v), f.rule, verdict_name(proxy_cases[_i].verdict));
+    ck_assert_str_eq(f.rule, proxy_cases[_i].rule);
+    if (v == TLSPIN_FAIL)
+        ck_assert_str_eq(f.event, "pin-mismatch");
+    mod->close(st);
+}
+END_TEST
+
+/* ---------------------------------------------------------------------- */
+/* Expired pinsets: skipped by the lookup, noted, never shadowing          */
+/* ---------------------------------------------------------------------- */
+
+/* NOW is 2026-01-15: "2025-12-31" has expired, "2027-06-30" has not. */
+static const char expired_conf[] =
+    "pinsets = (\n"
+    "  { name = \"good-old\"; hosts = [ \"good.test\" ]; expires = \"2025-12-31\";\n"
+    "    pins = [ \"@P1@\", \"@P2@\" ]; deny = [ \"@P9@\" ]; },\n"
+    "  { name = \"good-live\"; hosts = [ \"**.good.test\" ]; expires = \"2027-06-30\";\n"
+    "    pins = [ \"@P3@\", \"@P4@\" ]; deny = [ \"@P8@\" ]; },\n"
+    "  { name = \"ro-old\"; hosts = [ \"ro.r.test\" ]; expires = \"2025-12-31\";\n"
+    "    pins = [ \"@P1@\", \"@P2@\" ]; },\n"
+    "  { name = \"ro-live\"; hosts = [ \"*.r.test\" ]; report_only = true;\n"
+    "    pins = [ \"@P3@\", \"@P4@\" ]; },\n"
+    "  { name = \"both-old\"; hosts = [ \"x.both.test\" ]; expires = \"2025-12-31\";\n"
+    "    pins = [ \"@P1@\", \"@P2@\" ]; },\n"
+    "  { name = \"both-older\"; hosts = [ \"**.both.test\" ]; expires = \"2025-06-30\";\n"
+    "    pins = [ \"@P1@\", \"@P2@\" ]; },\n"
+    "  { name = \"mix-any\"; hosts = [ \"mix.example\" ]; expires = \"2025-12-31\";\n"
+    "    pins = [ \"@P1@\", \"@P2@\" ]; },\n"
+    "  { name = \"mix-443\"; hosts = [ \"mix.example\" ]; ports = [ 443 ];\n"
+    "    pins = [ \"@P3@\", \"@P4@\" ]; }\n"
+    ");\n";
+
+static const struct {
+    const char *host;
+    unsigned port;
+    const char *verified;
+    tlspin_verdict verdict;
+    const char *event;
+    const char *rule;
+    int report_only;
+} expired_cases[] = {
+    /* the live "**." pinset decides in place of the expired exact one */
+    { "good.test", 443, "9,7", TLSPIN_FAIL, "pin-mismatch", "good-live", 0 },
+    { "good.test", 443, "1", TLSPIN_FAIL, "pin-mismatch", "good-live", 0 },
+    { "good.test", 443, "8,3", TLSPIN_FAIL, "pin-deny", "good-live", 0 },
+    { "good.test", 0, "9", TLSPIN_FAIL, "pin-mismatch", "good-live", 0 },
+    /* the expired pinset's deny list is not enforced either */
+    { "good.test", 443, "9,3", TLSPIN_PASS, "pinset-expired", "good-old", 0 },
+    /* a pass keeps the note that the more specific pinset expired */
+    { "good.test", 443, "3", TLSPIN_PASS, "pinset-expired", "good-old", 0 },
+    /* hosts the expired pattern never named: no note */
+    { "a.good.test", 443, "3", TLSPIN_PASS, "", "good-live", 0 },
+    { "a.good.test", 443, "9", TLSPIN_FAIL, "pin-mismatch", "good-live", 0 },
+    /* a report-only failure's finding wins over the note as well */
+    { "ro.r.test", 443, "9", TLSPIN_FAIL, "pin-mismatch", "ro-live", 1 },
+    { "ro.r.test", 443, "4", TLSPIN_PASS, "pinset-expired", "ro-old", 0 },
+    /* nothing live: not enforced, the most specific expired pinset noted */
+    { "x.both.test", 443, "9", TLSPIN_IGNORE, "pinset-expired", "both-old", 0 },
+    { "y.both.test", 443, "9", TLSPIN_IGNORE, "pinset-expired", "both-older", 0 },
+    /* within one pattern: the expired any-port pinset no longer takes port
+     * 80, the live pinset for 443 does (no pinset lists 80) */
+    { "mix.example", 443, "9", TLSPIN_FAIL, "pin-mismatch", "mix-443", 0 },
+    { "mix.example", 443, "3", TLSPIN_PASS, "", "mix-443", 0 },
+    { "mix.example", 80, "1", TLSPIN_FAIL, "pin-mismatch", "mix-443", 0 },
+    { "mix.example", 80, "3", TLSPIN_PASS, "pinset-expired", "mix-any", 0 },
+};
+
+START_TEST(expired_pinset_never_shadows)
+{
+    struct tlspin_finding f;
+    tlspin_verdict v;
+    void *st;
+
+    write_conf("expired.conf", expired_conf);
+    st = must_open();
+    v = check_host(st, expired_cases[_i].host, expired_cases[_i].port,
+                   expired_cases[_i].verified, &f);
+    ck_assert_msg(v == expired_cases[_i].verdict, "%s:%u chain %s: %s (%s by \"%s\"), want %s",
+                  expired_cases[_i].host, expired_cases[_i].port, expired_cases[_i].verified,
+                  verdict_name(v), f.event, f.rule, verdict_name(expired_cases[_i].verdict));
+    ck_assert_str_eq(f.event, expired_cases[_i].event);
+    ck_assert_str_eq(f.rule, expired_cases[_i].rule);
+    ck_assert_int_eq(f.report_only, expired_cases[_i].report_only);
+    mod->close(st);
+}
+END_TEST
+
+START_TEST(expired_note_text)
+{
+    char p1[TLSPIN_PIN_TEXT_MAX], p2[TLSPIN_PIN_TEXT_MAX], want[256];
+    struct tlspin_finding f;
+    void *st;
+
+    write_conf("expired.conf", expired_conf);
+    st = must_open();
+    pin_text(1, p1);
+    pin_text(2, p2);
+    snprintf(want, sizeof(want), "%s,%s", p1, p2);
+
+    /* a live pinset passed: the note names the expired one and the decider */
+    ck_assert_int_eq(check_host(st, "good.test", 443, "4", &f), TLSPIN_PASS);
+    ck_assert_str_eq(f.rule, "good-old");
+    ck_assert_str_eq(f.expected, want);
+    ck_assert_str_eq(f.reason, "pinset expired on 2025-12-31; not enforced; "
+                               "pinset \"good-live\" decided");
+    ck_assert_int_eq(f.report_only, 0);
+
+    /* nothing live */
+    ck_assert_int_eq(check_host(st, "x.both.test", 443, "4", &f), TLSPIN_IGNORE);
+    ck_assert_str_eq(f.reason, "pinset expired on 2025-12-31; not enforced");
     mod->close(st);
 }
 END_TEST
@@ -670,6 +854,202 @@ START_TEST(finding_text)
     ck_assert_int_eq(check_host(st, "unpinned.example.com", 443, "1", &f), TLSPIN_IGNORE);
     ck_assert_str_eq(f.rule, "");
     ck_assert_str_eq(f.event, "");
+    mod->close(st);
+}
+END_TEST
+
+/* A key pinned on an intermediate or root vouches for every certificate
+ * that CA issued: it counts only when the leaf is valid for the host. A
+ * pinned leaf key needs no name; deny pins count anywhere. */
+#define LEAF_ABSENT 99 /* conn.struct_size ends before leaf_matches_host */
+
+static const struct {
+    int leaf;            /* conn.leaf_matches_host, or LEAF_ABSENT */
+    const char *verified;
+    const char *presented;
+    tlspin_verdict verdict;
+    const char *event;
+    const char *reason;  /* NULL: not checked */
+} ca_cases[] = {
+    /* a pinned leaf key, whatever the name */
+    { 1, "1", "1", TLSPIN_PASS, "", NULL },
+    { 0, "1", "1", TLSPIN_PASS, "", NULL },
+    { -1, "1", "1", TLSPIN_PASS, "", NULL },
+    { LEAF_ABSENT, "1", "1", TLSPIN_PASS, "", NULL },
+    { 0, "2,8,9", "2,8,9", TLSPIN_PASS, "", NULL },
+    /* a pinned CA key: only with a leaf valid for the host */
+    { 1, "8,2", "8,2", TLSPIN_PASS, "", NULL },
+    { 1, "8,9,1", "8,9,1", TLSPIN_PASS, "", NULL },
+    { 0, "8,2", "8,2", TLSPIN_FAIL, "pin-mismatch",
+      "a pinned CA key is in the chain but the leaf certificate is not valid for "
+      "d.example.com" },
+    { 0, "8,9,1", "8,9,1", TLSPIN_FAIL, "pin-mismatch", NULL },
+    { -1, "8,2", "8,2", TLSPIN_FAIL, "pin-mismatch",
+      "a pinned CA key is in the chain but the leaf certificate is not known to be "
+      "valid for d.example.com" },
+    { 2, "8,2", "8,2", TLSPIN_FAIL, "pin-mismatch", NULL },  /* only 1 means yes */
+    { LEAF_ABSENT, "8,2", "8,2", TLSPIN_FAIL, "pin-mismatch",
+      "a pinned CA key is in the chain but the leaf certificate is not known to be "
+      "valid for d.example.com" },
+    /* no pinned key at all: the usual reason */
+    { 0, "8,9", "8,9", TLSPIN_FAIL, "pin-mismatch",
+      "no certificate of the verified chain has a pinned key" },
+    /* presented-only keys still do not count */
+    { 1, "8", "8,1", TLSPIN_FAIL, "pin-mismatch", NULL },
+    /* deny: anywhere, verified or presented, leaf or not, any name */
+    { 1, "1,3", "1,3", TLSPIN_FAIL, "pin-deny", NULL },
+    { 0, "3,1", "3,1", TLSPIN_FAIL, "pin-deny", NULL },
+    { 0, "1", "1,3", TLSPIN_FAIL, "pin-deny", NULL },
+    { 0, "8,2", "8,2,3", TLSPIN_FAIL, "pin-deny", NULL },
+};
+
+START_TEST(ca_pin_needs_leaf_valid_for_host)
+{
+    struct tlspin_finding f;
+    tlspin_verdict v;
+    void *st;
+
+    write_conf("decide.conf", decide_conf);
+    st = must_open();
+    if (ca_cases[_i].leaf == LEAF_ABSENT) {
+        /* an older tlspin: the member holds whatever follows its struct */
+        conn_leaf_matches_host = 1;
+        conn_struct_size = offsetof(struct tlspin_conn, leaf_matches_host);
+    } else {
+        conn_leaf_matches_host = ca_cases[_i].leaf;
+    }
+    v = check_at(st, "d.example.com", 443, ca_cases[_i].verified, ca_cases[_i].presented, NOW,
+                 &f);
+    ck_assert_msg(v == ca_cases[_i].verdict, "leaf %d [%s|%s]: %s (%s), want %s",
+                  ca_cases[_i].leaf, ca_cases[_i].verified, ca_cases[_i].presented,
+                  verdict_name(v), f.reason, verdict_name(ca_cases[_i].verdict));
+    ck_assert_str_eq(f.event, ca_cases[_i].event);
+    ck_assert_str_eq(f.rule, "d");
+    if (ca_cases[_i].reason != NULL)
+        ck_assert_str_eq(f.reason, ca_cases[_i].reason);
+    mod->close(st);
+}
+END_TEST
+
+/* With several candidates (port unknown), a CA pin of one pinset does not
+ * pass without the name either; a leaf pin of another still does. */
+START_TEST(ca_pin_with_several_candidates)
+{
+    struct tlspin_finding f;
+    void *st;
+
+    write_conf("ports.conf", ports_conf);
+    st = must_open();
+    conn_leaf_matches_host = 0;
+    ck_assert_int_eq(check_host(st, "web.example.org", 0, "8,1", &f), TLSPIN_FAIL);
+    ck_assert_str_eq(f.event, "pin-mismatch");
+    ck_assert_int_eq(check_host(st, "web.example.org", 0, "8,3", &f), TLSPIN_FAIL);
+    ck_assert_int_eq(check_host(st, "web.example.org", 0, "3,1", &f), TLSPIN_PASS);
+    ck_assert_str_eq(f.rule, "web-any");
+    conn_leaf_matches_host = 1;
+    ck_assert_int_eq(check_host(st, "web.example.org", 0, "8,5", &f), TLSPIN_PASS);
+    ck_assert_str_eq(f.rule, "web-alt");
+    mod->close(st);
+}
+END_TEST
+
+/* finding.struct_size is tlspin's: the module writes no member that does not
+ * lie entirely within it (a module built against a newer, larger struct must
+ * not write past an older tlspin's). */
+struct big_finding {
+    struct tlspin_finding f;
+    unsigned char after[64];
+};
+
+static void check_sized(void *st, const char *host, const char *verified, size_t size,
+                        struct big_finding *b, tlspin_verdict want)
+{
+    struct chain v;
+    struct tlspin_conn conn;
+
+    chain_of(verified, &v);
+    memset(&conn, 0, sizeof(conn));
+    conn.struct_size = sizeof(conn);
+    conn.host = host;
+    conn.host_source = TLSPIN_HOST_SNI;
+    conn.port = 443;
+    conn.verified = v.certs;
+    conn.n_verified = v.n;
+    conn.presented = v.certs;
+    conn.n_presented = v.n;
+    conn.now = NOW;
+    conn.leaf_matches_host = 1;
+    memset(b, 0xa5, sizeof(*b));
+    b->f.struct_size = size;
+    ck_assert_int_eq(mod->check(st, &conn, &b->f), want);
+}
+
+static int untouched(const void *p, size_t n)
+{
+    const unsigned char *c = p;
+    size_t i;
+
+    for (i = 0; i < n; i++)
+        if (c[i] != 0xa5)
+            return 0;
+    return 1;
+}
+
+#define FINDING_END(m) (offsetof(struct tlspin_finding, m) + sizeof(((struct tlspin_finding *)0)->m))
+
+START_TEST(finding_struct_size_is_respected)
+{
+    struct big_finding b;
+    void *st;
+
+    write_conf("decide.conf", decide_conf);
+    st = must_open();
+
+    /* the full struct: every member written */
+    check_sized(st, "ro.example.com", "8", sizeof(struct tlspin_finding), &b, TLSPIN_FAIL);
+    ck_assert_str_eq(b.f.event, "pin-mismatch");
+    ck_assert_str_eq(b.f.rule, "ro");
+    ck_assert_str_eq(b.f.reason, "no certificate of the verified chain has a pinned key");
+    ck_assert_int_eq(b.f.report_only, 1);
+    ck_assert_uint_eq(b.f.struct_size, sizeof(struct tlspin_finding));
+    ck_assert(untouched(b.after, sizeof(b.after)));
+
+    /* event and rule only */
+    check_sized(st, "ro.example.com", "8", FINDING_END(rule), &b, TLSPIN_FAIL);
+    ck_assert_str_eq(b.f.event, "pin-mismatch");
+    ck_assert_str_eq(b.f.rule, "ro");
+    ck_assert(untouched(b.f.expected, sizeof(b.f.expected)));
+    ck_assert(untouched(b.f.reason, sizeof(b.f.reason)));
+    ck_assert(untouched(&b.f.report_only, sizeof(b.f.report_only)));
+    ck_assert(untouched(b.after, sizeof(b.after)));
+
+    /* a member cut by the size is not written at all */
+    check_sized(st, "ro.example.com", "8", FINDING_END(reason) - 1, &b, TLSPIN_FAIL);
+    ck_assert(strncmp(b.f.expected, "sha256/", 7) == 0);
+    ck_assert_uint_lt(strlen(b.f.expected), sizeof(b.f.expected));
+    ck_assert(untouched(b.f.reason, sizeof(b.f.reason)));
+    ck_assert(untouched(&b.f.report_only, sizeof(b.f.report_only)));
+
+    /* everything but report_only */
+    check_sized(st, "ro.example.com", "8", offsetof(struct tlspin_finding, report_only), &b,
+                TLSPIN_FAIL);
+    ck_assert_str_eq(b.f.reason, "no certificate of the verified chain has a pinned key");
+    ck_assert(untouched(&b.f.report_only, sizeof(b.f.report_only)));
+
+    /* nothing: not even on a pass, an expiry or an error */
+    check_sized(st, "d.example.com", "1", 0, &b, TLSPIN_PASS);
+    ck_assert(untouched((unsigned char *)&b + sizeof(size_t), sizeof(b) - sizeof(size_t)));
+    check_sized(st, "d.example.com", "9", sizeof(size_t), &b, TLSPIN_FAIL);
+    ck_assert(untouched((unsigned char *)&b + sizeof(size_t), sizeof(b) - sizeof(size_t)));
+    memset(&b, 0xa5, sizeof(b));
+    b.f.struct_size = sizeof(size_t);
+    ck_assert_int_eq(mod->check(st, NULL, &b.f), TLSPIN_ERROR);
+    ck_assert(untouched((unsigned char *)&b + sizeof(size_t), sizeof(b) - sizeof(size_t)));
+
+    /* a larger finding (a newer tlspin): nothing past this module's struct */
+    check_sized(st, "d.example.com", "9", sizeof(b), &b, TLSPIN_FAIL);
+    ck_assert_str_eq(b.f.event, "pin-mismatch");
+    ck_assert(untouched(b.after, sizeof(b.after)));
     mod->close(st);
 }
 END_TEST
@@ -804,13 +1184,21 @@ START_TEST(load_accepts_edge_values)
                "  { name = \"same-host-other-port\"; hosts = [ \"a.example.com\" ]; ports = [ 443 ];\n"
                "    pins = [ \"@P3@\", \"@P4@\" ]; },\n"
                "  { name = \"hex-port\"; hosts = [ \"b.example.com\" ]; ports = [ 0x1bb ];\n"
-               "    pins = [ \"@P1@\", \"@P2@\" ]; }\n"
+               "    pins = [ \"@P1@\", \"@P2@\" ]; },\n"
+               "  { name = \"b-other-ports\"; hosts = [ \"b.example.com\" ];\n"
+               "    pins = [ \"@P5@\", \"@P6@\" ]; }\n"
                ");\n");
     st = must_open();
     ck_assert_int_eq(check_host(st, "a.example.com", 65535, "1", &f), TLSPIN_PASS);
     ck_assert_int_eq(check_host(st, "a.example.com", 443, "3", &f), TLSPIN_PASS);
-    ck_assert_int_eq(check_host(st, "b.example.com", 443, "9", &f), TLSPIN_FAIL);
-    ck_assert_int_eq(check_host(st, "b.example.com", 8443, "9", &f), TLSPIN_IGNORE);
+    /* 0x1bb is port 443: there hex-port decides, elsewhere the any-port one */
+    ck_assert_int_eq(check_host(st, "b.example.com", 443, "1", &f), TLSPIN_PASS);
+    ck_assert_str_eq(f.rule, "hex-port");
+    ck_assert_int_eq(check_host(st, "b.example.com", 443, "5", &f), TLSPIN_FAIL);
+    ck_assert_str_eq(f.rule, "hex-port");
+    ck_assert_int_eq(check_host(st, "b.example.com", 8443, "1", &f), TLSPIN_FAIL);
+    ck_assert_str_eq(f.rule, "b-other-ports");
+    ck_assert_int_eq(check_host(st, "b.example.com", 8443, "5", &f), TLSPIN_PASS);
     mod->close(st);
 }
 END_TEST
@@ -1393,11 +1781,57 @@ START_TEST(lint_single_pin_and_shadowing)
                                  "\"wild\"") != NULL, "%s", d.text);
     ck_assert_msg(strstr(d.text, "s.conf:9: warning: pinset \"one\" has a single pin") != NULL,
                   "%s", d.text);
-    ck_assert_msg(strstr(d.text, "self") == NULL && strstr(d.text, "ports.test") == NULL, "%s",
+    /* ports do not limit shadowing: a.ports.test on port 80 is p443's too */
+    ck_assert_msg(strstr(d.text, "s.conf:7: note: pattern \"*.ports.test\" of pinset \"p80\" is "
+                                 "shadowed for \"a.ports.test\" by the more specific pinset "
+                                 "\"p443\" (") != NULL, "%s", d.text);
+    ck_assert_msg(strstr(d.text, ") on every port, even the ones only it lists\n") != NULL, "%s",
                   d.text);
-    ck_assert_int_eq(d.notes, 3);
+    ck_assert_msg(strstr(d.text, "self") == NULL, "%s", d.text);
+    ck_assert_int_eq(d.notes, 4);
     ck_assert_int_eq(d.warnings, 1);
     ck_assert_int_eq(d.errors, 0);
+    mod->close(st);
+}
+END_TEST
+
+/* An expired pinset shadows nothing (a live less specific one decides);
+ * a pattern with several live pinsets shadows once, for every port. */
+START_TEST(lint_shadowing_follows_lookup)
+{
+    struct diags d;
+    void *st;
+
+    write_conf("x.conf",
+               "pinsets = (\n"
+               "  { name = \"old\"; hosts = [ \"good.test\" ]; expires = \"2025-12-31\";\n"
+               "    " PINSET_OK " },\n"
+               "  { name = \"live\"; hosts = [ \"**.good.test\" ]; " PINSET_OK " },\n"
+               "  { name = \"api-443\"; hosts = [ \"api.corp.test\" ]; ports = [ 443 ];\n"
+               "    " PINSET_OK " },\n"
+               "  { name = \"api-8443\"; hosts = [ \"api.corp.test\" ]; ports = [ 8443 ];\n"
+               "    " PINSET_OK " },\n"
+               "  { name = \"corp\"; hosts = [ \"**.corp.test\" ]; " PINSET_OK " }\n"
+               ");\n");
+    st = must_open();
+    memset(&d, 0, sizeof(d));
+    ck_assert_int_eq(mod->lint(st, NOW, collect_diag, &d), 1);
+    ck_assert_msg(strstr(d.text, "x.conf:2: error: pinset \"old\" expired on 2025-12-31") != NULL,
+                  "%s", d.text);
+    ck_assert_msg(strstr(d.text, "x.conf:9: note: pattern \"**.corp.test\" of pinset \"corp\" "
+                                 "is shadowed for \"api.corp.test\" by the more specific pinset "
+                                 "\"api-443\" (") != NULL, "%s", d.text);
+    ck_assert_msg(strstr(d.text, "good.test\" of") == NULL, "%s", d.text);
+    ck_assert_int_eq(d.notes, 1);
+    ck_assert_int_eq(d.errors, 1);
+    ck_assert_int_eq(d.warnings, 0);
+
+    /* before the expiry, "old" shadows "live" for good.test */
+    memset(&d, 0, sizeof(d));
+    ck_assert_int_eq(mod->lint(st, utc(2025, 6, 1, 12, 0, 0), collect_diag, &d), 0);
+    ck_assert_msg(strstr(d.text, "x.conf:4: note: pattern \"**.good.test\" of pinset \"live\" "
+                                 "is shadowed for \"good.test\" by the more specific pinset "
+                                 "\"old\"") != NULL, "%s", d.text);
     mod->close(st);
 }
 END_TEST
@@ -1459,9 +1893,15 @@ static Suite *file_module_suite(void)
 
     tcase_add_loop_test(lookup, lookup_most_specific_pattern, 0, (int)N_ELEMS(match_cases));
     tcase_add_loop_test(lookup, lookup_ports, 0, (int)N_ELEMS(port_cases));
+    tcase_add_loop_test(lookup, lookup_port_never_exempts, 0, (int)N_ELEMS(proxy_cases));
+    tcase_add_loop_test(lookup, expired_pinset_never_shadows, 0, (int)N_ELEMS(expired_cases));
+    tcase_add_test(lookup, expired_note_text);
 
     tcase_add_loop_test(decide, decide_table, 0, (int)N_ELEMS(decide_cases));
     tcase_add_test(decide, finding_text);
+    tcase_add_loop_test(decide, ca_pin_needs_leaf_valid_for_host, 0, (int)N_ELEMS(ca_cases));
+    tcase_add_test(decide, ca_pin_with_several_candidates);
+    tcase_add_test(decide, finding_struct_size_is_respected);
     tcase_add_test(decide, finding_expected_is_truncated);
     tcase_add_test(decide, check_odd_connections);
     tcase_add_test(decide, check_is_thread_safe);
@@ -1482,6 +1922,7 @@ static Suite *file_module_suite(void)
 
     tcase_add_loop_test(lint, lint_expiry, 0, (int)N_ELEMS(expiry_cases));
     tcase_add_test(lint, lint_single_pin_and_shadowing);
+    tcase_add_test(lint, lint_shadowing_follows_lookup);
     tcase_add_test(lint, hosts_lists_concrete_hosts);
     return s;
 }
