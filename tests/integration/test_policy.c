@@ -415,28 +415,58 @@ START_TEST(appended_chain_attack_blocked)
 END_TEST
 
 /* ports = [...]: the pinset applies on its ports only. */
+/* A port chooses among a host's pinsets; it never exempts the host (through
+ * a CONNECT proxy the socket port is the proxy's). */
 START_TEST(ports_limit_a_pinset)
 {
     struct server s;
     struct run_result r;
     size_t mark;
-
     policy("enforce", "allow", "deny", file_entry("required"));
     server_start(&s, "icpt");
-    write_pinsets("api", "pinsets = ( { name = \"api\"; hosts = [ \"good.test\" ]; ports = [ %d ];\n"
-                         "  pins = [ \"%s\", \"%s\" ]; } );\n",
-                  s.port == 1 ? 2 : s.port - 1, pin("PIN_GOOD"), pin("PIN_BACKUP"));
+
+    /* The port-listed pinset wins over the any-port one: the interceptor's
+     * key is right for this port. */
+    write_pinsets("api", "pinsets = (\n"
+                         "  { name = \"api-port\"; hosts = [ \"good.test\" ]; ports = [ %d ];\n"
+                         "    pins = [ \"%s\", \"%s\" ]; },\n"
+                         "  { name = \"api-any\"; hosts = [ \"good.test\" ];\n"
+                         "    pins = [ \"%s\", \"%s\" ]; } );\n",
+                  s.port, pin("PIN_ICPT"), pin("PIN_BACKUP"), pin("PIN_GOOD"), pin("PIN_BACKUP"));
     mark = syslog_mark();
     client(&r, &shim, s.port, "good.test");
     assert_client_ok(&r);
     assert_no_record(mark);
     run_result_free(&r);
 
-    write_pinsets("api", "pinsets = ( { name = \"api\"; hosts = [ \"good.test\" ]; ports = [ %d ];\n"
-                         "  pins = [ \"%s\", \"%s\" ]; } );\n",
-                  s.port, pin("PIN_GOOD"), pin("PIN_BACKUP"));
+    /* Another port is listed: the any-port pinset decides, and blocks. */
+    write_pinsets("api", "pinsets = (\n"
+                         "  { name = \"api-port\"; hosts = [ \"good.test\" ]; ports = [ %d ];\n"
+                         "    pins = [ \"%s\", \"%s\" ]; },\n"
+                         "  { name = \"api-any\"; hosts = [ \"good.test\" ];\n"
+                         "    pins = [ \"%s\", \"%s\" ]; } );\n",
+                  s.port == 1 ? 2 : s.port - 1, pin("PIN_ICPT"), pin("PIN_BACKUP"),
+                  pin("PIN_GOOD"), pin("PIN_BACKUP"));
+    mark = syslog_mark();
     client(&r, &shim, s.port, "good.test");
     assert_client_blocked(&r);
+    ck_assert_field(the_tlspin_record_since(mark), "pinset", "api-any");
+    run_result_free(&r);
+
+    /* Only a pinset for another port: it still applies (never exempted). */
+    write_pinsets("api", "pinsets = ( { name = \"api\"; hosts = [ \"good.test\" ]; ports = [ %d ];\n"
+                         "  pins = [ \"%s\", \"%s\" ]; } );\n",
+                  s.port == 1 ? 2 : s.port - 1, pin("PIN_GOOD"), pin("PIN_BACKUP"));
+    client(&r, &shim, s.port, "good.test");
+    assert_client_blocked(&r);
+    run_result_free(&r);
+
+    /* Control: the same pinset with the interceptor's key passes. */
+    write_pinsets("api", "pinsets = ( { name = \"api\"; hosts = [ \"good.test\" ]; ports = [ %d ];\n"
+                         "  pins = [ \"%s\", \"%s\" ]; } );\n",
+                  s.port == 1 ? 2 : s.port - 1, pin("PIN_ICPT"), pin("PIN_BACKUP"));
+    client(&r, &shim, s.port, "good.test");
+    assert_client_ok(&r);
     run_result_free(&r);
 }
 END_TEST
