@@ -6,8 +6,10 @@
  * Exit: 0 every handshake completed, 1 one failed, 2 usage or setup error,
  * 3 the --timeout (default 10 s) ran out.
  */
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "client_conn.h"
@@ -71,6 +73,13 @@ int main(int argc, char **argv)
     for (unsigned i = 0; i <= o.resume; i++) {
         enum tlsc_result r;
 
+        if (i > 0 && o.pause_ms > 0) {
+            struct timespec ts = { o.pause_ms / 1000, (long)(o.pause_ms % 1000) * 1000000L };
+
+            while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
+                /* sleep the rest (SIGALRM ends the run anyway) */
+            }
+        }
         printf("connection %u\n", i + 1);
         r = tlsc_connection_run(ctx, &o, &session);
         if (r == TLSC_SETUP_FAILED) {

@@ -44,6 +44,8 @@ static void usage(const char *prog)
 "  --verify-cb-accept-all  verify callback returning 1\n"
 "  --cert-verify-cb trust-all|call-x509  SSL_CTX_set_cert_verify_callback\n"
 "  --resume N              N more connections resuming the previous session\n"
+"  --pause MS              sleep MS milliseconds before each of those (e.g. for\n"
+"                          a policy file to change in between)\n"
 "  --sess-in FILE          resume this PEM session on the first connection\n"
 "  --sess-out FILE         write the last session as PEM\n"
 "  --send TEXT             send TEXT after the handshake (\\r \\n \\t \\\\ \\xHH);\n"
@@ -128,7 +130,7 @@ static int parse_uint(const char *s, unsigned max, unsigned *out)
 enum {
     OPT_CONNECT = 256, OPT_SNI, OPT_HOST_CHECK, OPT_IP_CHECK, OPT_CAFILE, OPT_TLS12,
     OPT_TLS13, OPT_METHOD, OPT_PATH, OPT_NONBLOCK, OPT_VERIFY, OPT_VERIFY_CB,
-    OPT_VERIFY_CB_ALL, OPT_CERT_VERIFY_CB, OPT_RESUME, OPT_SESS_IN, OPT_SESS_OUT,
+    OPT_VERIFY_CB_ALL, OPT_CERT_VERIFY_CB, OPT_RESUME, OPT_PAUSE, OPT_SESS_IN, OPT_SESS_OUT,
     OPT_SEND, OPT_TIMEOUT
 };
 
@@ -148,6 +150,7 @@ static const struct option long_opts[] = {
     { "verify-cb-accept-all", no_argument, NULL, OPT_VERIFY_CB_ALL },
     { "cert-verify-cb", required_argument, NULL, OPT_CERT_VERIFY_CB },
     { "resume", required_argument, NULL, OPT_RESUME },
+    { "pause", required_argument, NULL, OPT_PAUSE },
     { "sess-in", required_argument, NULL, OPT_SESS_IN },
     { "sess-out", required_argument, NULL, OPT_SESS_OUT },
     { "send", required_argument, NULL, OPT_SEND },
@@ -234,6 +237,10 @@ int tlsc_options_parse(struct tlsc_options *o, int argc, char **argv)
         case OPT_RESUME:
             if (parse_uint(optarg, 100, &o->resume) < 0)
                 return bad(prog, "--resume", optarg);
+            break;
+        case OPT_PAUSE:
+            if (parse_uint(optarg, 3600 * 1000, &o->pause_ms) < 0)
+                return bad(prog, "--pause", optarg);
             break;
         case OPT_SESS_IN: o->sess_in = optarg; break;
         case OPT_SESS_OUT: o->sess_out = optarg; break;

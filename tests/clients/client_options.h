@@ -37,6 +37,7 @@ struct tlsc_options {
     enum tlsc_verify_cb verify_cb;
     enum tlsc_cert_verify_cb cert_verify_cb;
     unsigned resume;           /* --resume N: N more connections */
+    unsigned pause_ms;         /* --pause MS: sleep before each of them */
     const char *sess_in;
     const char *sess_out;
     char *send;                /* bytes to send, escapes decoded (owned) */
