@@ -583,11 +583,18 @@ START_TEST(per_port_pinsets)
     assert_client_ok(&r);
     ck_assert_msg(has_line(r.out, fmt("peer_pin=%s", pin("PIN_ICPT"))), RUN_FMT, RUN_ARGS(&r));
     run_result_free(&r);
-    /* A third port is covered by neither pinset: good.test is unpinned there. */
+    /* A third port is listed by neither pinset: a port never exempts a host,
+     * so both pinsets apply and the interceptor's key satisfies p2. */
     client(&r, &shim, v4(s3.port), "good.test", NULL);
     assert_client_ok(&r);
     run_result_free(&r);
     assert_no_record(mark);
+    /* ... and with neither pinset holding its key, it is blocked there. */
+    port_pinsets(s1.port, pin("PIN_GOOD"), s2.port, pin("PIN_GOOD"));
+    mark = syslog_mark();
+    client(&r, &shim, v4(s3.port), "good.test", NULL);
+    assert_client_blocked(&r);
+    run_result_free(&r);
 
     port_pinsets(s1.port, pin("PIN_ICPT"), s2.port, pin("PIN_GOOD"));
     mark = syslog_mark();
