@@ -1,0 +1,267 @@
+/*
+ * bypass_client.c — the two client behaviours of the review's bypasses that
+ * tls_client cannot show (tests/integration/test_bypasses.c drives it):
+ *
+ *   bypass_client clear-errors ADDR:PORT CAFILE SNI
+ *       One connection, SSL_VERIFY_PEER with a verify callback that clears
+ *       every error it is shown and accepts (`if (!ok)
+ *       X509_STORE_CTX_set_error(ctx, X509_V_OK); return 1;`), as programs
+ *       that "handle" verification themselves do. A chain with a broken
+ *       signature then verifies "ok" (B2).
+ *
+ *   bypass_client resume ADDR:PORT CAFILE FIRST_SNI SECOND_SNI ORDER
+ *       Connection 1 with FIRST_SNI makes a session; connection 2, in the
+ *       same process (so tlspin's record of the session is there), offers it
+ *       with SECOND_SNI ("-": no SNI at all). ORDER is the order of the two
+ *       calls on connection 2: "sni-then-session" or "session-then-sni"
+ *       (SSL_set_session before SSL_set_tlsext_host_name) (B4, B5).
+ *
+ * Both verify the peer against CAFILE. Each connection prints
+ * "connection N", then the lines tls_client prints ("handshake ok",
+ * "verify_result=...", "peer_pin=...", "reused=N"; or "handshake failed
+ * ssl_error=E verify_result=V (text)" and "err: " lines), sends
+ * "bypass-request-N" and reads the answer. clear-errors also prints
+ * "app-verify-cb cleared N" (how many errors the callback cleared).
+ *
+ * Exit: 0 every handshake completed, 1 one failed, 2 usage or setup error,
+ * 3 timeout (10 s).
+ */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+
+static unsigned cleared;
+
+/* The callback of the finding: every error cleared, everything accepted. */
+static int clear_errors_cb(int ok, X509_STORE_CTX *ctx)
+{
+    if (!ok) {
+        cleared++;
+        X509_STORE_CTX_set_error(ctx, X509_V_OK);
+    }
+    return 1;
+}
+
+static void on_alarm(int sig)
+{
+    static const char msg[] = "timeout\n";
+
+    (void)sig;
+    if (write(STDOUT_FILENO, msg, sizeof(msg) - 1) < 0) {
+        /* nothing left to do */
+    }
+    _exit(3);
+}
+
+static void report_errors(const char *prefix)
+{
+    unsigned long e;
+    char buf[256];
+
+    while ((e = ERR_get_error()) != 0) {
+        ERR_error_string_n(e, buf, sizeof(buf));
+        printf("%s%s\n", prefix, buf);
+    }
+}
+
+static void report_peer_pin(SSL *ssl)
+{
+    X509 *leaf = SSL_get0_peer_certificate(ssl);
+    unsigned char der[8192], *p = der, md[EVP_MAX_MD_SIZE];
+    unsigned char b64[4 * ((EVP_MAX_MD_SIZE + 2) / 3) + 1];
+    unsigned int mdlen = 0;
+    int len;
+
+    if (leaf == NULL) {
+        printf("peer_pin=none\n");
+        return;
+    }
+    len = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(leaf), NULL);
+    if (len <= 0 || (size_t)len > sizeof(der) ||
+        i2d_X509_PUBKEY(X509_get_X509_PUBKEY(leaf), &p) != len ||
+        !EVP_Digest(der, (size_t)len, md, &mdlen, EVP_sha256(), NULL)) {
+        printf("peer_pin=error\n");
+        ERR_clear_error();
+        return;
+    }
+    EVP_EncodeBlock(b64, md, (int)mdlen);
+    printf("peer_pin=sha256/%s\n", (const char *)b64);
+}
+
+static int tcp_connect(const char *hostport)
+{
+    char host[64];
+    const char *colon = strrchr(hostport, ':');
+    struct sockaddr_in a;
+    int fd;
+
+    if (colon == NULL || (size_t)(colon - hostport) >= sizeof(host))
+        return -1;
+    memcpy(host, hostport, (size_t)(colon - hostport));
+    host[colon - hostport] = '\0';
+    memset(&a, 0, sizeof(a));
+    a.sin_family = AF_INET;
+    a.sin_port = htons((unsigned short)atoi(colon + 1));
+    if (inet_pton(AF_INET, host, &a.sin_addr) != 1)
+        return -1;
+    fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return -1;
+    if (connect(fd, (struct sockaddr *)&a, sizeof(a)) != 0) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+/* One connection. *session: offered when non-NULL; replaced by the new one
+ * on success. Returns 0 ok, 1 handshake failed, 2 setup error. */
+static int one(SSL_CTX *ctx, const char *hostport, unsigned n, const char *sni, int session_first,
+               SSL_SESSION **session)
+{
+    char req[64], buf[4096];
+    SSL *ssl;
+    int fd, r, rc = 0;
+
+    printf("connection %u\n", n);
+    ERR_clear_error();
+    fd = tcp_connect(hostport);
+    if (fd < 0) {
+        printf("setup failed: connect %s\n", hostport);
+        return 2;
+    }
+    ssl = SSL_new(ctx);
+    if (ssl == NULL || !SSL_set_fd(ssl, fd)) {
+        printf("setup failed: SSL_new\n");
+        report_errors("err: ");
+        SSL_free(ssl);
+        close(fd);
+        return 2;
+    }
+    /* SSL_set_session refusing a session is no error for a program: it
+     * makes a full handshake (reused=0 shows it). */
+    if (session_first && *session != NULL && !SSL_set_session(ssl, *session))
+        printf("set_session refused\n");
+    if (sni != NULL && !SSL_set_tlsext_host_name(ssl, sni)) {
+        printf("setup failed: SNI %s\n", sni);
+        SSL_free(ssl);
+        close(fd);
+        return 2;
+    }
+    if (!session_first && *session != NULL && !SSL_set_session(ssl, *session))
+        printf("set_session refused\n");
+    if (*session != NULL)
+        printf("offered=1\n");
+
+    r = SSL_connect(ssl);
+    if (r != 1) {
+        long v = SSL_get_verify_result(ssl);
+        printf("handshake failed ssl_error=%d verify_result=%ld (%s)\n", SSL_get_error(ssl, r), v,
+               X509_verify_cert_error_string(v));
+        report_errors("err: ");
+        rc = 1;
+        goto out;
+    }
+    printf("handshake ok\n");
+    {
+        long v = SSL_get_verify_result(ssl);
+        printf("verify_result=%ld (%s)\n", v, X509_verify_cert_error_string(v));
+    }
+    printf("protocol=%s\n", SSL_get_version(ssl));
+    report_peer_pin(ssl);
+    printf("reused=%d\n", SSL_session_reused(ssl));
+    snprintf(req, sizeof(req), "bypass-request-%u\r\n\r\n", n);
+    if (SSL_write(ssl, req, (int)strlen(req)) <= 0) {
+        printf("write failed\n");
+        report_errors("io-err: ");
+    } else {
+        size_t got = 0;
+        int k;
+        /* The answer, and with TLS 1.3 the session tickets before it. */
+        while ((k = SSL_read(ssl, buf, sizeof(buf))) > 0)
+            got += (size_t)k;
+        printf("received=%zu\n", got);
+        ERR_clear_error();
+    }
+    /* close_notify, or SSL_free marks the session not resumable. */
+    SSL_shutdown(ssl);
+    {
+        SSL_SESSION *s = SSL_get1_session(ssl);
+        if (s != NULL && SSL_SESSION_is_resumable(s)) {
+            SSL_SESSION_free(*session);
+            *session = s;
+        } else {
+            SSL_SESSION_free(s);
+        }
+    }
+out:
+    ERR_clear_error();
+    SSL_free(ssl);
+    close(fd);
+    return rc;
+}
+
+static int usage(const char *prog)
+{
+    fprintf(stderr,
+            "usage: %s clear-errors ADDR:PORT CAFILE SNI\n"
+            "       %s resume ADDR:PORT CAFILE FIRST_SNI SECOND_SNI|- "
+            "sni-then-session|session-then-sni\n",
+            prog, prog);
+    return 2;
+}
+
+int main(int argc, char **argv)
+{
+    SSL_CTX *ctx;
+    SSL_SESSION *session = NULL;
+    int rc = 0, r;
+
+    setvbuf(stdout, NULL, _IOLBF, 0);
+    signal(SIGPIPE, SIG_IGN);
+    signal(SIGALRM, on_alarm);
+    alarm(10);
+    if (argc < 5)
+        return usage(argv[0]);
+    ctx = SSL_CTX_new(TLS_client_method());
+    if (ctx == NULL || !SSL_CTX_load_verify_locations(ctx, argv[3], NULL)) {
+        printf("setup failed: SSL_CTX\n");
+        report_errors("err: ");
+        return 2;
+    }
+    if (strcmp(argv[1], "clear-errors") == 0 && argc == 5) {
+        SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, clear_errors_cb);
+        rc = one(ctx, argv[2], 1, argv[4], 0, &session);
+        printf("app-verify-cb cleared %u\n", cleared);
+    } else if (strcmp(argv[1], "resume") == 0 && argc == 7 &&
+               (strcmp(argv[6], "sni-then-session") == 0 ||
+                strcmp(argv[6], "session-then-sni") == 0)) {
+        const char *second = strcmp(argv[5], "-") == 0 ? NULL : argv[5];
+        SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
+        rc = one(ctx, argv[2], 1, argv[4], 0, &session);
+        if (rc == 0 && session == NULL) {
+            printf("setup failed: connection 1 left no resumable session\n");
+            rc = 2;
+        } else if (rc == 0) {
+            r = one(ctx, argv[2], 2, second, strcmp(argv[6], "session-then-sni") == 0,
+                    &session);
+            rc = r;
+        }
+    } else {
+        SSL_CTX_free(ctx);
+        return usage(argv[0]);
+    }
+    SSL_SESSION_free(session);
+    SSL_CTX_free(ctx);
+    return rc;
+}
