@@ -1,0 +1,602 @@
+/* tlspin enable-system / disable-system / status — the shim in
+ * /etc/ld.so.preload, for every program on the machine (setuid ones and
+ * those that clear their environment included). */
+#include <elf.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <pwd.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "commands.h"
+#include "elf_inspect.h"
+#include "policy.h"
+#include "preload_file.h"
+#include "shim_path.h"
+#include "tty_style.h"
+
+#define ENGINE_REL "tlspin/libtlspin-engine.so" /* next to the shim, as it looks for it */
+#define MODULES_REL "tlspin/modules"
+
+static int is_help(const char *a)
+{
+    return strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0;
+}
+
+static const char *opt_value(int argc, char **argv, int *i, const char *opt, int *missing)
+{
+    size_t n = strlen(opt);
+    if (strncmp(argv[*i], opt, n) != 0)
+        return NULL;
+    if (argv[*i][n] == '=')
+        return argv[*i] + n + 1;
+    if (argv[*i][n] != '\0')
+        return NULL;
+    if (*i + 1 >= argc) {
+        *missing = 1;
+        return NULL;
+    }
+    return argv[++*i];
+}
+
+/* Options shared by the three: --library, --config, --help. */
+struct sys_opts {
+    const char *library, *config;
+};
+
+static int parse(const char *cmd, int argc, char **argv, int allow_library, int allow_config,
+                 void (*usage)(FILE *), struct sys_opts *o)
+{
+    memset(o, 0, sizeof *o);
+    for (int i = 1; i < argc; i++) {
+        const char *v;
+        int missing = 0;
+        if (is_help(argv[i])) {
+            usage(stdout);
+            return 0;
+        }
+        if (allow_library && (v = opt_value(argc, argv, &i, "--library", &missing)) != NULL) {
+            o->library = v;
+            continue;
+        }
+        if (allow_config && (v = opt_value(argc, argv, &i, "--config", &missing)) != NULL) {
+            o->config = v;
+            continue;
+        }
+        if (missing)
+            fprintf(stderr, "tlspin %s: %s needs a value (tlspin %s --help)\n", cmd, argv[i], cmd);
+        else if (argv[i][0] == '-')
+            fprintf(stderr, "tlspin %s: unknown option %s (tlspin %s --help)\n", cmd, argv[i], cmd);
+        else
+            fprintf(stderr, "tlspin %s: unexpected argument %s (tlspin %s --help)\n", cmd,
+                    argv[i], cmd);
+        return 2;
+    }
+    return -1; /* go on */
+}
+
+static void enable_usage(FILE *f)
+{
+    fprintf(f,
+            "usage: tlspin enable-system [--library PATH] [--config PATH]\n"
+            "\n"
+            "List the tlspin shim in %s, so that every program started\n"
+            "afterwards loads it: setuid programs and programs that clear their\n"
+            "environment included. Other entries of the file are kept; the file is\n"
+            "replaced atomically; enabling twice changes nothing.\n"
+            "\n"
+            "Refuses when the policy has errors (they are listed with file:line), and a\n"
+            "library that is not an absolute path to a regular file owned by root and\n"
+            "writable by no one else, in directories likewise (the same for its engine,\n"
+            "<dir>/%s). After writing the file, a program is started to prove\n"
+            "that programs still start; if not, the change is undone.\n"
+            "\n"
+            "  --library PATH  the shim (default: %s)\n"
+            "  --config PATH   the policy to check (default: $TLSPIN_CONFIG, else\n"
+            "                  %s, which setuid programs always read)\n"
+            "  -h, --help      this text\n"
+            "\n"
+            "Exit status: 0 enabled (or already); 1 refused or failed; 2 usage error.\n",
+            PRELOAD_FILE, ENGINE_REL, shim_default_path(), TLSPIN_DEFAULT_CONFIG);
+}
+
+static void disable_usage(FILE *f)
+{
+    fprintf(f,
+            "usage: tlspin disable-system [--library PATH]\n"
+            "\n"
+            "Remove the tlspin shim from %s: every entry named\n"
+            "libtlspin.so (or only PATH, with --library). Other entries are kept; the file\n"
+            "is replaced atomically, or removed when no entry is left. Disabling when\n"
+            "it is not enabled changes nothing. The policy is not consulted: disabling\n"
+            "always works.\n"
+            "\n"
+            "  --library PATH  remove only this entry (or entries naming the same file)\n"
+            "  -h, --help      this text\n"
+            "\n"
+            "Exit status: 0 disabled (or was not enabled); 1 failed; 2 usage error.\n",
+            PRELOAD_FILE);
+}
+
+static void status_usage(FILE *f)
+{
+    fprintf(f,
+            "usage: tlspin status [--config PATH]\n"
+            "\n"
+            "Say whether the tlspin shim is enabled system-wide (%s),\n"
+            "which library, whether that library and its engine are safe to preload\n"
+            "(root-owned, writable by no one else), and whether the policy loads, with\n"
+            "its faults listed.\n"
+            "\n"
+            "  --config PATH   the policy to check (default: $TLSPIN_CONFIG, else\n"
+            "                  %s)\n"
+            "  -h, --help      this text\n"
+            "\n"
+            "Exit status: 0 enabled and healthy; 1 not enabled; 2 enabled but broken\n"
+            "(library missing or unsafe, policy with errors); 3 the state cannot be read.\n",
+            PRELOAD_FILE, TLSPIN_DEFAULT_CONFIG);
+}
+
+/* ------------------------------------------------------------------ */
+/* Is a file safe to load into every process?                           */
+/* ------------------------------------------------------------------ */
+
+static const char *owner_name(uid_t uid, char *buf, size_t len)
+{
+    struct passwd *pw = getpwuid(uid);
+    if (pw)
+        snprintf(buf, len, "%s", pw->pw_name);
+    else
+        snprintf(buf, len, "uid %u", (unsigned)uid);
+    return buf;
+}
+
+/* snprintf for messages that may be cut (paths can be long). */
+static void say(char *out, size_t outlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void say(char *out, size_t outlen, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(out, outlen, fmt, ap);
+    va_end(ap);
+}
+
+/* 0 when path (absolute) is a regular file owned by root, writable by no
+ * one else, and so is every directory above it (a sticky directory above
+ * the file's own is accepted: no one else can replace what root owns in
+ * it). real gets the canonical path. Else -1 with why. */
+static int check_trusted(const char *path, char *real, size_t reallen, char *why, size_t whylen)
+{
+    struct stat st;
+    char buf[PATH_MAX], who[64];
+
+    if (path[0] != '/') {
+        say(why, whylen, "%s is not an absolute path", path);
+        return -1;
+    }
+    if (realpath(path, buf) == NULL) {
+        say(why, whylen, "%s: %s", path, strerror(errno));
+        return -1;
+    }
+    snprintf(real, reallen, "%s", buf);
+    if (stat(buf, &st) != 0) {
+        say(why, whylen, "%s: %s", buf, strerror(errno));
+        return -1;
+    }
+    if (!S_ISREG(st.st_mode)) {
+        say(why, whylen, "%s is not a regular file", buf);
+        return -1;
+    }
+    if (st.st_uid != 0) {
+        say(why, whylen, "%s is owned by %s, not root", buf,
+                 owner_name(st.st_uid, who, sizeof who));
+        return -1;
+    }
+    if (st.st_mode & (S_IWGRP | S_IWOTH)) {
+        say(why, whylen, "%s is writable by %s (mode %04o)", buf,
+                 st.st_mode & S_IWOTH ? "everyone" : "its group",
+                 (unsigned)(st.st_mode & 07777));
+        return -1;
+    }
+    for (int first = 1;; first = 0) {
+        char *slash = strrchr(buf, '/');
+        if (slash == NULL)
+            break;
+        if (slash == buf)
+            slash[1] = '\0';
+        else
+            *slash = '\0';
+        if (stat(buf, &st) != 0) {
+            say(why, whylen, "%s: %s", buf, strerror(errno));
+            return -1;
+        }
+        if (st.st_uid != 0) {
+            say(why, whylen, "its directory %s is owned by %s, not root", buf,
+                     owner_name(st.st_uid, who, sizeof who));
+            return -1;
+        }
+        if ((st.st_mode & (S_IWGRP | S_IWOTH)) && (first || !(st.st_mode & S_ISVTX))) {
+            say(why, whylen, "its directory %s is writable by %s (mode %04o)", buf,
+                     st.st_mode & S_IWOTH ? "everyone" : "its group",
+                     (unsigned)(st.st_mode & 07777));
+            return -1;
+        }
+        if (strcmp(buf, "/") == 0)
+            break;
+    }
+    return 0;
+}
+
+/* The shim at lib: trusted, an ELF shared object of this machine named
+ * libtlspin.so that defines the hooks, with a trusted engine next to it.
+ * real gets its canonical path. 0, or -1 with why. */
+static int check_shim(const char *lib, char *real, size_t reallen, char *why, size_t whylen)
+{
+    struct elfi_object obj, self;
+    char err[256], engine[PATH_MAX + 64], engine_real[PATH_MAX];
+    int ok;
+
+    if (check_trusted(lib, real, reallen, why, whylen) != 0)
+        return -1;
+    if (elfi_read(real, &obj, err, sizeof err) != 0) {
+        snprintf(why, whylen, "%s is %s", real, err);
+        return -1;
+    }
+    ok = obj.type == ET_DYN && obj.soname && strcmp(obj.soname, "libtlspin.so") == 0 &&
+         obj.defines_ssl;
+    if (ok && elfi_read("/proc/self/exe", &self, err, sizeof err) == 0) {
+        ok = self.elf_class == obj.elf_class && self.machine == obj.machine;
+        elfi_free(&self);
+        if (!ok) {
+            snprintf(why, whylen, "%s is built for %s, not this machine", real,
+                     elfi_machine_name(obj.machine));
+            elfi_free(&obj);
+            return -1;
+        }
+    }
+    elfi_free(&obj);
+    if (!ok) {
+        snprintf(why, whylen, "%s is not the tlspin shim (no libtlspin.so defining SSL_connect)",
+                 real);
+        return -1;
+    }
+    snprintf(engine, sizeof engine, "%.*s/%s", (int)(strrchr(real, '/') - real), real, ENGINE_REL);
+    if (check_trusted(engine, engine_real, sizeof engine_real, err, sizeof err) != 0) {
+        snprintf(why, whylen, "its engine: %s", err);
+        return -1;
+    }
+    return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* The policy                                                           */
+/* ------------------------------------------------------------------ */
+
+/* Load the policy with the modules next to the shim (what the preloaded
+ * shim will load). Prints every fault, indented, on f. Returns the number
+ * of faults; *summary describes a healthy policy. */
+static int policy_faults(const char *path, const char *shim_real, FILE *f, const char *indent,
+                         char *summary, size_t summarylen)
+{
+    char moduledir[PATH_MAX + 32];
+    const char *dir = policy_moduledir();
+    int n = 0;
+
+    if (shim_real && shim_real[0]) {
+        snprintf(moduledir, sizeof moduledir, "%.*s/%s",
+                 (int)(strrchr(shim_real, '/') - shim_real), shim_real, MODULES_REL);
+        dir = moduledir;
+    }
+    struct policy *p = policy_load(path, dir);
+    if (p == NULL) {
+        fprintf(f, "%s%s: out of memory\n", indent, path);
+        return 1;
+    }
+    if (p->fault || p->config == NULL) {
+        fprintf(f, "%s%s\n", indent, p->fault ? p->fault : "no policy");
+        n++;
+    }
+    for (size_t i = 0; i < p->n_entries; i++)
+        if (p->entries[i].fault) {
+            fprintf(f, "%s%s\n", indent, p->entries[i].fault);
+            n++;
+        }
+    if (n == 0 && summary) {
+        size_t len = (size_t)snprintf(summary, summarylen, "mode %s, %zu module%s",
+                                      p->config->mode == MODE_REPORT ? "report" : "enforce",
+                                      p->n_entries, p->n_entries == 1 ? "" : "s");
+        for (size_t i = 0; i < p->n_entries && len < summarylen; i++)
+            len += (size_t)snprintf(summary + len, summarylen - len, "%s%s", i ? ", " : ": ",
+                                    p->entries[i].config->module);
+    }
+    policy_free(p);
+    return n;
+}
+
+static const char *policy_path(const struct sys_opts *o)
+{
+    return o->config ? o->config : policy_default_path();
+}
+
+/* ------------------------------------------------------------------ */
+/* Matching entries                                                     */
+/* ------------------------------------------------------------------ */
+
+static int match_tlspin(const char *entry, void *arg)
+{
+    return shim_is_tlspin_entry(entry, arg);
+}
+
+/* --library for disable-system: that path, or the same file. */
+static int match_exact(const char *entry, void *arg)
+{
+    const char *lib = arg;
+    struct stat a, b;
+    if (strcmp(entry, lib) == 0)
+        return 1;
+    return stat(entry, &a) == 0 && stat(lib, &b) == 0 && a.st_dev == b.st_dev &&
+           a.st_ino == b.st_ino;
+}
+
+/* ------------------------------------------------------------------ */
+/* After the edit: do programs still start?                             */
+/* ------------------------------------------------------------------ */
+
+/* Start this command (--version) with the new /etc/ld.so.preload in
+ * force. 0 when it ran cleanly; else -1 with what the loader said. */
+static int programs_still_start(char *why, size_t whylen)
+{
+    char exe[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    int pfd[2], status;
+    size_t got = 0;
+    pid_t pid;
+
+    if (n <= 0 || pipe2(pfd, O_CLOEXEC) != 0) {
+        snprintf(why, whylen, "cannot start a test program: %s", strerror(errno));
+        return -1;
+    }
+    exe[n] = '\0';
+    fflush(NULL);
+    pid = fork();
+    if (pid < 0) {
+        snprintf(why, whylen, "cannot start a test program: %s", strerror(errno));
+        close(pfd[0]);
+        close(pfd[1]);
+        return -1;
+    }
+    if (pid == 0) {
+        int nul = open("/dev/null", O_RDWR);
+        dup2(nul, 0);
+        dup2(nul, 1);
+        dup2(pfd[1], 2);
+        char *const args[] = {exe, "--version", NULL};
+        char *const env[] = {"PATH=/usr/sbin:/usr/bin:/sbin:/bin", NULL};
+        execve(exe, args, env);
+        _exit(127);
+    }
+    close(pfd[1]);
+    why[0] = '\0';
+    for (;;) {
+        ssize_t r = read(pfd[0], why + got, got + 1 < whylen ? whylen - got - 1 : 0);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            break;
+        got += (size_t)r;
+    }
+    why[got < whylen ? got : whylen - 1] = '\0';
+    close(pfd[0]);
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+        ;
+    char *nl = strchr(why, '\n');
+    if (nl)
+        *nl = '\0';
+    if (WIFEXITED(status) && WEXITSTATUS(status) == 0 && got == 0)
+        return 0;
+    if (got == 0)
+        snprintf(why, whylen, "a test program failed (%s %d)",
+                 WIFEXITED(status) ? "exit" : "signal",
+                 WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
+    return -1;
+}
+
+/* ------------------------------------------------------------------ */
+/* The commands                                                         */
+/* ------------------------------------------------------------------ */
+
+int cmd_enable_system(int argc, char **argv)
+{
+    struct sys_opts o;
+    char real[PATH_MAX], why[1024], err[1024];
+    int rc = parse("enable-system", argc, argv, 1, 1, enable_usage, &o), changed, faults;
+
+    if (rc >= 0)
+        return rc;
+    const char *lib = o.library ? o.library : shim_default_path();
+
+    if (check_shim(lib, real, sizeof real, why, sizeof why) != 0) {
+        fprintf(stderr, "tlspin enable-system: %srefusing%s the library: %s\n",
+                ttys_on(stderr, TTYS_RED), ttys_off(stderr), why);
+        return 1;
+    }
+    const char *path = policy_path(&o);
+    {
+        /* Faults go to stderr under the refusal line: print them after it. */
+        char *buf = NULL;
+        size_t len = 0;
+        FILE *mem = open_memstream(&buf, &len);
+        if (mem == NULL) {
+            fprintf(stderr, "tlspin enable-system: out of memory\n");
+            return 1;
+        }
+        faults = policy_faults(path, real, mem, "  ", NULL, 0);
+        fclose(mem);
+        if (faults > 0) {
+            fprintf(stderr,
+                    "tlspin enable-system: %srefusing%s: the policy %s has %d error%s:\n%s"
+                    "Every program on the machine would decide its handshakes by on_error;\n"
+                    "fix the policy (tlspin check), then enable.\n",
+                    ttys_on(stderr, TTYS_RED), ttys_off(stderr), path, faults,
+                    faults == 1 ? "" : "s", buf);
+            free(buf);
+            return 1;
+        }
+        free(buf);
+    }
+
+    /* Other entries of ours (another path to a shim) are replaced. */
+    char **entries;
+    size_t n;
+    int exists;
+    if (preload_list(PRELOAD_FILE, &entries, &n, &exists, err, sizeof err) != 0) {
+        fprintf(stderr, "tlspin enable-system: %s\n", err);
+        return 1;
+    }
+    for (size_t i = 0; i < n; i++)
+        if (match_tlspin(entries[i], real) && strcmp(entries[i], real) != 0)
+            printf("replacing %s in %s\n", entries[i], PRELOAD_FILE);
+    preload_list_free(entries, n);
+
+    if (preload_add(PRELOAD_FILE, real, match_tlspin, real, &changed, err, sizeof err) != 0) {
+        fprintf(stderr, "tlspin enable-system: %s\n", err);
+        return 1;
+    }
+    if (!changed) {
+        printf("already enabled: %s lists %s\n", PRELOAD_FILE, real);
+        return 0;
+    }
+    if (programs_still_start(why, sizeof why) != 0) {
+        int removed;
+        preload_remove(PRELOAD_FILE, match_exact, real, &removed, err, sizeof err);
+        fprintf(stderr, "tlspin enable-system: %sundone%s: with %s preloaded, %s\n",
+                ttys_on(stderr, TTYS_RED), ttys_off(stderr), real, why);
+        return 1;
+    }
+    printf("%senabled%s: %s lists %s; programs started from now on load it\n",
+           ttys_on(stdout, TTYS_GREEN), ttys_off(stdout), PRELOAD_FILE, real);
+    if (strcmp(real, lib) != 0)
+        printf("(%s is %s)\n", lib, real);
+    printf("policy: %s\n", path);
+    return 0;
+}
+
+int cmd_disable_system(int argc, char **argv)
+{
+    struct sys_opts o;
+    char err[1024];
+    int removed, rc = parse("disable-system", argc, argv, 1, 0, disable_usage, &o);
+
+    if (rc >= 0)
+        return rc;
+    if (o.library && o.library[0] != '/') {
+        fprintf(stderr, "tlspin disable-system: --library must be an absolute path: %s\n",
+                o.library);
+        return 2;
+    }
+    if (preload_remove(PRELOAD_FILE, o.library ? match_exact : match_tlspin,
+                       (void *)(o.library ? o.library : shim_default_path()), &removed, err,
+                       sizeof err) != 0) {
+        fprintf(stderr, "tlspin disable-system: %s\n", err);
+        return 1;
+    }
+    if (removed == 0)
+        printf("not enabled: %s lists no %s\n", PRELOAD_FILE,
+               o.library ? o.library : "tlspin shim");
+    else
+        printf("%sdisabled%s: removed %d entr%s from %s; programs started from now on run "
+               "without tlspin (running ones keep it)\n",
+               ttys_on(stdout, TTYS_YELLOW), ttys_off(stdout), removed, removed == 1 ? "y" : "ies",
+               PRELOAD_FILE);
+    return 0;
+}
+
+int cmd_status(int argc, char **argv)
+{
+    struct sys_opts o;
+    char err[1024], why[1024], real[PATH_MAX], summary[512] = "", first_real[PATH_MAX] = "";
+    char **entries, *details = NULL, *faults_text = NULL;
+    size_t n, ours = 0, dlen = 0, flen = 0;
+    int exists, broken = 0, faults, rc = parse("status", argc, argv, 0, 1, status_usage, &o);
+    const char *shim = shim_default_path();
+    FILE *d, *f;
+
+    if (rc >= 0)
+        return rc;
+    if (preload_list(PRELOAD_FILE, &entries, &n, &exists, err, sizeof err) != 0) {
+        fprintf(stderr, "tlspin status: %s\n", err);
+        return 3;
+    }
+    if ((d = open_memstream(&details, &dlen)) == NULL ||
+        (f = open_memstream(&faults_text, &flen)) == NULL) {
+        fprintf(stderr, "tlspin status: out of memory\n");
+        return 3;
+    }
+    /* The shims listed, and whether they are safe to preload. */
+    for (size_t i = 0; i < n; i++) {
+        if (!match_tlspin(entries[i], (void *)shim)) {
+            if (access(entries[i], F_OK) != 0)
+                fprintf(d, "  note: %s also lists %s, which does not exist (the loader "
+                        "complains in every program)\n", PRELOAD_FILE, entries[i]);
+            continue;
+        }
+        ours++;
+        if (check_shim(entries[i], real, sizeof real, why, sizeof why) != 0) {
+            fprintf(d, "  library: %s: %sbroken%s: %s\n", entries[i], ttys_on(stdout, TTYS_RED),
+                    ttys_off(stdout), why);
+            broken = 1;
+        } else {
+            fprintf(d, "  library: %s (root-owned, writable by no one else; engine next to it)\n",
+                    entries[i]);
+            if (first_real[0] == '\0')
+                snprintf(first_real, sizeof first_real, "%s", real);
+        }
+    }
+    if (ours > 1)
+        fprintf(d, "  note: %zu tlspin entries; tlspin enable-system leaves exactly one\n", ours);
+
+    /* The policy, with the modules the listed shim would load. */
+    const char *path = policy_path(&o);
+    faults = policy_faults(path, first_real[0] ? first_real : NULL, f, "    ", summary,
+                           sizeof summary);
+    fclose(f);
+    if (faults == 0) {
+        fprintf(d, "  policy: %s loads (%s)\n", path, summary);
+    } else {
+        fprintf(d, "  policy: %s: %s%d error%s%s\n%s", path, ttys_on(stdout, TTYS_RED), faults,
+                faults == 1 ? "" : "s", ttys_off(stdout), faults_text);
+        if (ours > 0)
+            fprintf(d, "  the handshakes these faults take part in are decided by on_error "
+                    "(default: refused); fix the policy (tlspin check)\n");
+        broken = 1;
+    }
+    fclose(d);
+
+    if (ours == 0) {
+        printf("system-wide: %snot enabled%s (%s %s)\n", ttys_on(stdout, TTYS_YELLOW),
+               ttys_off(stdout), PRELOAD_FILE, exists ? "lists no tlspin shim" : "does not exist");
+        rc = 1;
+    } else if (broken) {
+        printf("system-wide: %senabled, but broken%s\n", ttys_on(stdout, TTYS_RED),
+               ttys_off(stdout));
+        rc = 2;
+    } else {
+        printf("system-wide: %senabled%s, healthy\n", ttys_on(stdout, TTYS_GREEN),
+               ttys_off(stdout));
+        rc = 0;
+    }
+    fputs(details, stdout);
+    if (ours == 0)
+        printf("  programs are covered only when run under the shim: tlspin run, or "
+               "LD_PRELOAD=%s\n", shim);
+    free(details);
+    free(faults_text);
+    preload_list_free(entries, n);
+    return rc;
+}
