@@ -11,7 +11,7 @@
 #include "coverage.h"
 #include "policy.h"
 #include "shim_path.h"
-#include "tty_style.h"
+#include "term.h"
 
 /* Exit statuses of `tlspin run` besides the program's own (as env(1),
  * nice(1), timeout(1) do). */
@@ -61,6 +61,33 @@ static void doctor_usage(FILE *f)
             "\n"
             "Exit status: 0 every PROGRAM can be covered; 1 at least one cannot, or was not\n"
             "found; 2 usage error.\n");
+}
+
+/* --config made absolute (the shim reads only absolute paths), or the
+ * policy the shim reads by default. Returns 0, or -1 with a reason. */
+static int absolute_policy_path(const char *given, char *out, size_t outlen, char *err,
+                                size_t errlen)
+{
+    char cwd[PATH_MAX];
+    int n;
+
+    if (given == NULL)
+        given = policy_default_path();
+    if (given[0] == '\0') {
+        snprintf(err, errlen, "--config needs a path");
+        return -1;
+    }
+    if (given[0] == '/')
+        n = snprintf(out, outlen, "%s", given);
+    else if (getcwd(cwd, sizeof cwd) == NULL)
+        n = -1;
+    else
+        n = snprintf(out, outlen, "%s/%s", cwd, given);
+    if (n < 0 || (size_t)n >= outlen) {
+        snprintf(err, errlen, "%s: cannot make it an absolute path", given);
+        return -1;
+    }
+    return 0;
 }
 
 static int is_help(const char *a)
@@ -113,8 +140,8 @@ static void print_verdict(FILE *f, const char *program, const struct cov_report 
         snprintf(shown, sizeof shown, "%s (%s)", program, r->path);
     else
         snprintf(shown, sizeof shown, "%s", program);
-    fprintf(f, "%s%s%s: %s%s%s: %s", ttys_on(f, TTYS_BOLD), shown, ttys_off(f),
-            ttys_on(f, r->covered ? TTYS_GREEN : TTYS_RED), word, ttys_off(f), r->why);
+    fprintf(f, "%s%s%s: %s%s%s: %s", term_on(f, TERM_BOLD), shown, term_off(f),
+            term_on(f, r->covered ? TERM_GREEN : TERM_RED), word, term_off(f), r->why);
     if (!r->covered && r->todo[0])
         fprintf(f, ". %s", r->todo);
     fprintf(f, r->covered || r->todo[0] ? ".\n" : "\n");
@@ -256,35 +283,29 @@ int cmd_run(int argc, char **argv)
         const char *what = r.kind == COV_UNKNOWN ? "cannot tell whether it can be covered"
                                                  : "cannot be covered";
         if (!force) {
-            fprintf(stderr, "tlspin: %s%s %s%s: %s.\n", ttys_on(stderr, TTYS_RED), program, what,
-                    ttys_off(stderr), r.why);
+            fprintf(stderr, "tlspin: %s%s %s%s: %s.\n", term_on(stderr, TERM_RED), program, what,
+                    term_off(stderr), r.why);
             if (r.todo[0])
                 fprintf(stderr, "tlspin: %s.\n", r.todo);
             fprintf(stderr, "tlspin: %snot running it%s (--force runs it anyway, unprotected).\n",
-                    ttys_on(stderr, TTYS_RED), ttys_off(stderr));
+                    term_on(stderr, TERM_RED), term_off(stderr));
             return RUN_EXIT_REFUSED;
         }
-        fprintf(stderr, "tlspin: %swarning:%s %s %s: %s.\n", ttys_on(stderr, TTYS_YELLOW),
-                ttys_off(stderr), program, what, r.why);
+        fprintf(stderr, "tlspin: %swarning:%s %s %s: %s.\n", term_on(stderr, TERM_YELLOW),
+                term_off(stderr), program, what, r.why);
         fprintf(stderr, "tlspin: running it anyway (--force): its TLS connections are NOT "
                         "checked against the policy.\n");
     } else if (r.system_wide && config != NULL) {
         fprintf(stderr, "tlspin: %swarning:%s %s ignores --config: %s; the system policy "
-                "applies.\n", ttys_on(stderr, TTYS_YELLOW), ttys_off(stderr), program, r.why);
+                "applies.\n", term_on(stderr, TERM_YELLOW), term_off(stderr), program, r.why);
     }
 
-    /* The policy the shim will read. */
+    /* The policy the shim will read (absolute: the shim ignores others). */
     if (config != NULL) {
-        if (config[0] == '/') {
-            snprintf(config_abs, sizeof config_abs, "%s", config);
-        } else {
-            char cwd[PATH_MAX];
-            if (getcwd(cwd, sizeof cwd) == NULL ||
-                snprintf(config_abs, sizeof config_abs, "%s/%s", cwd, config) >=
-                    (int)sizeof config_abs) {
-                fprintf(stderr, "tlspin run: cannot make %s absolute\n", config);
-                return RUN_EXIT_FAILED;
-            }
+        char perr[256];
+        if (absolute_policy_path(config, config_abs, sizeof config_abs, perr, sizeof perr) != 0) {
+            fprintf(stderr, "tlspin run: %s\n", perr);
+            return RUN_EXIT_FAILED;
         }
         config = config_abs;
     }
@@ -294,8 +315,8 @@ int cmd_run(int argc, char **argv)
         const char *fault = p ? policy_first_fault(p) : "out of memory";
         if (fault != NULL && !r.system_wide) {
             if (!force) {
-                fprintf(stderr, "tlspin run: %spolicy error%s: %s\n", ttys_on(stderr, TTYS_RED),
-                        ttys_off(stderr), fault);
+                fprintf(stderr, "tlspin run: %spolicy error%s: %s\n", term_on(stderr, TERM_RED),
+                        term_off(stderr), fault);
                 fprintf(stderr, "tlspin run: with this policy, handshakes are decided by "
                                 "on_error (default: refused); fix it (tlspin check), or "
                                 "--force\n");
@@ -303,7 +324,7 @@ int cmd_run(int argc, char **argv)
                 return RUN_EXIT_FAILED;
             }
             fprintf(stderr, "tlspin: %swarning:%s policy error: %s; running anyway (--force)\n",
-                    ttys_on(stderr, TTYS_YELLOW), ttys_off(stderr), fault);
+                    term_on(stderr, TERM_YELLOW), term_off(stderr), fault);
         }
         policy_free(p);
     }

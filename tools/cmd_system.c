@@ -19,10 +19,37 @@
 #include "policy.h"
 #include "preload_file.h"
 #include "shim_path.h"
-#include "tty_style.h"
+#include "term.h"
 
 #define ENGINE_REL "tlspin/libtlspin-engine.so" /* next to the shim, as it looks for it */
 #define MODULES_REL "tlspin/modules"
+
+/* --config made absolute (the shim reads only absolute paths), or the
+ * policy the shim reads by default. Returns 0, or -1 with a reason. */
+static int absolute_policy_path(const char *given, char *out, size_t outlen, char *err,
+                                size_t errlen)
+{
+    char cwd[PATH_MAX];
+    int n;
+
+    if (given == NULL)
+        given = policy_default_path();
+    if (given[0] == '\0') {
+        snprintf(err, errlen, "--config needs a path");
+        return -1;
+    }
+    if (given[0] == '/')
+        n = snprintf(out, outlen, "%s", given);
+    else if (getcwd(cwd, sizeof cwd) == NULL)
+        n = -1;
+    else
+        n = snprintf(out, outlen, "%s/%s", cwd, given);
+    if (n < 0 || (size_t)n >= outlen) {
+        snprintf(err, errlen, "%s: cannot make it an absolute path", given);
+        return -1;
+    }
+    return 0;
+}
 
 static int is_help(const char *a)
 {
@@ -319,9 +346,17 @@ static int policy_faults(const char *path, const char *shim_real, FILE *f, const
     return n;
 }
 
-static const char *policy_path(const struct sys_opts *o)
+/* --config made absolute, or the policy the shim reads. NULL after saying
+ * why on stderr. */
+static const char *policy_path(const char *cmd, const struct sys_opts *o)
 {
-    return o->config ? o->config : policy_default_path();
+    static char path[PATH_MAX];
+    char err[256];
+    if (absolute_policy_path(o->config, path, sizeof path, err, sizeof err) != 0) {
+        fprintf(stderr, "tlspin %s: %s\n", cmd, err);
+        return NULL;
+    }
+    return path;
 }
 
 /* ------------------------------------------------------------------ */
@@ -423,10 +458,12 @@ int cmd_enable_system(int argc, char **argv)
 
     if (check_shim(lib, real, sizeof real, why, sizeof why) != 0) {
         fprintf(stderr, "tlspin enable-system: %srefusing%s the library: %s\n",
-                ttys_on(stderr, TTYS_RED), ttys_off(stderr), why);
+                term_on(stderr, TERM_RED), term_off(stderr), why);
         return 1;
     }
-    const char *path = policy_path(&o);
+    const char *path = policy_path("enable-system", &o);
+    if (path == NULL)
+        return 2;
     {
         /* Faults go to stderr under the refusal line: print them after it. */
         char *buf = NULL;
@@ -443,7 +480,7 @@ int cmd_enable_system(int argc, char **argv)
                     "tlspin enable-system: %srefusing%s: the policy %s has %d error%s:\n%s"
                     "Every program on the machine would decide its handshakes by on_error;\n"
                     "fix the policy (tlspin check), then enable.\n",
-                    ttys_on(stderr, TTYS_RED), ttys_off(stderr), path, faults,
+                    term_on(stderr, TERM_RED), term_off(stderr), path, faults,
                     faults == 1 ? "" : "s", buf);
             free(buf);
             return 1;
@@ -476,11 +513,11 @@ int cmd_enable_system(int argc, char **argv)
         int removed;
         preload_remove(PRELOAD_FILE, match_exact, real, &removed, err, sizeof err);
         fprintf(stderr, "tlspin enable-system: %sundone%s: with %s preloaded, %s\n",
-                ttys_on(stderr, TTYS_RED), ttys_off(stderr), real, why);
+                term_on(stderr, TERM_RED), term_off(stderr), real, why);
         return 1;
     }
     printf("%senabled%s: %s lists %s; programs started from now on load it\n",
-           ttys_on(stdout, TTYS_GREEN), ttys_off(stdout), PRELOAD_FILE, real);
+           term_on(stdout, TERM_GREEN), term_off(stdout), PRELOAD_FILE, real);
     if (strcmp(real, lib) != 0)
         printf("(%s is %s)\n", lib, real);
     printf("policy: %s\n", path);
@@ -512,7 +549,7 @@ int cmd_disable_system(int argc, char **argv)
     else
         printf("%sdisabled%s: removed %d entr%s from %s; programs started from now on run "
                "without tlspin (running ones keep it)\n",
-               ttys_on(stdout, TTYS_YELLOW), ttys_off(stdout), removed, removed == 1 ? "y" : "ies",
+               term_on(stdout, TERM_YELLOW), term_off(stdout), removed, removed == 1 ? "y" : "ies",
                PRELOAD_FILE);
     return 0;
 }
@@ -548,8 +585,8 @@ int cmd_status(int argc, char **argv)
         }
         ours++;
         if (check_shim(entries[i], real, sizeof real, why, sizeof why) != 0) {
-            fprintf(d, "  library: %s: %sbroken%s: %s\n", entries[i], ttys_on(stdout, TTYS_RED),
-                    ttys_off(stdout), why);
+            fprintf(d, "  library: %s: %sbroken%s: %s\n", entries[i], term_on(stdout, TERM_RED),
+                    term_off(stdout), why);
             broken = 1;
         } else {
             fprintf(d, "  library: %s (root-owned, writable by no one else; engine next to it)\n",
@@ -562,15 +599,17 @@ int cmd_status(int argc, char **argv)
         fprintf(d, "  note: %zu tlspin entries; tlspin enable-system leaves exactly one\n", ours);
 
     /* The policy, with the modules the listed shim would load. */
-    const char *path = policy_path(&o);
+    const char *path = policy_path("status", &o);
+    if (path == NULL)
+        return 3;
     faults = policy_faults(path, first_real[0] ? first_real : NULL, f, "    ", summary,
                            sizeof summary);
     fclose(f);
     if (faults == 0) {
         fprintf(d, "  policy: %s loads (%s)\n", path, summary);
     } else {
-        fprintf(d, "  policy: %s: %s%d error%s%s\n%s", path, ttys_on(stdout, TTYS_RED), faults,
-                faults == 1 ? "" : "s", ttys_off(stdout), faults_text);
+        fprintf(d, "  policy: %s: %s%d error%s%s\n%s", path, term_on(stdout, TERM_RED), faults,
+                faults == 1 ? "" : "s", term_off(stdout), faults_text);
         if (ours > 0)
             fprintf(d, "  the handshakes these faults take part in are decided by on_error "
                     "(default: refused); fix the policy (tlspin check)\n");
@@ -579,16 +618,16 @@ int cmd_status(int argc, char **argv)
     fclose(d);
 
     if (ours == 0) {
-        printf("system-wide: %snot enabled%s (%s %s)\n", ttys_on(stdout, TTYS_YELLOW),
-               ttys_off(stdout), PRELOAD_FILE, exists ? "lists no tlspin shim" : "does not exist");
+        printf("system-wide: %snot enabled%s (%s %s)\n", term_on(stdout, TERM_YELLOW),
+               term_off(stdout), PRELOAD_FILE, exists ? "lists no tlspin shim" : "does not exist");
         rc = 1;
     } else if (broken) {
-        printf("system-wide: %senabled, but broken%s\n", ttys_on(stdout, TTYS_RED),
-               ttys_off(stdout));
+        printf("system-wide: %senabled, but broken%s\n", term_on(stdout, TERM_RED),
+               term_off(stdout));
         rc = 2;
     } else {
-        printf("system-wide: %senabled%s, healthy\n", ttys_on(stdout, TTYS_GREEN),
-               ttys_off(stdout));
+        printf("system-wide: %senabled%s, healthy\n", term_on(stdout, TERM_GREEN),
+               term_off(stdout));
         rc = 0;
     }
     fputs(details, stdout);
