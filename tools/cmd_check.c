@@ -20,6 +20,7 @@
 #include "module_load.h"
 #include "perm_check.h"
 #include "policy.h"
+#include "policy_path.h"
 #include "term.h"
 
 static const char usage_text[] =
@@ -453,24 +454,12 @@ int cmd_check(int argc, char **argv)
                 "--config PATH)\nTry 'tlspin check --help'.\n", argv[optind]);
         return 2;
     }
-    if (config == NULL)
-        config = policy_default_path();
-    if (config[0] == '\0') {
-        fprintf(stderr, "tlspin check: --config needs a path\n");
-        return 2;
-    }
-    /* The shim only ever reads an absolute path; a relative one is made
-     * absolute so every message names the file the same way. */
-    if (config[0] != '/') {
-        char cwd[PATH_MAX];
-        if (getcwd(cwd, sizeof(cwd)) == NULL ||
-            snprintf(path, sizeof(path), "%s/%s", cwd, config) >= (int)sizeof(path)) {
-            fprintf(stderr, "tlspin check: %s: path too long\n", config);
+    {
+        char err[600];
+        if (policy_path_resolve(config, path, sizeof(path), err, sizeof(err)) != 0) {
+            fprintf(stderr, "tlspin check: %s\n", err);
             return 2;
         }
-    } else if (snprintf(path, sizeof(path), "%s", config) >= (int)sizeof(path)) {
-        fprintf(stderr, "tlspin check: %s: path too long\n", config);
-        return 2;
     }
 
     memset(&r, 0, sizeof(r));

@@ -450,9 +450,7 @@ static int do_host(struct out_ctx *c, const char *arg, struct stanza *st)
     }
     for (size_t i = 0; i < l.chain.n_verified; i++) {
         X509 *x = l.chain.verified[i];
-        const char *pos = i == 0 ? "leaf"
-                          : (i + 1 == l.chain.n_verified &&
-                             X509_check_issued(x, x) == X509_V_OK) ? "root" : "intermediate";
+        const char *pos = kept_chain_position(&l.chain, i);
         struct cert_entry e = { x, l.chain.verified_pin[i], "certificate", pos,
                                 kept_chain_presented(&l.chain, x) ? ORIGIN_SERVER
                                                                   : ORIGIN_TRUST_STORE,

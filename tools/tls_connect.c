@@ -373,3 +373,12 @@ int kept_chain_presented(const struct kept_chain *kc, X509 *cert)
             return 1;
     return 0;
 }
+
+const char *kept_chain_position(const struct kept_chain *kc, size_t i)
+{
+    X509 *x = kc->verified[i];
+    if (i == 0)
+        return "leaf";
+    return i + 1 == kc->n_verified && X509_check_issued(x, x) == X509_V_OK ? "root"
+                                                                            : "intermediate";
+}

@@ -80,6 +80,8 @@ struct kept_chain {
 /* `out` starts zeroed ({0}) or holds an earlier take, which is released. */
 void kept_chain_take(struct kept_chain *out, const struct chain *chain);
 void kept_chain_free(struct kept_chain *kc);
+/* "leaf" (first), "root" (a self-issued last one) or "intermediate". */
+const char *kept_chain_position(const struct kept_chain *kc, size_t i);
 /* 1 when `cert` is among the presented certificates. */
 int kept_chain_presented(const struct kept_chain *kc, X509 *cert);
 
