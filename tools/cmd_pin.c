@@ -538,12 +538,6 @@ static int read_backups(const struct pin_opts *o, struct stanza *st)
     return 0;
 }
 
-static int is_file_arg(const char *arg)
-{
-    struct stat sb;
-    return strcmp(arg, "-") == 0 || stat(arg, &sb) == 0;
-}
-
 /* A missing file that looks like one gets "no such file", not a DNS error. */
 static int looks_like_file(const char *arg)
 {
@@ -558,6 +552,12 @@ static int looks_like_file(const char *arg)
             return 1;
     }
     return 0;
+}
+
+static int is_file_arg(const char *arg)
+{
+    struct stat sb;
+    return strcmp(arg, "-") == 0 || stat(arg, &sb) == 0 || looks_like_file(arg);
 }
 
 int cmd_pin(int argc, char **argv)
@@ -640,10 +640,7 @@ int cmd_pin(int argc, char **argv)
     for (int i = optind; i < argc; i++) {
         if (is_file_arg(argv[i]))
             n_files++;
-        else if (looks_like_file(argv[i])) {
-            fprintf(stderr, "tlspin pin: %s: no such file\n", argv[i]);
-            return 1;
-        } else
+        else
             n_hosts++;
     }
     if (n_hosts > 0 && argc - optind > 1 && (o.sni || o.connect || o.stanza))
