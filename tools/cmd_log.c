@@ -439,13 +439,13 @@ int cmd_log(int argc, char **argv)
             }
         }
         if (which < 0) {
-            fprintf(stderr, "tlspin log: %s %s (tlspin log --help)\n",
+            fprintf(stderr, "tlspin log: %s \"%s\"\nTry 'tlspin log --help'.\n",
                     a[0] == '-' ? "unknown option" : "unexpected argument", a);
             return 2;
         }
         if (v == NULL) {
             if (i + 1 >= argc) {
-                fprintf(stderr, "tlspin log: %s needs a value (tlspin log --help)\n", a);
+                fprintf(stderr, "tlspin log: %s needs a value\nTry 'tlspin log --help'.\n", a);
                 return 2;
             }
             v = argv[++i];

@@ -170,7 +170,7 @@ int cmd_doctor(int argc, char **argv)
             break;
         }
         if (argv[first][0] == '-' && argv[first][1] != '\0') {
-            fprintf(stderr, "tlspin doctor: unknown option %s (tlspin doctor --help)\n",
+            fprintf(stderr, "tlspin doctor: unknown option \"%s\"\nTry 'tlspin doctor --help'.\n",
                     argv[first]);
             return 2;
         }
@@ -184,7 +184,7 @@ int cmd_doctor(int argc, char **argv)
         n++;
     }
     if (n == 0) {
-        fprintf(stderr, "tlspin doctor: name at least one program (tlspin doctor --help)\n");
+        fprintf(stderr, "tlspin doctor: name at least one program\nTry 'tlspin doctor --help'.\n");
         return 2;
     }
     return all ? 0 : 1;
@@ -241,11 +241,12 @@ int cmd_run(int argc, char **argv)
             continue;
         }
         if (missing) {
-            fprintf(stderr, "tlspin run: %s needs a value (tlspin run --help)\n", argv[i]);
+            fprintf(stderr, "tlspin run: %s needs a value\nTry 'tlspin run --help'.\n", argv[i]);
             return RUN_EXIT_FAILED;
         }
         if (argv[i][0] == '-') {
-            fprintf(stderr, "tlspin run: unknown option %s (tlspin run --help)\n", argv[i]);
+            fprintf(stderr, "tlspin run: unknown option \"%s\"\nTry 'tlspin run --help'.\n",
+                    argv[i]);
             return RUN_EXIT_FAILED;
         }
         break; /* PROGRAM */

@@ -97,11 +97,13 @@ static int parse(const char *cmd, int argc, char **argv, int allow_library, int 
             continue;
         }
         if (missing)
-            fprintf(stderr, "tlspin %s: %s needs a value (tlspin %s --help)\n", cmd, argv[i], cmd);
+            fprintf(stderr, "tlspin %s: %s needs a value\nTry 'tlspin %s --help'.\n", cmd, argv[i],
+                    cmd);
         else if (argv[i][0] == '-')
-            fprintf(stderr, "tlspin %s: unknown option %s (tlspin %s --help)\n", cmd, argv[i], cmd);
+            fprintf(stderr, "tlspin %s: unknown option \"%s\"\nTry 'tlspin %s --help'.\n", cmd,
+                    argv[i], cmd);
         else
-            fprintf(stderr, "tlspin %s: unexpected argument %s (tlspin %s --help)\n", cmd,
+            fprintf(stderr, "tlspin %s: unexpected argument \"%s\"\nTry 'tlspin %s --help'.\n", cmd,
                     argv[i], cmd);
         return 2;
     }
@@ -185,7 +187,8 @@ static const char *owner_name(uid_t uid, char *buf, size_t len)
 }
 
 /* snprintf for messages that may be cut (paths can be long). */
-static void say(char *out, size_t outlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void say(char *out, size_t outlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 static void say(char *out, size_t outlen, const char *fmt, ...)
 {
     va_list ap;

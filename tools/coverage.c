@@ -319,7 +319,8 @@ static enum family family_of(const char *lib, const char **label)
     };
     for (size_t i = 0; i < sizeof table / sizeof table[0]; i++) {
         size_t len = strlen(table[i].prefix);
-        if (table[i].exact ? strcmp(b, table[i].prefix) == 0 : strncmp(b, table[i].prefix, len) == 0) {
+        if (table[i].exact ? strcmp(b, table[i].prefix) == 0
+                           : strncmp(b, table[i].prefix, len) == 0) {
             *label = table[i].label;
             return table[i].f;
         }
@@ -358,7 +359,8 @@ static int tls_module(const char *interp_real, char *mod, size_t modlen, const c
 
     if (strncmp(b, "python", 6) == 0) {
         const char *v = b + 6;
-        if (strchr(v, '.') != NULL && strlen(v) < sizeof version && strspn(v, "0123456789.") == strlen(v))
+        if (strchr(v, '.') != NULL && strlen(v) < sizeof version &&
+            strspn(v, "0123456789.") == strlen(v))
             snprintf(version, sizeof version, "%s", v);
         pats = py_pats;
         *what = "_ssl module";
@@ -466,7 +468,8 @@ static int judge_libraries(const char *elf, const struct elfi_object *obj,
     /* The TLS library nearest to the program is the one it uses. */
     int main_f = F_NONE;
     for (int f = F_OSSL3; f < F_COUNT; f++)
-        if (best[f] >= 0 && (main_f == F_NONE || c.libs[best[f]].depth < c.libs[best[main_f]].depth))
+        if (best[f] >= 0 &&
+            (main_f == F_NONE || c.libs[best[f]].depth < c.libs[best[main_f]].depth))
             main_f = f;
     if (main_f == F_OSSL3) {
         describe_lib(&c, (size_t)best[F_OSSL3], d, sizeof d);

@@ -395,7 +395,8 @@ static int compatible(const char *path, int cls, int machine)
     }
     n = read(fd, buf, sizeof buf);
     close(fd);
-    if (n < (ssize_t)sizeof(Elf32_Ehdr) || memcmp(buf, ELFMAG, SELFMAG) != 0 || buf[EI_CLASS] != cls)
+    if (n < (ssize_t)sizeof(Elf32_Ehdr) || memcmp(buf, ELFMAG, SELFMAG) != 0 ||
+        buf[EI_CLASS] != cls)
         return 0;
     uint16_t m;
     memcpy(&m, buf + offsetof(Elf32_Ehdr, e_machine), 2); /* same offset in both classes */
@@ -666,7 +667,8 @@ void elfi_via(const struct elfi_closure *c, size_t i, char *out, size_t outlen)
     for (int p = c->libs[i].parent; p >= 0 && n < 64; p = c->libs[p].parent)
         chain[n++] = p;
     while (n > 0 && len < outlen) {
-        int k = snprintf(out + len, outlen - len, "%s%s", len ? " > " : "", c->libs[chain[--n]].name);
+        int k = snprintf(out + len, outlen - len, "%s%s", len ? " > " : "",
+                         c->libs[chain[--n]].name);
         if (k < 0)
             break;
         len += (size_t)k;

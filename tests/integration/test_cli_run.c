@@ -86,8 +86,9 @@ static const char *copy_program(const char *src, const char *name, mode_t mode)
 /* A tiny C program built with gcc and `flags` (-static, -static-pie). */
 static const char *build_static(const char *name, const char *flags)
 {
-    const char *src = write_file(fmt("%s.c", name), "#include <stdio.h>\n"
-                                                    "int main(void) { puts(\"static\"); return 0; }\n");
+    const char *src = write_file(fmt("%s.c", name),
+                                 "#include <stdio.h>\n"
+                                 "int main(void) { puts(\"static\"); return 0; }\n");
     const char *bin = fmt("%s/%s", H.tmp, name);
     int rc = system(fmt("cc %s -o '%s' '%s'", flags, bin, src));
     ck_assert_msg(rc == 0, "cc %s failed (static libc: libc6-dev)", flags);
@@ -266,7 +267,8 @@ START_TEST(doctor_scripts_judged_by_interpreter)
 
     CLI_PATH(&r, "/usr/bin:/bin", "doctor", "-v", py);
     assert_exit(&r, 0);
-    assert_out_has(&r, fmt("%s: covered when it loads OpenSSL: it is a script for /usr/bin/python3, "
+    assert_out_has(&r, fmt("%s: covered when it loads OpenSSL: it is a script for "
+                           "/usr/bin/python3, "
                            "whose _ssl module (",
                            py));
     assert_out_has(&r, fmt("    %s is a script run by /usr/bin/python3", py));
@@ -321,7 +323,7 @@ START_TEST(doctor_usage)
 
     CLI(&r, NULL, "doctor", "--bogus", CURL);
     assert_exit(&r, 2);
-    assert_err_has(&r, "unknown option --bogus");
+    assert_err_has(&r, "unknown option \"--bogus\"\nTry 'tlspin doctor --help'.");
     run_result_free(&r);
 }
 END_TEST
@@ -744,8 +746,9 @@ START_TEST(log_reads_the_journal)
     const char *lines = write_file("journal.txt", "%s testhost systemd[1]: Started foo.\n"
                                                   "%s testhost %s[%d]: %s\n",
                                    iso, iso, rec[0]->tag, (int)pids[0], rec[0]->msg);
-    const char *fake = write_file("bin/journalctl", "#!/bin/sh\necho \"$@\" > '%s/journalctl.args'\n"
-                                                    "cat '%s'\n",
+    const char *fake = write_file("bin/journalctl",
+                                  "#!/bin/sh\necho \"$@\" > '%s/journalctl.args'\n"
+                                  "cat '%s'\n",
                                   H.tmp, lines);
     ck_assert_int_eq(chmod(fake, 0755), 0);
     CLI_PATH(&r, fmt("%s/bin:/usr/bin:/bin", H.tmp), "log", "--journal", "--since",

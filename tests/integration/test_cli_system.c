@@ -504,7 +504,8 @@ START_TEST(enable_as_ordinary_user_fails_clearly)
         ck_assert_int_eq(run_argv(NULL, &r, argv), 0);
     }
     assert_exit(&r, 1);
-    assert_err_has(&r, "tlspin enable-system: cannot write in /etc: Permission denied (run as root)");
+    assert_err_has(&r,
+                   "tlspin enable-system: cannot write in /etc: Permission denied (run as root)");
     run_result_free(&r);
     ck_assert_msg(access(PRELOAD, F_OK) != 0, PRELOAD " written");
 }
@@ -526,7 +527,7 @@ START_TEST(usage_texts)
         run_result_free(&r);
         CLI(&r, NULL, cmds[i][0], "--bogus");
         assert_exit(&r, 2);
-        assert_err_has(&r, fmt("tlspin %s: unknown option --bogus", cmds[i][0]));
+        assert_err_has(&r, fmt("tlspin %s: unknown option \"--bogus\"", cmds[i][0]));
         run_result_free(&r);
     }
     CLI(&r, NULL, "disable-system", "--library", "relative.so");
