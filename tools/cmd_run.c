@@ -311,10 +311,13 @@ int cmd_run(int argc, char **argv)
         config = config_abs;
     }
     {
-        const char *path = config ? config : policy_default_path();
+        /* A program covered only through /etc/ld.so.preload is AT_SECURE:
+         * its shim ignores TLSPIN_CONFIG and reads the built-in default. */
+        const char *path = r.system_wide ? TLSPIN_DEFAULT_CONFIG
+                                         : config ? config : policy_default_path();
         struct policy *p = policy_load(path, policy_moduledir());
         const char *fault = p ? policy_first_fault(p) : "out of memory";
-        if (fault != NULL && !r.system_wide) {
+        if (fault != NULL) {
             if (!force) {
                 fprintf(stderr, "tlspin run: %spolicy error%s: %s\n", term_on(stderr, TERM_RED),
                         term_off(stderr), fault);

@@ -527,6 +527,55 @@ START_TEST(run_setuid_depends_on_who_runs_it)
 }
 END_TEST
 
+/* With the shim listed in /etc/ld.so.preload (an
+ * overlay private to this test): run by nobody, the setuid program is
+ * covered system-wide, so run lets it go, saying that --config does not
+ * apply; the default policy (pinning good.test) blocks the interceptor. */
+START_TEST(run_setuid_covered_system_wide)
+{
+    struct server s;
+    struct run_result r;
+    const char *suid = copy_program(CURL, "curl-setuid", 04755);
+    FILE *f;
+
+    ck_assert_msg(strncmp(TLSPIN_DEFAULT_CONFIG, "/etc/", 5) == 0, "%s outside /etc",
+                  TLSPIN_DEFAULT_CONFIG);
+    write_good_pinset();
+    write_policy("version = 1;\nstack = ();\n"); /* what --config names: pins nothing */
+    open_tmp_to_all();
+    ck_assert_int_eq(system(fmt("chmod -R go+rX '%s'", H.tmp)), 0);
+    test_private_mounts();
+    overlay_over("/etc");
+    ck_assert_int_eq(system("mkdir -p \"$(dirname '" TLSPIN_DEFAULT_CONFIG "')\""), 0);
+    f = fopen(TLSPIN_DEFAULT_CONFIG, "w");
+    ck_assert_ptr_nonnull(f);
+    fprintf(f, "version = 1;\nstack = ( { module = \"file\"; control = \"required\"; "
+               "args = { pinsets = \"%s\"; }; } );\n", H.pinsets);
+    ck_assert_int_eq(fclose(f), 0);
+    f = fopen("/etc/ld.so.preload", "w");
+    ck_assert_ptr_nonnull(f);
+    fputs(SHIM_PATH "\n", f);
+    ck_assert_int_eq(fclose(f), 0);
+
+    server_start(&s, "icpt");
+    {
+        const char *argv[] = {"/usr/bin/setpriv", "--reuid=65534", "--regid=65534",
+                              "--clear-groups", TLSPIN_CLI, "run", "--config", H.config, "--",
+                              suid, "-q", "-sS", "--max-time", "10", "--cacert",
+                              cert("trust.pem"), "--resolve",
+                              fmt("good.test:%d:127.0.0.1", s.port),
+                              fmt("https://good.test:%d/", s.port), NULL};
+        ck_assert_int_eq(run_argv(NULL, &r, argv), 0);
+    }
+    assert_exit(&r, 60);
+    assert_err_has(&r, fmt("tlspin: warning: %s ignores --config: it links OpenSSL 3", suid));
+    assert_err_has(&r, "through /etc/ld.so.preload, as it is setuid root; the system policy "
+                       "applies.");
+    assert_server_got_no_data(&s);
+    run_result_free(&r);
+}
+END_TEST
+
 START_TEST(run_errors)
 {
     struct run_result r;
@@ -823,6 +872,7 @@ static Suite *cli_run_suite(void)
     tcase_add_test(tc, run_environment);
     tcase_add_test(tc, run_refuses_uncoverable);
     tcase_add_test(tc, run_setuid_depends_on_who_runs_it);
+    tcase_add_test(tc, run_setuid_covered_system_wide);
     tcase_add_test(tc, run_errors);
     suite_add_tcase(s, tc);
 
