@@ -660,7 +660,7 @@ static int probe_all(const struct policy *p, const struct probe_opts *o, const c
     struct probe *prs;
     enum nagios worst = N_OK;
     size_t count[4] = { 0, 0, 0, 0 };
-    char why[600] = "";
+    char why[PATH_MAX + 2048] = "";
     struct json j;
 
     for (size_t i = 0; p->config != NULL && i < p->n_entries; i++) {
