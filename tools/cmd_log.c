@@ -344,6 +344,7 @@ static void print_table(const struct table *t, size_t first, int trim)
 {
     size_t w[NCOL];
     const char *ellipsis = "~";
+    int short_time = 0;    /* "MM-DD HH:MM:SS" */
 
     if (trim) {
         setlocale(LC_CTYPE, "");
@@ -357,15 +358,24 @@ static void print_table(const struct table *t, size_t first, int trim)
                 w[c] = strlen(t->v[i].cell[c]);
     }
     if (trim) {
-        /* Give up width in this order, down to these minimums. */
+        /* Fit the terminal: first the year goes from the time, then each
+         * column gives up width in this order, down to these minimums: the
+         * reason keeps 30 columns as long as the others can give. */
         static const struct {
             int col;
             size_t min;
-        } order[] = {{C_REASON, 20}, {C_HOST, 16}, {C_PINSET, 8}, {C_PROGRAM, 12},
-                     {C_EVENT, 12}, {C_REASON, 8}};
+        } order[] = {{C_HOST, 24},   {C_PINSET, 12}, {C_PROGRAM, 16}, {C_EVENT, 14},
+                     {C_ACTION, 14}, {C_REASON, 30}, {C_HOST, 12},    {C_PINSET, 8},
+                     {C_PROGRAM, 10}, {C_EVENT, 10}, {C_ACTION, 8},   {C_REASON, 10},
+                     {C_HOST, 8},    {C_PROGRAM, 6}, {C_EVENT, 6},    {C_REASON, 4}};
         size_t total = 2 * (NCOL - 1), avail = (size_t)columns();
         for (int c = 0; c < NCOL; c++)
             total += w[c];
+        if (total > avail && w[C_TIME] == 19) {
+            short_time = 1;
+            w[C_TIME] -= 5;
+            total -= 5;
+        }
         for (size_t k = 0; k < sizeof order / sizeof order[0] && total > avail; k++) {
             size_t *cw = &w[order[k].col];
             size_t give = *cw > order[k].min ? *cw - order[k].min : 0;
@@ -393,7 +403,10 @@ static void print_table(const struct table *t, size_t first, int trim)
                     off = term_off(stdout);
                 }
             }
-            print_cell(t->v[i].cell[c], w[c], c == NCOL - 1, ellipsis, on, off);
+            const char *text = t->v[i].cell[c];
+            if (c == C_TIME && short_time && strlen(text) == 19)
+                text += 5;
+            print_cell(text, w[c], c == NCOL - 1, ellipsis, on, off);
             if (c < NCOL - 1)
                 fputs("  ", stdout);
         }

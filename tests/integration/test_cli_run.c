@@ -816,6 +816,55 @@ START_TEST(log_reads_the_journal)
 }
 END_TEST
 
+/* On a terminal (script(1) gives the command a pty; its size is unset, so
+ * COLUMNS says the width): every line fits, the wide fields are cut with an
+ * ellipsis, the action is coloured; NO_COLOR turns colour off, and -w
+ * turns trimming off. */
+START_TEST(log_on_a_terminal_fits_and_colours)
+{
+    const struct syslog_rec *rec[2];
+    size_t mark;
+    pid_t pids[2];
+    struct run_result r;
+
+    two_real_records(rec, &mark, pids);
+    const char *file = write_file("auth.log", "%s box %s[%d]: %s\n", rfc3339(time(NULL)),
+                                  rec[0]->tag, (int)pids[0], rec[0]->msg);
+    const char *cmd = fmt("env COLUMNS=80 TERM=xterm LANG=C.UTF-8 LC_ALL=C.UTF-8 '%s' log "
+                          "--file '%s'", TLSPIN_CLI, file);
+    RUN(&r, NULL, "/usr/bin/script", "-qec", cmd, "/dev/null");
+    assert_exit(&r, 0);
+    assert_out_has(&r, "\033[1;31mblocked");
+    assert_out_has(&r, "\xE2\x80\xA6"); /* the reason did not fit */
+    /* Every line, without its colour codes, fits 80 columns. */
+    for (const char *l = r.out; *l;) {
+        const char *nl = strchr(l, '\n');
+        size_t cols = 0, len = nl ? (size_t)(nl - l) : strlen(l);
+        for (size_t i = 0; i < len; i++) {
+            if (l[i] == '\033') {
+                while (i < len && l[i] != 'm')
+                    i++;
+                continue;
+            }
+            if (l[i] == '\r' || ((unsigned char)l[i] & 0xC0) == 0x80)
+                continue; /* CR of the pty; UTF-8 continuation bytes */
+            cols++;
+        }
+        ck_assert_msg(cols <= 80, "a line of %zu columns: " RUN_FMT, cols, RUN_ARGS(&r));
+        l = nl ? nl + 1 : l + len;
+    }
+    run_result_free(&r);
+
+    cmd = fmt("env COLUMNS=80 TERM=xterm NO_COLOR=1 '%s' log -w --file '%s'", TLSPIN_CLI, file);
+    RUN(&r, NULL, "/usr/bin/script", "-qec", cmd, "/dev/null");
+    assert_exit(&r, 0);
+    ck_assert_msg(strchr(r.out, '\033') == NULL, "colour despite NO_COLOR: " RUN_FMT,
+                  RUN_ARGS(&r));
+    assert_out_has(&r, "no certificate of the verified chain has a pinned key");
+    run_result_free(&r);
+}
+END_TEST
+
 START_TEST(log_usage_and_errors)
 {
     struct run_result r;
@@ -880,6 +929,7 @@ static Suite *cli_run_suite(void)
     tcase_add_test(tc, log_decodes_real_records_from_files);
     tcase_add_test(tc, log_reads_raw_datagrams_from_stdin);
     tcase_add_test(tc, log_reads_the_journal);
+    tcase_add_test(tc, log_on_a_terminal_fits_and_colours);
     tcase_add_test(tc, log_usage_and_errors);
     suite_add_tcase(s, tc);
     return s;
