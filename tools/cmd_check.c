@@ -58,7 +58,24 @@ struct report {
     size_t n, cap;
     size_t count[3];         /* by severity */
     int oom;
+    char dir[PATH_MAX];      /* the policy's directory: @include files named
+                                relative to it are shown absolute */
 };
+
+/* `file` as an absolute path (an @include is named as written, relative to
+ * the policy's directory); malloc'ed, NULL for no file. */
+static char *absolute(const struct report *r, const char *file)
+{
+    char *out = NULL;
+
+    if (file == NULL || file[0] == '\0')
+        return NULL;
+    if (file[0] == '/' || r->dir[0] == '\0')
+        return strdup(file);
+    if (asprintf(&out, "%s/%s", r->dir, file) < 0)
+        return NULL;
+    return out;
+}
 
 static void add(struct report *r, const char *source, tlspin_severity sev, const char *file,
                 unsigned line, const char *fmt, ...) __attribute__((format(printf, 6, 7)));
@@ -86,8 +103,21 @@ static void add(struct report *r, const char *source, tlspin_severity sev, const
     if (vasprintf(&msg, fmt, ap) < 0)
         msg = NULL;
     va_end(ap);
+    /* The same module twice in the stack says the same things twice. */
+    char *abs = absolute(r, file);
+    for (size_t i = 0; msg != NULL && i < r->n; i++) {
+        const struct finding *g = &r->items[i];
+        if (g->severity == sev && g->line == line && strcmp(g->message, msg) == 0 &&
+            ((g->file == NULL && abs == NULL) ||
+             (g->file != NULL && abs != NULL && strcmp(g->file, abs) == 0))) {
+            free(msg);
+            free(abs);
+            return;
+        }
+    }
+    free(abs);
     f = &r->items[r->n];
-    f->file = file && file[0] ? strdup(file) : NULL;
+    f->file = absolute(r, file);
     f->line = line;
     f->severity = sev;
     f->message = msg;
@@ -110,13 +140,14 @@ static void report_free(struct report *r)
     free(r->items);
 }
 
-/* "FILE:LINE: rest" at the start of text (FILE absolute, LINE digits):
- * splits it. Returns 1 when found. */
+/* "FILE:LINE: rest" at the start of text (FILE without spaces, LINE
+ * digits): splits it. Returns 1 when found. */
 static int split_location(const char *text, char **file, unsigned *line, const char **rest)
 {
-    if (text[0] != '/')
-        return 0;
-    for (const char *p = strchr(text, ':'); p != NULL; p = strchr(p + 1, ':')) {
+    size_t word = strcspn(text, " ");
+
+    for (const char *p = strchr(text, ':'); p != NULL && (size_t)(p - text) < word;
+         p = strchr(p + 1, ':')) {
         const char *d = p + 1;
         unsigned long v = 0;
         if (*d < '0' || *d > '9')
@@ -309,8 +340,10 @@ static void check_permissions(struct report *r, const struct policy *p, const ch
         const struct policy_entry *e = &p->entries[i];
         const struct tlspin_args args = { e->config->args, e->config->n_args };
 
-        check_path(&pc, e->config->file, "policy file");   /* an @include */
-        check_dir_of(&pc, e->config->file, "policy directory");
+        char *file = absolute(r, e->config->file);   /* maybe an @include */
+        check_path(&pc, file, "policy file");
+        check_dir_of(&pc, file, "policy directory");
+        free(file);
         check_path(&pc, e->config->path, "module");
         check_dir_of(&pc, e->config->path, "module directory");
         if (e->module.desc != NULL && module_has_watch(e->module.desc)) {
@@ -463,6 +496,10 @@ int cmd_check(int argc, char **argv)
     }
 
     memset(&r, 0, sizeof(r));
+    {
+        const char *slash = strrchr(path, '/');
+        snprintf(r.dir, sizeof(r.dir), "%.*s", slash == path ? 1 : (int)(slash - path), path);
+    }
     moduledir = policy_moduledir();
     p = policy_load(path, moduledir);
     if (p == NULL) {

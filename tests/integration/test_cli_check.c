@@ -436,6 +436,44 @@ START_TEST(files_others_can_change)
 }
 END_TEST
 
+START_TEST(included_files_are_named_and_checked)
+{
+    struct run_result r;
+    const char *inc;
+
+    /* @include resolves next to the policy; its findings name it in full */
+    inc = write_file("stack.inc",
+                     "stack = (\n"
+                     "%s,\n"
+                     "%s,\n"
+                     "  { module = \"nope\"; control = \"optional\"; }\n"
+                     ");\n",
+                     file_entry(), fmt("  { module = \"file\"; control = \"optional\"; args = "
+                                       "{ pinsets = \"%s\"; }; }", H.pinsets));
+    write_policy("version = 1;\n@include \"stack.inc\"\n");
+    mkdir(H.pinsets, 0755);
+    write_pinsets("api", "pinsets = ( { name = \"one\"; hosts = [ \"one.test\" ];\n"
+                         "  pins = [ \"%s\" ]; allow_single_pin = true; } );\n", pin("PIN_GOOD"));
+    chmod(inc, 0646);
+    check(&r, NULL);
+    expect_exit(&r, 2);
+    expect_line(&r, fmt("%s:4: error: unknown module \"nope\": there is no %s/nope.so "
+                        "(installed: file)", inc, MODULE_DIR));
+    expect_line(&r, fmt("%s: error: the policy file is writable by everybody (mode 0646): anyone "
+                        "on this machine can change which keys are trusted", inc));
+    /* the file module twice over the same pinsets: its warning once */
+    expect_text(&r, "2 errors, 1 warning, 0 notes: the policy does not load cleanly");
+    run_result_free(&r);
+
+    /* a syntax error inside the included file */
+    write_file("stack.inc", "stack = ( { module = \"file\" ;; } );\n");
+    check(&r, NULL);
+    expect_exit(&r, 2);
+    ck_assert_msg(has_line_prefix(r.out, fmt("%s:1: error: ", inc)), RUN_FMT, RUN_ARGS(&r));
+    run_result_free(&r);
+}
+END_TEST
+
 /* ------------------------------------------------------------------ */
 /* Output, options                                                     */
 /* ------------------------------------------------------------------ */
@@ -562,6 +600,7 @@ static Suite *cli_check_suite(void)
     suite_add_tcase(s, tc);
     tc = harness_tcase("permissions");
     tcase_add_test(tc, files_others_can_change);
+    tcase_add_test(tc, included_files_are_named_and_checked);
     suite_add_tcase(s, tc);
     tc = harness_tcase("output");
     tcase_add_test(tc, json_output);
