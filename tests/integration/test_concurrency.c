@@ -1,0 +1,721 @@
+/*
+ * test_concurrency.c — threads and process life (issue 3, point 5).
+ *
+ *   - threaded_client (tests/programs): 8 threads sharing one SSL_CTX make
+ *     a few thousand handshakes against three multi-threaded servers
+ *     (mt_server): the pinned host with its own key, the pinned host behind
+ *     the interceptor's key, an unpinned host. The first handshakes race
+ *     through the shim's lazy initialisation behind a barrier. Every
+ *     handshake must be decided as the policy says (counted per kind), the
+ *     interceptor must receive no request, every refusal must leave exactly
+ *     one well-formed record.
+ *   - the lazy-initialisation race again, in many fresh processes;
+ *   - the same load while the policy is reloaded underneath (pinset file
+ *     rewritten every 300 ms): decisions stay right, and report-only
+ *     "canary" records show that reloads did happen mid-run;
+ *   - under valgrind memcheck and under an AddressSanitizer build of shim,
+ *     engine, file module and client (tests/programs/CMakeLists.txt), both
+ *     with reloads: no error, no definite leak; each with a positive control
+ *     (a deliberate leak is reported) so a silent checker cannot pass;
+ *   - fork_client: enforcement in parent, child and grandchild, each
+ *     recording under its own pid; forking before or after the first
+ *     handshake;
+ *   - the first handshake of a process made from a constructor: the
+ *     program's own C constructor, another shared library's constructor,
+ *     and a C++ static constructor.
+ */
+#include "harness.h"
+
+#include "../programs/tp_suite.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#define THREADS 8
+
+static const struct run_opts shim = {.preload = 1, .timeout_ms = 90000};
+
+/* ------------------------------------------------------------------ */
+/* helpers                                                             */
+/* ------------------------------------------------------------------ */
+
+struct target_counts {
+    long handshakes, ok, blocked, other;
+};
+
+/* The "target NAME ..." line of threaded_client's output. */
+static struct target_counts counts_of(const char *out, const char *name)
+{
+    struct target_counts c = {-1, -1, -1, -1};
+    const char *l = strstr(out, fmt("target %s expect=", name));
+    ck_assert_msg(l != NULL, "no counts for target %s in:\n%.3000s", name, out);
+    l = strstr(l, "handshakes=");
+    ck_assert_msg(l && sscanf(l, "handshakes=%ld ok=%ld blocked=%ld other=%ld", &c.handshakes,
+                              &c.ok, &c.blocked, &c.other) == 4,
+                  "unreadable counts for %s in:\n%.3000s", name, out);
+    return c;
+}
+
+static void assert_counts(const char *out, const char *name, long handshakes, long ok,
+                          long blocked)
+{
+    struct target_counts c = counts_of(out, name);
+    ck_assert_msg(c.handshakes == handshakes && c.ok == ok && c.blocked == blocked && c.other == 0,
+                  "target %s: handshakes=%ld ok=%ld blocked=%ld other=%ld, expected "
+                  "handshakes=%ld ok=%ld blocked=%ld other=0\n%.3000s",
+                  name, c.handshakes, c.ok, c.blocked, c.other, handshakes, ok, blocked, out);
+}
+
+/* Handshakes per target when `threads` threads make `per_thread` each and
+ * thread t's i-th goes to target (t + i) mod n. */
+static long share_of(int k, int n, int threads, int per_thread)
+{
+    long c = 0;
+    for (int t = 0; t < threads; t++)
+        for (int i = 0; i < per_thread; i++)
+            c += (t + i) % n == k;
+    return c;
+}
+
+/* The three servers: the pinned key, the interceptor, an unpinned host's. */
+struct servers {
+    struct mt_server good, icpt, other;
+};
+
+static void servers_start(struct servers *s)
+{
+    mt_server_start(&s->good, "good");
+    mt_server_start(&s->icpt, "icpt");
+    mt_server_start(&s->other, "good-rsa");
+}
+
+static void servers_stop(struct servers *s)
+{
+    mt_server_stop(&s->good);
+    mt_server_stop(&s->icpt);
+    mt_server_stop(&s->other);
+}
+
+/* The usual file policy (rate limit off) with good.test pinned to its key. */
+static void pinned_policy(void)
+{
+    write_file_policy("");
+    write_good_pinset();
+}
+
+/* Report-only pinset for "localhost" (which every leaf's SAN holds) naming
+ * its generation: the interceptor's key mismatches it, so each handshake to
+ * localhost leaves an allowed-report-only record saying which generation of
+ * the policy decided it. Replaced atomically (rename): a reload must never
+ * catch it half-written here (test_rotation.c is about that). */
+static void write_canary(unsigned gen)
+{
+    char path[PATH_MAX + 32];
+    const char *tmp = write_file("canary.conf.new",
+                                 "# generation %u\n"
+                                 "pinsets = (\n"
+                                 "  { name = \"canary-%u\"; hosts = [ \"localhost\" ];\n"
+                                 "    pins = [ \"%s\", \"%s\" ]; report_only = true; }\n"
+                                 ");\n",
+                                 gen, gen, pin("PIN_GOOD"), pin("PIN_BACKUP"));
+    mkdir(H.pinsets, 0755);
+    snprintf(path, sizeof path, "%s/canary.conf", H.pinsets);
+    ck_assert_msg(rename(tmp, path) == 0, "rename: %s", strerror(errno));
+}
+
+/* Every tlspin record since mark: `blocked` pin-mismatch refusals of
+ * good.test by pid, `canary` report-only records (their distinct pinset
+ * names counted into *generations), nothing else; each one parses. */
+static void assert_records(size_t mark, pid_t pid, long blocked, long canary, int *generations)
+{
+    size_t n;
+    const struct syslog_rec *r = syslog_since(mark, &n);
+    long n_blocked = 0, n_canary = 0, n_other = 0;
+    char keys[1024], f[512], last_gen[512] = "";
+    const char *other_example = NULL;
+
+    if (generations)
+        *generations = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (strncmp(r[i].msg, "tlspin:", 7) != 0)
+            continue;
+        ck_assert_msg(rec_keys(&r[i], keys, sizeof keys) == 0, "unparsable record: %s", r[i].msg);
+        ck_assert_msg(rec_field(&r[i], "pid", f, sizeof f) == 0 && atol(f) == (long)pid,
+                      "record of another process (expected pid %ld): %s", (long)pid, r[i].msg);
+        if (strstr(r[i].msg, "event=pin-mismatch action=blocked ")) {
+            ck_assert_field(&r[i], "host", "good.test");
+            ck_assert_field(&r[i], "pinset", "api");
+            ck_assert_field_has(&r[i], "chain", pin("PIN_ICPT"));
+            ck_assert_field_has(&r[i], "expected", pin("PIN_GOOD"));
+            n_blocked++;
+        } else if (strstr(r[i].msg, "event=pin-mismatch action=allowed-report-only ")) {
+            ck_assert_field(&r[i], "host", "localhost");
+            ck_assert_int_eq(rec_field(&r[i], "pinset", f, sizeof f), 0);
+            ck_assert_msg(strncmp(f, "canary-", 7) == 0, "%s", r[i].msg);
+            if (strcmp(f, last_gen) != 0 && generations)
+                ++*generations;
+            snprintf(last_gen, sizeof last_gen, "%s", f);
+            n_canary++;
+        } else {
+            n_other++;
+            other_example = r[i].msg;
+        }
+    }
+    ck_assert_msg(n_other == 0, "%ld unexpected records, e.g.: %s", n_other, other_example);
+    ck_assert_msg(n_blocked == blocked, "%ld blocked records, expected %ld", n_blocked, blocked);
+    ck_assert_msg(n_canary == canary, "%ld canary records, expected %ld", n_canary, canary);
+}
+
+/* The interceptor received handshakes only, all refused by the client with
+ * an alert, and not one request; the others answered every request. */
+static void assert_servers(const struct servers *s, long to_good, long to_icpt, long to_other,
+                           long icpt_allowed)
+{
+    struct mt_stats g = mt_server_wait(&s->good, to_good);
+    struct mt_stats i = mt_server_wait(&s->icpt, to_icpt);
+    struct mt_stats o = mt_server_wait(&s->other, to_other);
+
+    ck_assert_msg(g.connections == to_good && g.handshake_ok == to_good && g.requests == to_good,
+                  "good server: " MT_STATS_FMT ", expected %ld answered", MT_STATS_ARGS(g),
+                  to_good);
+    ck_assert_msg(o.connections == to_other && o.handshake_ok == to_other &&
+                      o.requests == to_other,
+                  "unpinned server: " MT_STATS_FMT ", expected %ld answered", MT_STATS_ARGS(o),
+                  to_other);
+    ck_assert_msg(i.connections == to_icpt && i.handshake_ok == icpt_allowed &&
+                      i.requests == icpt_allowed &&
+                      i.handshake_failed == to_icpt - icpt_allowed &&
+                      i.alerts_received == to_icpt - icpt_allowed,
+                  "interceptor: " MT_STATS_FMT ", expected %ld refused with an alert and %ld "
+                  "allowed (unpinned host) requests",
+                  MT_STATS_ARGS(i), to_icpt - icpt_allowed, icpt_allowed);
+}
+
+/* ------------------------------------------------------------------ */
+/* threads                                                             */
+/* ------------------------------------------------------------------ */
+
+#define PER_THREAD 300
+
+START_TEST(threaded_handshakes_all_decided)
+{
+    struct servers s;
+    struct run_result r;
+    long n;
+    size_t mark;
+
+    pinned_policy();
+    servers_start(&s);
+    n = share_of(0, 3, THREADS, PER_THREAD);
+    ck_assert_int_eq(n, share_of(1, 3, THREADS, PER_THREAD));
+    mark = syslog_mark();
+    ck_assert_int_eq(RUN(&r, &shim, THREADED_CLIENT, "--cafile", cert("trust.pem"), "--threads",
+                         fmt("%d", THREADS), "--per-thread", fmt("%d", PER_THREAD), "--target",
+                         tp_target("match", &s.good, "good.test", "allow"), "--target",
+                         tp_target("intercepted", &s.icpt, "good.test", "block"), "--target",
+                         tp_target("unpinned", &s.other, "other.test", "allow")),
+                     0);
+    printf("threaded_client: %s", strstr(r.out, "total ") ? strstr(r.out, "total ") : r.out);
+    ck_assert_msg(r.exited && r.code == 0, RUN_FMT, RUN_ARGS(&r));
+    assert_counts(r.out, "match", share_of(0, 3, THREADS, PER_THREAD),
+                  share_of(0, 3, THREADS, PER_THREAD), 0);
+    assert_counts(r.out, "intercepted", share_of(1, 3, THREADS, PER_THREAD), 0,
+                  share_of(1, 3, THREADS, PER_THREAD));
+    assert_counts(r.out, "unpinned", share_of(2, 3, THREADS, PER_THREAD),
+                  share_of(2, 3, THREADS, PER_THREAD), 0);
+    ck_assert_msg(has_line_prefix(r.out, fmt("total handshakes=%d misdecided=0 other=0 ",
+                                             THREADS * PER_THREAD)),
+                  "%s", r.out);
+    assert_servers(&s, share_of(0, 3, THREADS, PER_THREAD), share_of(1, 3, THREADS, PER_THREAD),
+                   share_of(2, 3, THREADS, PER_THREAD), 0);
+    assert_records(mark, r.pid, share_of(1, 3, THREADS, PER_THREAD), 0, NULL);
+    run_result_free(&r);
+    servers_stop(&s);
+}
+END_TEST
+
+/* The first handshakes of a fresh process, eight at once behind a barrier,
+ * over and over: whatever thread wins the lazy initialisation, none of them
+ * may see a half-initialised shim, engine or policy. */
+START_TEST(lazy_initialisation_race_repeated)
+{
+    struct servers s;
+    struct run_result r;
+    const int runs = 25, per_thread = 3;
+
+    pinned_policy();
+    servers_start(&s);
+    for (int run = 0; run < runs; run++) {
+        size_t mark = syslog_mark();
+        ck_assert_int_eq(RUN(&r, &shim, THREADED_CLIENT, "--cafile", cert("trust.pem"),
+                             "--threads", fmt("%d", THREADS), "--per-thread",
+                             fmt("%d", per_thread), "--target",
+                             tp_target("match", &s.good, "good.test", "allow"), "--target",
+                             tp_target("intercepted", &s.icpt, "good.test", "block"), "--target",
+                             tp_target("unpinned", &s.other, "other.test", "allow")),
+                         0);
+        ck_assert_msg(r.exited && r.code == 0, "run %d: " RUN_FMT, run, RUN_ARGS(&r));
+        assert_counts(r.out, "intercepted", 8, 0, 8);
+        assert_records(mark, r.pid, 8, 0, NULL);
+        run_result_free(&r);
+    }
+    assert_servers(&s, 8L * runs, 8L * runs, 8L * runs, 0);
+    servers_stop(&s);
+}
+END_TEST
+
+/* Run a threaded client in the background while the canary pinset is
+ * rewritten every 300 ms; returns the generations written. */
+static unsigned run_while_reloading(struct tp_proc *p, int timeout_ms)
+{
+    unsigned gen = 1;
+    long long end = tp_ms() + timeout_ms, next = tp_ms() + 300;
+
+    while (!tp_exited(p)) {
+        ck_assert_msg(tp_ms() < end, "the client did not finish in %d ms", timeout_ms);
+        if (tp_ms() >= next) {
+            write_canary(++gen);
+            next = tp_ms() + 300;
+        }
+        tp_sleep_draining(10);
+    }
+    syslog_drain();
+    return gen;
+}
+
+/* 4 targets: match, intercepted, unpinned, canary (the interceptor's key
+ * for localhost: allowed, report-only record). */
+static const char *const *four_targets(const struct servers *s)
+{
+    static const char *t[8];
+    static char buf[4][128];
+    snprintf(buf[0], sizeof buf[0], "%s", tp_target("match", &s->good, "good.test", "allow"));
+    snprintf(buf[1], sizeof buf[1], "%s",
+             tp_target("intercepted", &s->icpt, "good.test", "block"));
+    snprintf(buf[2], sizeof buf[2], "%s", tp_target("unpinned", &s->other, "other.test", "allow"));
+    snprintf(buf[3], sizeof buf[3], "%s", tp_target("canary", &s->icpt, "localhost", "allow"));
+    for (int i = 0; i < 4; i++) {
+        t[2 * i] = "--target";
+        t[2 * i + 1] = buf[i];
+    }
+    return t;
+}
+
+static void assert_four_targets(const char *out, int threads, int per_thread)
+{
+    assert_counts(out, "match", share_of(0, 4, threads, per_thread),
+                  share_of(0, 4, threads, per_thread), 0);
+    assert_counts(out, "intercepted", share_of(1, 4, threads, per_thread), 0,
+                  share_of(1, 4, threads, per_thread));
+    assert_counts(out, "unpinned", share_of(2, 4, threads, per_thread),
+                  share_of(2, 4, threads, per_thread), 0);
+    assert_counts(out, "canary", share_of(3, 4, threads, per_thread),
+                  share_of(3, 4, threads, per_thread), 0);
+}
+
+START_TEST(threads_while_the_policy_reloads)
+{
+    struct servers s;
+    struct tp_proc p;
+    const char *const *t;
+    const int per_thread = 200;
+    unsigned written;
+    int generations;
+    size_t mark;
+    char *out;
+
+    pinned_policy();
+    write_canary(1);
+    servers_start(&s);
+    t = four_targets(&s);
+    mark = syslog_mark();
+    tp_spawn(&p, "threaded",
+             (const char *const[]){THREADED_CLIENT, "--cafile", cert("trust.pem"), "--threads",
+                                   fmt("%d", THREADS), "--per-thread", fmt("%d", per_thread),
+                                   t[0], t[1], t[2], t[3], t[4], t[5], t[6], t[7], NULL},
+             1, NULL);
+    written = run_while_reloading(&p, 90000);
+    out = tp_output(&p);
+    printf("threaded_client with reloads (%u pinset generations written): %s", written,
+           strstr(out, "total ") ? strstr(out, "total ") : out);
+    ck_assert_msg(WIFEXITED(p.status) && WEXITSTATUS(p.status) == 0, "%s:\n%.3000s",
+                  tp_status(&p), out);
+    assert_four_targets(out, THREADS, per_thread);
+    assert_records(mark, p.pid, share_of(1, 4, THREADS, per_thread),
+                   share_of(3, 4, THREADS, per_thread), &generations);
+    /* Reloads really happened under load: the canary changed generation
+     * several times (about once a second). */
+    ck_assert_msg(generations >= 3, "only %d canary generation(s) seen in the records", generations);
+    assert_servers(&s, share_of(0, 4, THREADS, per_thread),
+                   share_of(1, 4, THREADS, per_thread) + share_of(3, 4, THREADS, per_thread),
+                   share_of(2, 4, THREADS, per_thread), share_of(3, 4, THREADS, per_thread));
+    free(out);
+    servers_stop(&s);
+}
+END_TEST
+
+/* ------------------------------------------------------------------ */
+/* memory checkers                                                     */
+/* ------------------------------------------------------------------ */
+
+#define VALGRIND "/usr/bin/valgrind"
+
+static const char *const *valgrind_args(void)
+{
+    static const char *const a[] = {VALGRIND,
+                                    "--tool=memcheck",
+                                    "--error-exitcode=99",
+                                    "--leak-check=full",
+                                    "--show-leak-kinds=definite",
+                                    "--errors-for-leak-kinds=definite",
+                                    "--track-origins=yes",
+                                    "--fair-sched=yes",
+                                    NULL};
+    return a;
+}
+
+START_TEST(valgrind_memcheck_clean)
+{
+    struct servers s;
+    struct tp_proc p;
+    struct run_result r;
+    const char *argv[40];
+    const char *const *vg = valgrind_args(), *const *t;
+    const int per_thread = 12;
+    size_t n = 0, mark, per_thread_at;
+    int generations;
+    char *out;
+
+    ck_assert_msg(access(VALGRIND, X_OK) == 0, VALGRIND " is not installed (script/setup)");
+    pinned_policy();
+    write_canary(1);
+    servers_start(&s);
+    t = four_targets(&s);
+    for (size_t i = 0; vg[i]; i++)
+        argv[n++] = vg[i];
+    argv[n++] = THREADED_CLIENT;
+    argv[n++] = "--cafile";
+    argv[n++] = cert("trust.pem");
+    argv[n++] = "--threads";
+    argv[n++] = fmt("%d", THREADS);
+    argv[n++] = "--per-thread";
+    per_thread_at = n;
+    argv[n++] = fmt("%d", per_thread);
+    for (int i = 0; i < 8; i++)
+        argv[n++] = t[i];
+    argv[n] = NULL;
+
+    mark = syslog_mark();
+    tp_spawn(&p, "valgrind", argv, 1, NULL);
+    run_while_reloading(&p, 120000);
+    out = tp_output(&p);
+    printf("valgrind: %s", strstr(out, "total ") ? strstr(out, "total ") : out);
+    ck_assert_msg(WIFEXITED(p.status) && WEXITSTATUS(p.status) == 0,
+                  "under valgrind: %s (99: memcheck found errors or definite leaks):\n%.6000s",
+                  tp_status(&p), out);
+    ck_assert_msg(strstr(out, "ERROR SUMMARY: 0 errors from 0 contexts"), "%.6000s", out);
+    ck_assert_msg(strstr(out, "definitely lost: 0 bytes in 0 blocks") ||
+                      strstr(out, "All heap blocks were freed"),
+                  "%.6000s", out);
+    assert_four_targets(out, THREADS, per_thread);
+    assert_records(mark, p.pid, share_of(1, 4, THREADS, per_thread),
+                   share_of(3, 4, THREADS, per_thread), &generations);
+    ck_assert_msg(generations >= 2, "no reload seen under valgrind (%d generation)", generations);
+    free(out);
+
+    /* Positive control: the same run with a deliberate leak fails. */
+    argv[n++] = "--leak-control";
+    argv[n] = NULL;
+    argv[per_thread_at] = "1";
+    ck_assert_int_eq(run_argv(&shim, &r, argv), 0);
+    ck_assert_msg(r.exited && r.code == 99 && strstr(r.err, "definitely lost: 4,242 bytes"),
+                  "the leak control was not reported: " RUN_FMT, RUN_ARGS(&r));
+    run_result_free(&r);
+    servers_stop(&s);
+}
+END_TEST
+
+#define ASAN_DIR TLSPIN_BUILD_DIR "/asan"
+
+START_TEST(address_sanitizer_clean)
+{
+    struct servers s;
+    struct tp_proc p;
+    struct run_result r;
+    const char *const *t;
+    const int per_thread = 150;
+    char *libasan, preload[2 * PATH_MAX], config[PATH_MAX + 16];
+    const char *env[4];
+    const char *argv[32];
+    size_t n = 0, mark;
+    int generations;
+    char *out;
+
+    libasan = read_file(ASAN_DIR "/libasan.path", NULL);
+    ck_assert_msg(libasan != NULL,
+                  "no AddressSanitizer build (" ASAN_DIR "/libasan.path): the compiler lacks "
+                  "-fsanitize=address? see tests/programs/CMakeLists.txt");
+    libasan[strcspn(libasan, "\n")] = '\0';
+    /* The ASan runtime first, then the ASan shim (which loads the ASan
+     * engine and file module next to itself). */
+    snprintf(preload, sizeof preload, "LD_PRELOAD=%s:%s", libasan, ASAN_DIR "/lib/libtlspin.so");
+    snprintf(config, sizeof config, "TLSPIN_CONFIG=%s", H.config);
+    env[0] = preload;
+    env[1] = config;
+    env[2] = "ASAN_OPTIONS=detect_leaks=1:halt_on_error=1:exitcode=98:"
+             "detect_stack_use_after_return=1:strict_init_order=1";
+    env[3] = NULL;
+
+    pinned_policy();
+    write_canary(1);
+    servers_start(&s);
+    t = four_targets(&s);
+    argv[n++] = BIN_DIR "/threaded_client_asan";
+    argv[n++] = "--cafile";
+    argv[n++] = cert("trust.pem");
+    argv[n++] = "--threads";
+    argv[n++] = fmt("%d", THREADS);
+    argv[n++] = "--per-thread";
+    argv[n++] = fmt("%d", per_thread);
+    argv[n++] = "--show-maps";
+    for (int i = 0; i < 8; i++)
+        argv[n++] = t[i];
+    argv[n] = NULL;
+
+    mark = syslog_mark();
+    tp_spawn(&p, "asan", argv, 0, env);
+    run_while_reloading(&p, 120000);
+    out = tp_output(&p);
+    printf("asan: %s", strstr(out, "total ") ? strstr(out, "total ") : out);
+    ck_assert_msg(WIFEXITED(p.status) && WEXITSTATUS(p.status) == 0,
+                  "under ASan: %s (98: ASan/LSan report):\n%.6000s", tp_status(&p), out);
+    ck_assert_msg(!strstr(out, "Sanitizer"), "%.6000s", out);
+    /* The instrumented shim, engine and module are what ran. */
+    ck_assert_msg(has_line(out, "mapped " ASAN_DIR "/lib/libtlspin.so") &&
+                      has_line(out, "mapped " ASAN_DIR "/lib/tlspin/libtlspin-engine.so") &&
+                      has_line(out, "mapped " ASAN_DIR "/lib/tlspin/modules/file.so") &&
+                      !strstr(out, "mapped " TLSPIN_BUILD_DIR "/lib/"),
+                  "not the ASan build that ran:\n%.3000s", out);
+    assert_four_targets(out, THREADS, per_thread);
+    assert_records(mark, p.pid, share_of(1, 4, THREADS, per_thread),
+                   share_of(3, 4, THREADS, per_thread), &generations);
+    ck_assert_msg(generations >= 3, "only %d canary generation(s) under ASan", generations);
+    free(out);
+
+    /* Positive control: LeakSanitizer does report a leak in this setup. */
+    {
+        const struct run_opts o = {.env = env, .timeout_ms = 60000};
+        argv[6] = "1"; /* --per-thread 1 */
+        argv[n++] = "--leak-control";
+        argv[n] = NULL;
+        ck_assert_int_eq(run_argv(&o, &r, argv), 0);
+        ck_assert_msg(r.exited && r.code == 98 && strstr(r.err, "detected memory leaks") &&
+                          strstr(r.err, "4242 byte(s)"),
+                      "the leak control was not reported: " RUN_FMT, RUN_ARGS(&r));
+        run_result_free(&r);
+    }
+    free(libasan);
+    servers_stop(&s);
+}
+END_TEST
+
+/* ------------------------------------------------------------------ */
+/* fork                                                                */
+/* ------------------------------------------------------------------ */
+
+/* The pid on the line "<role> pid=N <check> ..." of fork_client. */
+static long role_pid(const char *out, const char *role, const char *check)
+{
+    for (const char *l = out; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL) {
+        long pid;
+        char c[64], res[32];
+        if (strncmp(l, role, strlen(role)) == 0 && l[strlen(role)] == ' ' &&
+            sscanf(l + strlen(role), " pid=%ld %63s %31s", &pid, c, res) == 3 &&
+            strcmp(c, check) == 0)
+            return pid;
+    }
+    return -1;
+}
+
+START_TEST(fork_keeps_enforcing)
+{
+    static const char *const roles[] = {"child", "grandchild", "parent"};
+    static const char *const checks[] = {"good", "intercepted", "unpinned"};
+    struct mt_server good, icpt;
+    struct run_result r;
+    size_t mark, n;
+    const struct syslog_rec *recs;
+    int fork_first = _i;
+
+    pinned_policy();
+    mt_server_start(&good, "good");
+    mt_server_start(&icpt, "icpt");
+    mark = syslog_mark();
+    if (fork_first)
+        ck_assert_int_eq(RUN(&r, &shim, FORK_CLIENT, "--cafile", cert("trust.pem"), "--good",
+                             fmt("%d", good.port), "--icpt", fmt("%d", icpt.port), "--fork-first"),
+                         0);
+    else
+        ck_assert_int_eq(RUN(&r, &shim, FORK_CLIENT, "--cafile", cert("trust.pem"), "--good",
+                             fmt("%d", good.port), "--icpt", fmt("%d", icpt.port)),
+                         0);
+    ck_assert_msg(r.exited && r.code == 0 && has_line(r.out, "wrong=0"), RUN_FMT, RUN_ARGS(&r));
+    if (!fork_first)
+        ck_assert_msg(role_pid(r.out, "parent-before-fork", "good") == r.pid, "%s", r.out);
+
+    /* Every role made every check, from a pid of its own, with the
+     * expected result. */
+    long pids[3];
+    for (int i = 0; i < 3; i++) {
+        pids[i] = role_pid(r.out, roles[i], "good");
+        ck_assert_msg(pids[i] > 0, "no %s line:\n%s", roles[i], r.out);
+        for (int c = 0; c < 3; c++)
+            ck_assert_msg(role_pid(r.out, roles[i], checks[c]) == pids[i], "%s %s:\n%s", roles[i],
+                          checks[c], r.out);
+    }
+    ck_assert_int_eq(pids[2], r.pid);
+    ck_assert_msg(pids[0] != pids[1] && pids[0] != pids[2] && pids[1] != pids[2], "%s", r.out);
+
+    /* One refusal record per process, each under the pid that made it. */
+    recs = syslog_since(mark, &n);
+    for (int i = 0; i < 3; i++) {
+        int found = 0;
+        for (size_t k = 0; k < n; k++) {
+            char f[32];
+            if (strstr(recs[k].msg, "event=pin-mismatch action=blocked ") &&
+                rec_field(&recs[k], "pid", f, sizeof f) == 0 && atol(f) == pids[i])
+                found++;
+        }
+        ck_assert_msg(found == 1, "%d blocked records from the %s (pid %ld):\n%s", found,
+                      roles[i], pids[i], syslog_dump_since(mark));
+    }
+    ck_assert_msg(syslog_tlspin_count_since(mark) == 3, "%s", syslog_dump_since(mark));
+    {
+        struct mt_stats st = mt_server_wait(&icpt, 6);
+        ck_assert_msg(st.requests == 3 && st.handshake_failed == 3 && st.alerts_received == 3,
+                      "interceptor: " MT_STATS_FMT, MT_STATS_ARGS(st));
+    }
+    run_result_free(&r);
+    mt_server_stop(&good);
+    mt_server_stop(&icpt);
+}
+END_TEST
+
+/* ------------------------------------------------------------------ */
+/* constructors                                                        */
+/* ------------------------------------------------------------------ */
+
+struct ctor_program {
+    const char *bin, *tag, *who;
+};
+
+static const struct ctor_program ctor_programs[] = {
+    {BIN_DIR "/ctor_client", "ctor_client", "ctor"},
+    {BIN_DIR "/ctor_lib_client", "ctor_lib_client", "library-ctor"},
+    {BIN_DIR "/ctor_client_cxx", "ctor_client_cxx", "cxx-static-ctor"},
+};
+
+static void ctor_run(struct run_result *r, const struct ctor_program *p, int preload,
+                     const struct mt_server *s, const char *sni)
+{
+    char port[32], snienv[300], ca[PATH_MAX + 16];
+    const char *const env[] = {port, snienv, ca, NULL};
+    struct run_opts o = {.preload = preload, .env = env};
+
+    snprintf(port, sizeof port, "TP_PORT=%d", s->port);
+    snprintf(snienv, sizeof snienv, "TP_SNI=%s", sni);
+    snprintf(ca, sizeof ca, "TP_CAFILE=%s", cert("trust.pem"));
+    ck_assert_int_eq(RUN(r, &o, p->bin), 0);
+}
+
+START_TEST(first_handshake_in_a_constructor)
+{
+    const struct ctor_program *p = &ctor_programs[_i];
+    struct mt_server good, icpt;
+    struct run_result r;
+    const struct syslog_rec *rec;
+    size_t mark;
+
+    if (access(p->bin, X_OK) != 0) {
+        /* Only the C++ program is optional: built when CMake finds g++. */
+        ck_assert_msg(strcmp(p->tag, "ctor_client_cxx") == 0, "%s was not built", p->bin);
+        ck_assert_msg(access("/usr/bin/g++", X_OK) != 0 && access("/usr/bin/c++", X_OK) != 0,
+                      "g++ is installed but %s was not built", p->bin);
+        printf("no C++ compiler: the C++ static constructor case cannot run here\n");
+        return;
+    }
+    pinned_policy();
+    mt_server_start(&good, "good");
+    mt_server_start(&icpt, "icpt");
+
+    /* The threat is real: without the shim the constructor's handshake
+     * through the interceptor succeeds. */
+    ctor_run(&r, p, 0, &icpt, "good.test");
+    ck_assert_msg(r.exited && r.code == 0 && has_line_prefix(r.out, fmt("%s: ok ", p->who)) &&
+                      has_line(r.out, "main: ctor result=ok"),
+                  RUN_FMT, RUN_ARGS(&r));
+    run_result_free(&r);
+
+    /* Under the shim it is refused, in the constructor, and recorded. */
+    mark = syslog_mark();
+    ctor_run(&r, p, 1, &icpt, "good.test");
+    ck_assert_msg(r.exited && r.code == 1 && has_line_prefix(r.out, fmt("%s: blocked ", p->who)) &&
+                      has_line(r.out, "main: ctor result=blocked"),
+                  RUN_FMT, RUN_ARGS(&r));
+    rec = the_tlspin_record_since(mark);
+    ck_assert_str_eq(rec->tag, p->tag);
+    ck_assert_msg(strstr(rec->msg, "event=pin-mismatch action=blocked "), "%s", rec->msg);
+    ck_assert_field(rec, "host", "good.test");
+    ck_assert_field(rec, "pid", fmt("%ld", (long)r.pid));
+    run_result_free(&r);
+
+    /* The pinned key passes, silently. */
+    mark = syslog_mark();
+    ctor_run(&r, p, 1, &good, "good.test");
+    ck_assert_msg(r.exited && r.code == 0 && has_line(r.out, "main: ctor result=ok"), RUN_FMT,
+                  RUN_ARGS(&r));
+    ck_assert_msg(syslog_tlspin_count_since(mark) == 0, "%s", syslog_dump_since(mark));
+    run_result_free(&r);
+
+    {
+        struct mt_stats st = mt_server_wait(&icpt, 2);
+        ck_assert_msg(st.requests == 1 && st.alerts_received == 1, "interceptor: " MT_STATS_FMT,
+                      MT_STATS_ARGS(st));
+    }
+    mt_server_stop(&good);
+    mt_server_stop(&icpt);
+}
+END_TEST
+
+static Suite *concurrency_suite(void)
+{
+    Suite *s = suite_create("concurrency");
+    TCase *tc;
+
+    tc = harness_tcase("threads");
+    tcase_set_timeout(tc, 240);
+    tcase_add_test(tc, threaded_handshakes_all_decided);
+    tcase_add_test(tc, lazy_initialisation_race_repeated);
+    tcase_add_test(tc, threads_while_the_policy_reloads);
+    suite_add_tcase(s, tc);
+
+    tc = harness_tcase("memory checkers");
+    tcase_set_timeout(tc, 240);
+    tcase_add_test(tc, valgrind_memcheck_clean);
+    tcase_add_test(tc, address_sanitizer_clean);
+    suite_add_tcase(s, tc);
+
+    tc = harness_tcase("process life");
+    tcase_add_loop_test(tc, fork_keeps_enforcing, 0, 2);
+    tcase_add_loop_test(tc, first_handshake_in_a_constructor, 0,
+                        (int)(sizeof ctor_programs / sizeof *ctor_programs));
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    return harness_main(concurrency_suite());
+}
