@@ -120,7 +120,8 @@ static void enable_usage(FILE *f)
             "environment included. Other entries of the file are kept; the file is\n"
             "replaced atomically; enabling twice changes nothing.\n"
             "\n"
-            "Refuses when the policy has errors (they are listed with file:line), and a\n"
+            "Refuses when the policy has errors (they are listed with file:line, and\n"
+            "what tlspin check calls errors refuses too; its warnings are shown), and a\n"
             "library that is not an absolute path to a regular file owned by root and\n"
             "writable by no one else, in directories likewise (the same for its engine,\n"
             "<dir>/%s). After writing the file, a program is started to prove\n"
@@ -445,6 +446,63 @@ static int programs_still_start(char *why, size_t whylen)
     return -1;
 }
 
+#ifdef TLSPIN_HAVE_CMD_CHECK
+/* Run this command with args (after argv[0]); stdout and stderr into
+ * *out (malloc'ed). Returns its exit status, or -1 when it could not run
+ * or died. */
+static int run_self_capture(const char *const args[], char **out)
+{
+    char exe[PATH_MAX], *argv[16];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    size_t len = 0, cap = 0, k = 0;
+    int pfd[2], status;
+    pid_t pid;
+
+    *out = NULL;
+    if (n <= 0 || pipe2(pfd, O_CLOEXEC) != 0)
+        return -1;
+    exe[n] = '\0';
+    argv[k++] = exe;
+    for (size_t i = 0; args[i] && k < 15; i++)
+        argv[k++] = (char *)args[i];
+    argv[k] = NULL;
+    fflush(NULL);
+    if ((pid = fork()) < 0) {
+        close(pfd[0]);
+        close(pfd[1]);
+        return -1;
+    }
+    if (pid == 0) {
+        dup2(pfd[1], 1);
+        dup2(pfd[1], 2);
+        execv(exe, argv);
+        _exit(127);
+    }
+    close(pfd[1]);
+    for (;;) {
+        if (cap - len < 4096) {
+            char *more = realloc(*out, cap + 8192);
+            if (more == NULL)
+                break;
+            *out = more;
+            cap += 8192;
+        }
+        ssize_t r = read(pfd[0], *out + len, cap - len - 1);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            break;
+        len += (size_t)r;
+    }
+    if (*out)
+        (*out)[len] = '\0';
+    close(pfd[0]);
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+        ;
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+#endif
+
 /* ------------------------------------------------------------------ */
 /* The commands                                                         */
 /* ------------------------------------------------------------------ */
@@ -490,6 +548,27 @@ int cmd_enable_system(int argc, char **argv)
         }
         free(buf);
     }
+#ifdef TLSPIN_HAVE_CMD_CHECK
+    /* Then everything `tlspin check` validates (permissions, pinset
+     * expiry, shadowed patterns): its errors refuse too, its warnings are
+     * shown. */
+    {
+        char *out = NULL;
+        int st = run_self_capture((const char *[]){"check", "--config", path, "-q", NULL}, &out);
+        if (st != 0 && st != 1) {
+            fprintf(stderr,
+                    "tlspin enable-system: %srefusing%s: tlspin check finds errors in %s:\n%s"
+                    "Fix them, then enable.\n",
+                    term_on(stderr, TERM_RED), term_off(stderr), path, out ? out : "");
+            free(out);
+            return 1;
+        }
+        if (st == 1 && out && *out)
+            fprintf(stderr, "tlspin enable-system: %swarning%s: tlspin check says:\n%s",
+                    term_on(stderr, TERM_YELLOW), term_off(stderr), out);
+        free(out);
+    }
+#endif
 
     /* Other entries of ours (another path to a shim) are replaced. */
     char **entries;

@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #define TLSPIN_CLI BIN_DIR "/tlspin"
@@ -265,6 +266,41 @@ START_TEST(enable_refuses_a_broken_policy)
     assert_err_has(&r, TLSPIN_DEFAULT_CONFIG ":");
     run_result_free(&r);
     ck_assert_msg(access(PRELOAD, F_OK) != 0, PRELOAD " written despite the refusal");
+}
+END_TEST
+
+/* Beyond what the policy loader refuses, everything `tlspin check` calls an
+ * error refuses too (a policy anyone can rewrite); its warnings (a pinset
+ * about to expire) are shown, and enabling goes on. */
+START_TEST(enable_runs_tlspin_check)
+{
+    const char *lib = setup_system();
+    struct run_result r;
+    char expires[32];
+    time_t soon = time(NULL) + 10 * 86400;
+    struct tm tm;
+
+    good_policy();
+    ck_assert_int_eq(chmod(H.config, 0666), 0);
+    CLI(&r, NULL, "enable-system", "--library", lib, "--config", H.config);
+    assert_exit(&r, 1);
+    assert_err_has(&r, fmt("refusing: tlspin check finds errors in %s:\n", H.config));
+    assert_err_has(&r, "writable by everybody");
+    run_result_free(&r);
+    ck_assert_msg(access(PRELOAD, F_OK) != 0, PRELOAD " written despite the refusal");
+    ck_assert_int_eq(chmod(H.config, 0644), 0);
+
+    gmtime_r(&soon, &tm);
+    strftime(expires, sizeof expires, "%Y-%m-%d", &tm);
+    write_pinsets("api", "pinsets = ( { name = \"api\"; hosts = [ \"good.test\" ];\n"
+                         "  pins = [ \"%s\", \"%s\" ]; expires = \"%s\"; } );\n",
+                  pin("PIN_GOOD"), pin("PIN_BACKUP"), expires);
+    CLI(&r, NULL, "enable-system", "--library", lib, "--config", H.config);
+    assert_exit(&r, 0);
+    assert_err_has(&r, "tlspin enable-system: warning: tlspin check says:\n");
+    assert_err_has(&r, "expires in");
+    assert_out_has(&r, "enabled: ");
+    run_result_free(&r);
 }
 END_TEST
 
@@ -552,6 +588,7 @@ static Suite *cli_system_suite(void)
 
     tc = harness_tcase("refusals");
     tcase_add_test(tc, enable_refuses_a_broken_policy);
+    tcase_add_test(tc, enable_runs_tlspin_check);
     tcase_add_loop_test(tc, enable_refuses_an_unsafe_library, 0, N_BAD);
     tcase_add_test(tc, enable_as_ordinary_user_fails_clearly);
     tcase_add_test(tc, usage_texts);
