@@ -103,6 +103,9 @@ static int usage_error(const char *fmt, ...)
     return 2;
 }
 
+/* A copy fit for a one-line comment of the stanza: cut to size, and no
+ * control character (a newline in a file name must not end the comment and
+ * start a line of policy). */
 static void shorten(const char *in, char *out, size_t outlen)
 {
     size_t n = strlen(in);
@@ -110,6 +113,9 @@ static void shorten(const char *in, char *out, size_t outlen)
         snprintf(out, outlen, "%s", in);
     else
         snprintf(out, outlen, "%.*s...", (int)(outlen - 4), in);
+    for (char *p = out; *p; p++)
+        if ((unsigned char)*p < 0x20 || *p == 0x7f)
+            *p = '?';
 }
 
 static int have_pin(const struct stanza_pin *pins, size_t n, const unsigned char pin[])
@@ -323,10 +329,10 @@ static int do_file(struct out_ctx *c, const char *path, int many, struct stanza 
             const char *role = it->cert ? pin_cert_role(it->cert) : NULL;
             char comment[600], what[64];
             int current = leaves == 0 || role == NULL || strcmp(role, "leaf") == 0;
-            snprintf(what, sizeof(what), "%s %s", current ? "current key:" : "",
+            snprintf(what, sizeof(what), "%s%s", current ? "current key: " : "",
                      role ? role : pin_item_kind_name(it->kind));
-            describe_for_comment(what + (current ? 0 : 1), it->cert, it->subject, it->key,
-                                 comment, sizeof(comment));
+            describe_for_comment(what, it->cert, it->subject, it->key, comment,
+                                 sizeof(comment));
             if (current) {
                 add_pin(st->current, &st->n_current, it->pin, comment);
                 if (it->cert != NULL && st->n_hosts == 0 && c->o->n_hosts == 0)
@@ -335,7 +341,7 @@ static int do_file(struct out_ctx *c, const char *path, int many, struct stanza 
                 add_pin(st->alternatives, &st->n_alternatives, it->pin, comment);
             }
         }
-        snprintf(st->source, sizeof(st->source), "%s", path);
+        shorten(path, st->source, sizeof(st->source));
     }
     pin_input_free(&in);
     return 0;
@@ -484,10 +490,12 @@ static int do_host(struct out_ctx *c, const char *arg, struct stanza *st)
     }
     if (st != NULL) {
         add_host(st, so.name);
+        char source[sizeof(where) + sizeof(r.peer) + 4];
         if (strcmp(where, r.peer) == 0 || r.peer[0] == '\0')
-            snprintf(st->source, sizeof(st->source), "%s", where);
+            snprintf(source, sizeof(source), "%s", where);
         else
-            snprintf(st->source, sizeof(st->source), "%s (%s)", where, r.peer);
+            snprintf(source, sizeof(source), "%s (%s)", where, r.peer);
+        shorten(source, st->source, sizeof(st->source));
     }
     kept_chain_free(&l.chain);
     return rc;
