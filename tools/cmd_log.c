@@ -30,7 +30,8 @@ static const char *const default_files[] = {"/var/log/auth.log", "/var/log/syslo
 static void usage(FILE *f)
 {
     fprintf(f,
-            "usage: tlspin log [--since TIME] [--file PATH]... [--journal] [-n N] [-w] [--raw]\n"
+            "usage: tlspin log [--since TIME] [--file PATH]... [--journal] [-n N] [-w]\n"
+            "                  [--raw]\n"
             "\n"
             "Show tlspin's records (one per refused or noteworthy handshake) from the system\n"
             "log as a table: time, program[pid], event, action, host:port, pinset, reason.\n"
@@ -40,8 +41,9 @@ static void usage(FILE *f)
             "Source: journald (journalctl) when it runs, else /var/log/auth.log and\n"
             "/var/log/syslog (or /var/log/secure and /var/log/messages), merged by time.\n"
             "\n"
-            "  --since TIME     only records at or after TIME: 2026-11-26, \"2026-11-26 14:00\",\n"
-            "                   14:00, today, yesterday, \"2 hours ago\", 30min, 1d, @EPOCH\n"
+            "  --since TIME     only records at or after TIME: 2026-11-26,\n"
+            "                   \"2026-11-26 14:00\", 14:00, today, yesterday,\n"
+            "                   \"2 hours ago\", 30min, 1d, @EPOCH\n"
             "  --file PATH      read PATH (repeatable; - for standard input) instead: any\n"
             "                   mix of rsyslog's formats (RFC 3339 or traditional\n"
             "                   timestamps), journalctl -o short-iso, or raw datagrams\n"

@@ -22,7 +22,8 @@
 static void run_usage(FILE *f)
 {
     fprintf(f,
-            "usage: tlspin run [--config PATH] [--library PATH] [--force] [--] PROGRAM [ARGS...]\n"
+            "usage: tlspin run [--config PATH] [--library PATH] [--force]\n"
+            "                  [--] PROGRAM [ARGS...]\n"
             "\n"
             "Run PROGRAM with the tlspin shim preloaded: it is put first in LD_PRELOAD,\n"
             "whose other entries are kept. Before running it, tlspin checks that the shim\n"
