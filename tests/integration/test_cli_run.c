@@ -175,6 +175,28 @@ START_TEST(doctor_static_programs_not_covered)
 }
 END_TEST
 
+/* A Go program links libc at most and makes its TLS connections with
+ * crypto/tls: told by Go's build-info section, which a C program built here
+ * carries for the test (the Go toolchain is not on the machine). */
+START_TEST(doctor_go_program_not_covered)
+{
+    struct run_result r;
+    const char *src = write_file("gofake.c",
+                                 "__attribute__((section(\".go.buildinfo\"), used))\n"
+                                 "static const char buildinfo[32] = \"\\xff Go buildinf:\";\n"
+                                 "int main(void) { return 0; }\n");
+    const char *bin = fmt("%s/gofake", H.tmp);
+    ck_assert_int_eq(system(fmt("cc -o '%s' '%s'", bin, src)), 0);
+
+    CLI(&r, NULL, "doctor", bin);
+    assert_exit(&r, 1);
+    assert_out_has(&r, fmt("%s: not covered: it is a Go program: Go's own crypto/tls makes its "
+                           "connections, never OpenSSL",
+                           bin));
+    run_result_free(&r);
+}
+END_TEST
+
 /* A file capability (cap_net_raw, permitted + effective) written as the
  * security.capability xattr, as setcap(8) does. */
 static void set_file_cap(const char *path)
@@ -908,6 +930,7 @@ static Suite *cli_run_suite(void)
     tcase_add_loop_test(tc, doctor_gnutls_programs_not_covered, 0,
                         (int)(sizeof gnutls_programs / sizeof gnutls_programs[0]));
     tcase_add_test(tc, doctor_static_programs_not_covered);
+    tcase_add_test(tc, doctor_go_program_not_covered);
     tcase_add_test(tc, doctor_privileged_copies_not_covered);
     tcase_add_test(tc, doctor_setuid_covered_system_wide);
     tcase_add_test(tc, doctor_scripts_judged_by_interpreter);
