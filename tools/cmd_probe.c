@@ -357,6 +357,9 @@ static void print_stack(FILE *out, const struct probe *pr)
                 s->consulted ? dash(s->finding.rule) : "-",
                 s->consulted ? dash(s->finding.reason)
                              : "not consulted: the stack was decided above");
+        if (s->consulted && s->finding.expected[0] != '\0' &&
+            (s->verdict == TLSPIN_FAIL || s->verdict == TLSPIN_ERROR))
+            fprintf(out, "                expected: %s\n", s->finding.expected);
     }
 }
 
