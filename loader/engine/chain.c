@@ -199,10 +199,10 @@ void chain_release(struct chain *c)
     c->owned = NULL;
 }
 
-STACK_OF(X509) *chain_copy_verified(const struct chain *c)
+STACK_OF(X509) *chain_copy_verified(const struct chain *c, size_t from)
 {
     STACK_OF(X509) *sk = sk_X509_new_reserve(NULL, (int)c->n_verified);
-    for (size_t i = 0; sk && i < c->n_verified; i++) {
+    for (size_t i = from; sk && i < c->n_verified; i++) {
         if (!X509_up_ref(c->verified_x509[i]) || !sk_X509_push(sk, c->verified_x509[i])) {
             sk_X509_pop_free(sk, X509_free);
             return NULL;

@@ -51,8 +51,9 @@ TLSPIN_ENGINE_API int chain_pubkey_pin(const X509_PUBKEY *key, unsigned char pin
 /* "sha256/<b64> <RFC 2253 subject> | ..." for the verified chain. */
 TLSPIN_ENGINE_API void chain_describe(const struct chain *chain, char *out, size_t outlen);
 
-/* A new reference-counted copy of the verified chain, for session records. */
-STACK_OF(X509) *chain_copy_verified(const struct chain *chain);
+/* A new reference-counted copy of the verified chain from position `from`
+ * on, for session records. */
+STACK_OF(X509) *chain_copy_verified(const struct chain *chain, size_t from);
 
 TLSPIN_ENGINE_API const char *chain_trust_name(tlspin_chain_trust trust);
 

@@ -167,7 +167,7 @@ static void decide_broken_policy(const struct policy *p, const struct peer_id *i
     out->event = "policy-error";
     out->reason_code = TLSPIN_R_POLICY_ERROR;
     summarise(out, id, NULL);
-    if (!(resumption && out->action == ACTION_BLOCK))
+    if (!resumption)
         write_record(p, id, chain, NULL, TLSPIN_ERROR, &f, "policy-error", out->action);
 }
 
@@ -257,7 +257,10 @@ void decide(const struct policy *p, SSL *ssl, const struct peer_id *id, const st
     }
     out->reason_code = reason_for(out->event);
     summarise(out, id, finding ? finding->rule : NULL);
-    if (out->event != NULL && !(resumption && out->action == ACTION_BLOCK))
+    /* A resumption check writes nothing: the handshake that made the session
+     * was recorded, and a refused one is followed by a full handshake that
+     * is. (curl asks again after SSL_shutdown: one connection, one record.) */
+    if (out->event != NULL && !resumption)
         write_record(p, id, chain, blamed ? blamed : noted, blamed ? blamed_verdict
                      : fs->note_verdict, finding, out->event, out->action);
     free(fs);

@@ -26,8 +26,9 @@ typedef void decide_observer(void *ctx, const struct policy_entry *entry, tlspin
                              const struct tlspin_finding *finding);
 
 /* Decides the connection and writes its record (none for a silent pass, and
- * none for a refused resumption: the full handshake that follows is decided
- * and recorded). `ssl` may be NULL. */
+ * none for a resumption check: the handshake that made the session was
+ * recorded, and a refused one is followed by a full handshake that is).
+ * `ssl` may be NULL. */
 TLSPIN_ENGINE_API void decide(const struct policy *policy, SSL *ssl, const struct peer_id *id,
             const struct chain *chain, int resumption, struct decision *out,
             decide_observer *observer, void *observer_ctx);

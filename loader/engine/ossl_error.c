@@ -58,11 +58,13 @@ void tlspin_err_raise(enum tlspin_reason reason, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(detail, sizeof(detail), fmt, ap);
     va_end(ap);
+    /* "tlspin" where OpenSSL prints the source file: no build path leaks
+     * into the program's messages. */
     ERR_new();
-    ERR_set_debug(OPENSSL_FILE, OPENSSL_LINE, OPENSSL_FUNC);
+    ERR_set_debug("tlspin", 0, "tlspin_refuse");
     ERR_set_error(ERR_LIB_SSL, SSL_R_CERTIFICATE_VERIFY_FAILED, "tlspin: %s (%s)",
                   reason_text(reason), detail);
     ERR_new();
-    ERR_set_debug(OPENSSL_FILE, OPENSSL_LINE, OPENSSL_FUNC);
+    ERR_set_debug("tlspin", 0, "tlspin_refuse");
     ERR_set_error(lib_code, (int)reason, "%s", detail);
 }

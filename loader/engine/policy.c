@@ -37,8 +37,14 @@ static void open_entry(struct policy *p, size_t i)
             snprintf(err, sizeof(err), "module %s refused its configuration", e->config->module);
         e->state = NULL;   /* the descriptor stays: watch() still says when to retry */
     }
+    /* Name the stack entry, unless the module already named a place in the
+     * policy file (its args' file:line). */
     char where[1200];
-    snprintf(where, sizeof(where), "%s:%u: %s", e->config->file, e->config->line, err);
+    size_t flen = strlen(e->config->file);
+    if (strncmp(err, e->config->file, flen) == 0 && err[flen] == ':')
+        snprintf(where, sizeof(where), "%s", err);
+    else
+        snprintf(where, sizeof(where), "%s:%u: %s", e->config->file, e->config->line, err);
     e->fault = strdup(where);
 }
 

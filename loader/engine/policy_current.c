@@ -3,8 +3,9 @@
  *
  * About once a second (POLICY_RELOAD_INTERVAL_MS) the first handshake to come
  * along stats the policy file, each module's shared object and what each
- * module says it reads (module watch()). When that fingerprint changed, it
- * loads the whole policy again. The new policy replaces the old one only if
+ * module says it reads (module watch()). When that fingerprint changed, and
+ * nothing changed in the last 100 ms (a file still being written waits for
+ * the next check), it loads the whole policy again. The new policy replaces the old one only if
  * it has no fault, or the old one had one too: a pinset caught half-written
  * or edited into a syntax error never drops enforcement; the last good policy
  * stays and a record says why, once per broken state. Readers publish the
@@ -58,9 +59,15 @@ static void mix(uint64_t *h, const void *data, size_t len)
         *h = (*h ^ b[i]) * 1099511628211ull;
 }
 
+struct fingerprint {
+    uint64_t hash;
+    int64_t newest_change_ns;   /* latest mtime/ctime seen, wall clock */
+};
+
 static void mix_path(void *ctx, const char *path)
 {
-    uint64_t *h = ctx;
+    struct fingerprint *fp = ctx;
+    uint64_t *h = &fp->hash;
     struct stat st;
     int64_t id[7] = { 0 };
 
@@ -73,27 +80,50 @@ static void mix_path(void *ctx, const char *path)
         id[4] = (int64_t)st.st_mtim.tv_nsec;
         id[5] = (int64_t)st.st_ctim.tv_sec;
         id[6] = (int64_t)st.st_ctim.tv_nsec;
+        for (int k = 0; k < 2; k++) {
+            const struct timespec *t = k ? &st.st_ctim : &st.st_mtim;
+            int64_t ns = (int64_t)t->tv_sec * 1000000000 + t->tv_nsec;
+            if (ns > fp->newest_change_ns)
+                fp->newest_change_ns = ns;
+        }
     } else {
         id[0] = -1;   /* missing is a state too: its appearance is a change */
     }
     mix(h, id, sizeof(id));
 }
 
-static uint64_t fingerprint(const struct policy *p)
+static struct fingerprint fingerprint(const struct policy *p)
 {
-    uint64_t h = 1469598103934665603ull;
+    struct fingerprint fp = { 1469598103934665603ull, 0 };
 
-    mix_path(&h, policy_path);
+    mix_path(&fp, policy_path);
     for (size_t i = 0; p->config && i < p->n_entries; i++) {
         const struct policy_entry *e = &p->entries[i];
         const struct tlspin_module *m = e->module.desc;   /* kept when open() failed */
-        mix_path(&h, e->config->path);
+        mix_path(&fp, e->config->path);
         if (module_has_watch(m)) {
             struct tlspin_args args = { e->config->args, e->config->n_args };
-            m->watch(e->state, &args, mix_path, &h);
+            m->watch(e->state, &args, mix_path, &fp);
         }
     }
-    return h;
+    return fp;
+}
+
+/* A file changed less than this long ago may still be being written (an
+ * editor rewriting in place): wait for the next check. Short, so that files
+ * rewritten often still get read between writes. */
+#define POLICY_SETTLE_NS (100 * 1000000LL)
+
+static int settled(const struct fingerprint *fp)
+{
+    struct timespec now;
+    int64_t now_ns;
+
+    clock_gettime(CLOCK_REALTIME, &now);
+    now_ns = (int64_t)now.tv_sec * 1000000000 + now.tv_nsec;
+    /* A time stamp in the future (clock skew, an unpacked archive) must not
+     * hold reloads back for ever. */
+    return fp->newest_change_ns > now_ns || now_ns - fp->newest_change_ns >= POLICY_SETTLE_NS;
 }
 
 static void reclaim(void)
@@ -137,11 +167,12 @@ static void log_kept(const struct policy *old, const struct policy *candidate)
 static void reload_if_changed(void)
 {
     const struct policy *old = atomic_load(&current);
-    uint64_t fp = fingerprint(old);
+    struct fingerprint now = fingerprint(old);
+    uint64_t fp = now.hash;
     struct policy *candidate;
 
     reclaim();
-    if (fp == current_fingerprint || fp == rejected_fingerprint)
+    if (fp == current_fingerprint || fp == rejected_fingerprint || !settled(&now))
         return;
     candidate = policy_load(policy_path, policy_moduledir());
     if (candidate == NULL)
@@ -172,7 +203,7 @@ static void first_load(void)
     p = policy_load(policy_path, policy_moduledir());
     if (p == NULL)
         p = &out_of_memory_policy;
-    current_fingerprint = fingerprint(p);
+    current_fingerprint = fingerprint(p).hash;
     atomic_store(&current, p);
     atomic_store(&next_check_ms, now_ms() + POLICY_RELOAD_INTERVAL_MS);
     pthread_atfork(NULL, NULL, reset_lock_in_child);

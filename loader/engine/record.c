@@ -3,6 +3,7 @@
 #include "record.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -87,6 +88,29 @@ size_t record_append(char *out, size_t outlen, size_t len, const char *key, cons
     return after;
 }
 
+/* The kernel's name for the process: programs that rewrite their title
+ * (nginx: "nginx: worker process") overwrite argv[0], and with it
+ * program_invocation_short_name. */
+static void program_name(char *out, size_t outlen)
+{
+    int fd = open("/proc/self/comm", O_RDONLY | O_CLOEXEC);
+    ssize_t n = fd >= 0 ? read(fd, out, outlen - 1) : -1;
+
+    if (fd >= 0)
+        close(fd);
+    if (n > 0 && out[n - 1] == '\n')
+        n--;
+    if (n <= 0) {
+        snprintf(out, outlen, "%s", program_invocation_short_name);
+        return;
+    }
+    out[n] = '\0';
+    /* The kernel cuts its name at 15 bytes: when it is the start of the
+     * program's own name, the full name is the better one. */
+    if (strncmp(program_invocation_short_name, out, (size_t)n) == 0)
+        snprintf(out, outlen, "%s", program_invocation_short_name);
+}
+
 size_t record_format(const struct record *r, char *out, size_t outlen)
 {
     static const char prefix[] = "tlspin:";
@@ -100,12 +124,13 @@ size_t record_format(const struct record *r, char *out, size_t outlen)
     }
     memcpy(out, prefix, sizeof(prefix));
     len = sizeof(prefix) - 1;
-    char pid[32], port[16];
+    char pid[32], port[16], program[64];
+    program_name(program, sizeof(program));
     snprintf(pid, sizeof(pid), "%ld", (long)getpid());
     snprintf(port, sizeof(port), "%u", r->port);
     const char *const fields[][2] = {
         { "event", r->event },     { "action", r->action },
-        { "program", program_invocation_short_name }, { "pid", pid },
+        { "program", program }, { "pid", pid },
         { "host", r->host },       { "port", r->port ? port : NULL },
         { "peer", r->peer },       { "pinset", r->pinset },
         { "module", r->module },   { "control", r->control },

@@ -1,8 +1,12 @@
-/* Session records live in SSL_SESSION ex_data, so they follow the session
- * wherever the program keeps it (TLS 1.3 tickets are copies of the session
- * made at the handshake: the dup callback copies the record with them).
- * A session read back from a file has no record: then only its leaf key
- * counts, and the host is the one it was made for. */
+/* Session records live in the ex_data of the session's leaf certificate.
+ * Not in the SSL_SESSION's own ex_data: once a session carries any ex_data,
+ * OpenSSL calls every dup callback registered for sessions each time it
+ * copies one (TLS 1.3 does for every ticket), and programs' callbacks are not
+ * all ready for that (stunnel4 crashes). The leaf X509 is shared, not copied,
+ * by every copy of a session, so the record follows the session wherever the
+ * program keeps it, and goes away with the certificate. A session read back
+ * from a file has a fresh certificate without a record: then only its leaf
+ * key counts, and the host is the one it was made for. */
 #include "session.h"
 
 #include <openssl/x509.h>
@@ -15,6 +19,8 @@
 
 struct session_record {
     struct peer_id id;
+    /* The verified chain above the leaf: the record hangs on the leaf, so
+     * holding the leaf too would keep it alive forever. */
     STACK_OF(X509) *verified;
     tlspin_chain_trust trust;
 };
@@ -36,50 +42,29 @@ static void free_cb(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx, long a
     record_free(ptr);
 }
 
-static int dup_cb(CRYPTO_EX_DATA *to, const CRYPTO_EX_DATA *from, void **from_d, int idx,
-                  long argl, void *argp)
-{
-    const struct session_record *src = *from_d;
-    struct session_record *copy;
-
-    (void)to; (void)from; (void)idx; (void)argl; (void)argp;
-    if (src == NULL)
-        return 1;
-    copy = calloc(1, sizeof(*copy));
-    if (copy == NULL)
-        return 0;
-    *copy = *src;
-    copy->verified = src->verified ? X509_chain_up_ref(src->verified) : NULL;
-    if (src->verified && copy->verified == NULL) {
-        free(copy);
-        return 0;
-    }
-    *from_d = copy;
-    return 1;
-}
-
 static void make_index(void)
 {
-    record_index = SSL_SESSION_get_ex_new_index(0, NULL, NULL, dup_cb, free_cb);
+    record_index = X509_get_ex_new_index(0, NULL, NULL, NULL, free_cb);
 }
 
 void session_remember(SSL *ssl, const struct peer_id *id, const struct chain *chain)
 {
-    SSL_SESSION *session = SSL_get_session(ssl);
+    X509 *leaf = chain->n_presented ? chain->presented_x509[0] : NULL;
     struct session_record *r;
 
+    (void)ssl;
     pthread_once(&index_once, make_index);
-    if (session == NULL || record_index < 0 || (r = calloc(1, sizeof(*r))) == NULL)
+    if (leaf == NULL || record_index < 0 || (r = calloc(1, sizeof(*r))) == NULL)
         return;
     r->id = *id;
     r->trust = chain->trust;
-    r->verified = chain_copy_verified(chain);
+    r->verified = chain_copy_verified(chain, 1);
     if (r->verified == NULL) {
         free(r);
         return;
     }
-    record_free(SSL_SESSION_get_ex_data(session, record_index));
-    if (!SSL_SESSION_set_ex_data(session, record_index, r))
+    record_free(X509_get_ex_data(leaf, record_index));
+    if (!X509_set_ex_data(leaf, record_index, r))
         record_free(r);
 }
 
@@ -124,18 +109,22 @@ int session_may_resume(SSL *ssl, SSL_SESSION *session)
     int ok, allowed = 1;
 
     pthread_once(&index_once, make_index);
-    r = record_index >= 0 ? SSL_SESSION_get_ex_data(session, record_index) : NULL;
+    r = record_index >= 0 && SSL_SESSION_get0_peer(session) != NULL
+            ? X509_get_ex_data(SSL_SESSION_get0_peer(session), record_index) : NULL;
     p = policy_acquire();
     n_ids = resumption_identities(ssl, session, r, ids, PEER_MAX_IDENTITIES + 1);
-    if (r != NULL) {
-        ok = chain_from_stack(r->verified, r->trust, (p->caps & TLSPIN_CAP_CERT_DER) != 0,
-                              &chain) == 0;
-    } else {
+    {
+        /* The leaf, then (with a record) the rest of the chain it was
+         * verified with. */
         X509 *peer = SSL_SESSION_get0_peer(session);
         leaf_only = sk_X509_new_null();
-        ok = leaf_only && (peer == NULL || (X509_up_ref(peer) && sk_X509_push(leaf_only, peer))) &&
-             chain_from_stack(leaf_only, TLSPIN_CHAIN_LEAF_ONLY,
-                              (p->caps & TLSPIN_CAP_CERT_DER) != 0, &chain) == 0;
+        ok = leaf_only && (peer == NULL || (X509_up_ref(peer) && sk_X509_push(leaf_only, peer)));
+        for (int i = 0; ok && r != NULL && peer != NULL && i < sk_X509_num(r->verified); i++) {
+            X509 *x = sk_X509_value(r->verified, i);
+            ok = X509_up_ref(x) && sk_X509_push(leaf_only, x);
+        }
+        ok = ok && chain_from_stack(leaf_only, r != NULL ? r->trust : TLSPIN_CHAIN_LEAF_ONLY,
+                                    (p->caps & TLSPIN_CAP_CERT_DER) != 0, &chain) == 0;
     }
     if (!ok) {
         sk_X509_pop_free(leaf_only, X509_free);

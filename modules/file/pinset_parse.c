@@ -476,6 +476,7 @@ static int parse_root(struct parse *p, const config_setting_t *root)
 {
     int n = config_setting_length(root), i;
 
+
     for (i = 0; i < n; i++) {
         const config_setting_t *m = config_setting_get_elem(root, (unsigned)i);
         const char *key = config_setting_name(m);
@@ -489,6 +490,14 @@ static int parse_root(struct parse *p, const config_setting_t *root)
         diag_quote(key, q);
         diag_errf(p->err, p->errlen, p->file, line, "unknown key \"%s\" (a pinsets file "
                   "holds only \"pinsets = ( ... );\")", q);
+        return -1;
+    }
+    /* An empty file, or one cut after its comments, is what a reload sees
+     * while an editor rewrites the file in place: it must not read as "no
+     * pinsets" and drop every pin. A file that means none says so. */
+    if (config_setting_get_member(root, "pinsets") == NULL) {
+        diag_errf(p->err, p->errlen, p->file, 1, "no \"pinsets = ( ... );\" (a file caught "
+                  "half-written must not drop pins: write \"pinsets = ();\" to have none)");
         return -1;
     }
     return 0;
