@@ -12,5 +12,9 @@ int cmd_enable_system(int argc, char **argv);  /* cmd_system.c */
 int cmd_disable_system(int argc, char **argv); /* cmd_system.c */
 int cmd_status(int argc, char **argv);   /* cmd_system.c */
 int cmd_log(int argc, char **argv);      /* cmd_log.c */
+int cmd_keygen(int argc, char **argv);   /* cmd_signed.c */
+int cmd_sign(int argc, char **argv);     /* cmd_signed.c */
+int cmd_verify(int argc, char **argv);   /* cmd_signed.c */
+int cmd_update(int argc, char **argv);   /* cmd_update.c */
 
 #endif

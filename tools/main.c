@@ -34,6 +34,14 @@ static const struct command commands[] = {
 #ifdef TLSPIN_HAVE_CMD_LOG
     { "log", cmd_log, "show recent tlspin records from the system log" },
 #endif
+#ifdef TLSPIN_HAVE_CMD_SIGNED
+    { "keygen", cmd_keygen, "make an Ed25519 key pair for signing pinsets" },
+    { "sign", cmd_sign, "sign a pinset file (offline) with a serial and an expiry" },
+    { "verify", cmd_verify, "verify a signed pinset against the trusted keys" },
+#endif
+#ifdef TLSPIN_HAVE_CMD_UPDATE
+    { "update", cmd_update, "fetch, verify and install the signed pinset from its mirrors" },
+#endif
     { NULL, NULL, NULL },
 };
 
