@@ -1369,9 +1369,8 @@ static pid_t uncovered_start(const struct uncovered *u, int port, const char *ou
     return bg_start(&bo, out, a);
 }
 
-/* TODO(issue 5): `tlspin doctor` will detect these programs (no libssl in
- * the process, a TLS library of another make) and say so; until then the
- * suite asserts what can be observed from outside. */
+/* Programs the shim cannot see: `tlspin doctor` says so before anyone
+ * relies on them, and the suite shows from outside that it is right. */
 START_TEST(gnutls_program_not_covered)
 {
     const struct uncovered *u = &uncovered[_i];
@@ -1394,6 +1393,14 @@ START_TEST(gnutls_program_not_covered)
     ck_assert_int_eq(RUN(&r, &ro, "/usr/bin/ldd", u->binary), 0);
     ck_assert_msg(strstr(r.out, u->lib), "%s does not link %s:\n%s", u->binary, u->lib, r.out);
     ck_assert_msg(!strstr(r.out, "libssl.so"), "%s links libssl:\n%s", u->binary, r.out);
+    run_result_free(&r);
+
+    /* Detected: `tlspin doctor` names the other library and exits 1. */
+    ck_assert_int_eq(RUN(&r, &ro, TLSPIN_BUILD_DIR "/bin/tlspin", "doctor", u->binary), 0);
+    ck_assert_msg(r.exited && r.code == 1 && strstr(r.out, "not covered") &&
+                      (strstr(r.out, "GnuTLS") || strstr(r.out, "NSS")),
+                  "tlspin doctor %s: " RUN_FMT, u->binary, RUN_ARGS(&r));
+    matrix_put(u->row, "doctor", "`tlspin doctor`: not covered");
     run_result_free(&r);
 
     /* At run time, caught in its handshake (a listener that never
@@ -1567,7 +1574,7 @@ static void write_matrix(void)
             fprintf(f, "\n%s crashes (known bug): %s.\n", programs[i].row,
                     programs[i].known_crash);
     fputs("\nNot covered — they do not use OpenSSL, so the shim, though loaded, never\n"
-          "sees their handshakes (detection by `tlspin doctor` is issue 5):\n\n"
+          "sees their handshakes; `tlspin doctor` says so for each:\n\n"
           "| program | version | links (ldd) | mapped while it runs (/proc/PID/maps) "
           "| pinned host, interceptor's key |\n|---|---|---|---|---|\n",
           f);
