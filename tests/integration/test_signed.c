@@ -1,0 +1,596 @@
+/*
+ * test_signed.c — signed, versioned, expiring pinsets (issue 7).
+ *
+ *   format   `tlspin keygen/sign/verify` and every attack on the format the
+ *            notes list: tampered, truncated, empty, oversized, CRLF,
+ *            appended line, untrusted key, relabelled key id, expired,
+ *            future-dated, too-long validity, unknown field (signed with the
+ *            openssl CLI), replayed serial and equivocation against a state
+ *            file, key rotation (floor reset, old-key replay), threshold.
+ *
+ * Everything runs the real `tlspin` command built in this tree; the keys
+ * are made fresh by `tlspin keygen` in each test's directory.
+ */
+#include "harness.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#define TLSPIN BIN_DIR "/tlspin"
+
+static const struct run_opts plain = {0};
+
+/* `tlspin keygen --out H.tmp/<name>`; the public key is also copied into
+ * H.tmp/keys/ unless trusted is 0. */
+static void keygen(const char *name, int trusted)
+{
+    struct run_result r;
+    char *pub;
+    size_t len;
+
+    ck_assert_int_eq(RUN(&r, &plain, TLSPIN, "keygen", "--out", fmt("%s/%s", H.tmp, name)), 0);
+    ck_assert_msg(r.exited && r.code == 0, "keygen: " RUN_FMT, RUN_ARGS(&r));
+    ck_assert_msg(strstr(r.out, "key id ") != NULL, "keygen prints the key id: %s", r.out);
+    run_result_free(&r);
+    if (trusted) {
+        mkdir(fmt("%s/keys", H.tmp), 0755);
+        pub = read_file(fmt("%s/%s.pub", H.tmp, name), &len);
+        ck_assert_ptr_nonnull(pub);
+        write_file(fmt("keys/%s.pub", name), "%s", pub);
+        free(pub);
+    }
+}
+
+/* The key id of H.tmp/<name>.pub as `tlspin verify` would name it. */
+static const char *key_id(const char *name)
+{
+    static char id[17];
+    char *pem;
+    size_t len;
+    struct run_result r;
+
+    pem = read_file(fmt("%s/%s.pub", H.tmp, name), &len);
+    ck_assert_ptr_nonnull(pem);
+    free(pem);
+    /* the id is sha256(raw key)[:8] hex: the last 32 bytes of the SPKI DER */
+    ck_assert_int_eq(RUN(&r, &plain, "/bin/sh", "-c",
+                         fmt("openssl pkey -pubin -in %s/%s.pub -outform der | tail -c 32 | "
+                             "openssl dgst -sha256 -r | cut -c1-16", H.tmp, name)), 0);
+    ck_assert_msg(r.exited && r.code == 0 && strlen(r.out) >= 16, RUN_FMT, RUN_ARGS(&r));
+    memcpy(id, r.out, 16);
+    id[16] = '\0';
+    run_result_free(&r);
+    return id;
+}
+
+/* A pinsets file for good.test with the good leaf pin and its backup. */
+static const char *pinsets_good(void)
+{
+    return write_file("good.conf",
+                      "pinsets = (\n"
+                      "  { name = \"api\"; hosts = [ \"good.test\" ];\n"
+                      "    pins = [ \"%s\", \"%s\" ]; }\n"
+                      ");\n",
+                      pin("PIN_GOOD"), pin("PIN_BACKUP"));
+}
+
+/* A pinsets file for good.test pinned on the interceptor (the "rotated" pin). */
+static const char *pinsets_icpt(void)
+{
+    return write_file("icpt.conf",
+                      "pinsets = (\n"
+                      "  { name = \"api\"; hosts = [ \"good.test\" ];\n"
+                      "    pins = [ \"%s\", \"%s\" ]; }\n"
+                      ");\n",
+                      pin("PIN_ICPT"), pin("PIN_BACKUP"));
+}
+
+/* tlspin sign with the keys (comma separated names in H.tmp), serial,
+ * expires and optional issued into H.tmp/<out>; returns the run's exit. */
+static int sign_to(const char *out, const char *keys, unsigned long long serial,
+                   const char *expires, const char *issued, const char *pinsets,
+                   struct run_result *keep)
+{
+    const char *argv[32];
+    char names[256], *save = NULL, *k;
+    struct run_result r;
+    size_t n = 0;
+    int code;
+
+    argv[n++] = TLSPIN;
+    argv[n++] = "sign";
+    snprintf(names, sizeof names, "%s", keys);
+    for (k = strtok_r(names, ",", &save); k; k = strtok_r(NULL, ",", &save)) {
+        argv[n++] = "--key";
+        argv[n++] = fmt("%s/%s.key", H.tmp, k);
+    }
+    argv[n++] = "--serial";
+    argv[n++] = fmt("%llu", serial);
+    argv[n++] = "--expires";
+    argv[n++] = expires;
+    if (issued) {
+        argv[n++] = "--issued";
+        argv[n++] = issued;
+    }
+    argv[n++] = "--output";
+    argv[n++] = fmt("%s/%s", H.tmp, out);
+    argv[n++] = pinsets ? pinsets : pinsets_good();
+    argv[n] = NULL;
+    ck_assert_int_eq(run_argv(&plain, &r, argv), 0);
+    code = r.exited ? r.code : -1;
+    if (keep)
+        *keep = r;
+    else {
+        ck_assert_msg(code == 0, "sign: " RUN_FMT, RUN_ARGS(&r));
+        run_result_free(&r);
+    }
+    return code;
+}
+
+static const char *tmp_path(const char *rel)
+{
+    return fmt("%s/%s", H.tmp, rel);
+}
+
+/* tlspin verify --keys H.tmp/keys [extra...] FILE */
+static void verify(struct run_result *r, const char *file, const char *const extra[])
+{
+    const char *argv[24];
+    size_t n = 0;
+
+    argv[n++] = TLSPIN;
+    argv[n++] = "verify";
+    argv[n++] = "--keys";
+    argv[n++] = tmp_path("keys");
+    for (size_t i = 0; extra && extra[i]; i++)
+        argv[n++] = extra[i];
+    argv[n++] = file;
+    argv[n] = NULL;
+    ck_assert_int_eq(run_argv(&plain, r, argv), 0);
+}
+
+static void assert_valid(const char *file, const char *const extra[])
+{
+    struct run_result r;
+
+    verify(&r, file, extra);
+    ck_assert_msg(r.exited && r.code == 0 && strstr(r.out, ": valid") != NULL,
+                  "expected valid: " RUN_FMT, RUN_ARGS(&r));
+    run_result_free(&r);
+}
+
+/* verify refuses FILE with exit 1 and says `why`. */
+static void assert_refused(const char *file, const char *const extra[], const char *why)
+{
+    struct run_result r;
+
+    verify(&r, file, extra);
+    ck_assert_msg(r.exited && r.code == 1, "expected exit 1: " RUN_FMT, RUN_ARGS(&r));
+    ck_assert_msg(strstr(r.err, why) != NULL, "expected \"%s\": " RUN_FMT, why, RUN_ARGS(&r));
+    ck_assert_msg(strstr(r.out, "valid") == NULL, "said valid: " RUN_FMT, RUN_ARGS(&r));
+    run_result_free(&r);
+}
+
+static char *slurp(const char *path, size_t *len)
+{
+    char *s = read_file(path, len);
+    ck_assert_msg(s != NULL, "cannot read %s", path);
+    return s;
+}
+
+static void spit(const char *path, const char *data, size_t len)
+{
+    FILE *f = fopen(path, "wb");
+    ck_assert_msg(f != NULL, "%s: %s", path, strerror(errno));
+    ck_assert_uint_eq(fwrite(data, 1, len, f), len);
+    ck_assert_int_eq(fclose(f), 0);
+}
+
+/* The state file an updater would write after accepting `file`. */
+static void state_from(const char *state, const char *file)
+{
+    struct run_result r;
+    char sha[65], signers[200];
+    unsigned long long serial;
+    const char *p;
+
+    verify(&r, file, NULL);
+    ck_assert_msg(r.exited && r.code == 0, RUN_FMT, RUN_ARGS(&r));
+    p = strstr(r.out, "serial");
+    ck_assert_ptr_nonnull(p);
+    ck_assert_int_eq(sscanf(p, "serial %llu", &serial), 1);
+    ck_assert_int_eq(sscanf(strstr(r.out, "sha256 "), "sha256 %64s", sha), 1);
+    ck_assert_int_eq(sscanf(strstr(r.out, "signed "), "signed %199s", signers), 1);
+    run_result_free(&r);
+    write_file(state, "tlspin-signed-state 1\nserial %llu\nsha256 %s\nsigners %s\n", serial,
+               sha, signers);
+}
+
+/* ------------------------------------------------------------------ */
+/* format                                                              */
+/* ------------------------------------------------------------------ */
+
+START_TEST(keygen_sign_verify)
+{
+    struct stat st;
+    char *text;
+    size_t len;
+
+    keygen("a", 1);
+    ck_assert_int_eq(stat(tmp_path("a.key"), &st), 0);
+    ck_assert_msg((st.st_mode & 0777) == 0600, "private key mode %o", st.st_mode & 0777);
+    sign_to("p.signed", "a", 7, "14d", NULL, NULL, NULL);
+    text = slurp(tmp_path("p.signed"), &len);
+    ck_assert_msg(strncmp(text, "tlspin-signed-pinset 1\nsig ", 27) == 0, "%s", text);
+    ck_assert_msg(strstr(text, fmt("sig %s ", key_id("a"))) != NULL, "key id: %s", text);
+    ck_assert_msg(strstr(text, "\n\ntlspin signed pinset payload v1\nserial 7\nissued ") != NULL,
+                  "%s", text);
+    free(text);
+    assert_valid(tmp_path("p.signed"), NULL);
+    /* keygen never overwrites a private key */
+    {
+        struct run_result r;
+        ck_assert_int_eq(RUN(&r, &plain, TLSPIN, "keygen", "--out", tmp_path("a")), 0);
+        ck_assert_msg(r.exited && r.code != 0, RUN_FMT, RUN_ARGS(&r));
+        run_result_free(&r);
+    }
+}
+END_TEST
+
+START_TEST(sign_refuses_bad_pinsets)
+{
+    struct run_result r;
+
+    keygen("a", 1);
+    write_file("bad.conf", "pinsets = ( { name = \"x\"; hosts = [ \"good.test\" ]; "
+                           "pins = [ \"sha256/short\" ]; } );\n");
+    ck_assert_int_ne(sign_to("p.signed", "a", 1, "1d", NULL, tmp_path("bad.conf"), &r), 0);
+    ck_assert_msg(strstr(r.err, "bad.conf:1") != NULL, RUN_FMT, RUN_ARGS(&r));
+    run_result_free(&r);
+    ck_assert_int_ne(access(tmp_path("p.signed"), F_OK), 0);
+}
+END_TEST
+
+START_TEST(tampered)
+{
+    char *t;
+    size_t len;
+    char *p;
+
+    keygen("a", 1);
+    sign_to("p.signed", "a", 7, "14d", NULL, NULL, NULL);
+    t = slurp(tmp_path("p.signed"), &len);
+    p = strstr(t, "good.test");
+    ck_assert_ptr_nonnull(p);
+    p[0] = 'e'; /* evil.test? one byte of the payload is enough */
+    spit(tmp_path("p.signed"), t, len);
+    free(t);
+    assert_refused(tmp_path("p.signed"), NULL, "bad signature for trusted key");
+}
+END_TEST
+
+START_TEST(truncated)
+{
+    char *t;
+    size_t len;
+
+    keygen("a", 1);
+    sign_to("p.signed", "a", 7, "14d", NULL, NULL, NULL);
+    t = slurp(tmp_path("p.signed"), &len);
+    spit(tmp_path("half.signed"), t, len - 20);           /* payload cut */
+    assert_refused(tmp_path("half.signed"), NULL, "bad signature");
+    spit(tmp_path("head.signed"), t, 60);                  /* cut in the signatures */
+    assert_refused(tmp_path("head.signed"), NULL, "truncated");
+    spit(tmp_path("head2.signed"), t, 23);                 /* only the first line */
+    assert_refused(tmp_path("head2.signed"), NULL, "truncated");
+    free(t);
+}
+END_TEST
+
+START_TEST(empty)
+{
+    keygen("a", 1);
+    write_file("empty.signed", "%s", "");
+    assert_refused(tmp_path("empty.signed"), NULL, "empty file");
+}
+END_TEST
+
+START_TEST(oversized)
+{
+    char *big = malloc(70000), *t;
+    size_t len;
+    struct run_result r;
+
+    keygen("a", 1);
+    /* the signer refuses a pinset that would not fit */
+    memset(big, '#', 69998);
+    big[0] = '#';
+    big[69998] = '\n';
+    spit(tmp_path("big.conf"), big, 69999);
+    ck_assert_int_ne(sign_to("big.signed", "a", 1, "1d", NULL, tmp_path("big.conf"), &r), 0);
+    ck_assert_msg(strstr(r.err, "65536") != NULL, RUN_FMT, RUN_ARGS(&r));
+    run_result_free(&r);
+    /* a valid file padded past the cap is refused before anything else */
+    sign_to("p.signed", "a", 1, "1d", NULL, NULL, NULL);
+    t = slurp(tmp_path("p.signed"), &len);
+    memcpy(big, t, len);
+    memset(big + len, ' ', 70000 - len);
+    spit(tmp_path("padded.signed"), big, 70000);
+    free(t);
+    free(big);
+    assert_refused(tmp_path("padded.signed"), NULL, "larger than 65536");
+}
+END_TEST
+
+START_TEST(crlf)
+{
+    char *t, *c;
+    size_t len, i, o = 0;
+
+    keygen("a", 1);
+    sign_to("p.signed", "a", 1, "1d", NULL, NULL, NULL);
+    t = slurp(tmp_path("p.signed"), &len);
+    c = malloc(2 * len);
+    for (i = 0; i < len; i++) {
+        if (t[i] == '\n')
+            c[o++] = '\r';
+        c[o++] = t[i];
+    }
+    spit(tmp_path("crlf.signed"), c, o);
+    free(c);
+    free(t);
+    assert_refused(tmp_path("crlf.signed"), NULL, "carriage return");
+}
+END_TEST
+
+START_TEST(appended_line)
+{
+    char *t, *c;
+    size_t len;
+    const char *extra = "pinsets += ( { name = \"evil\"; hosts = [ \"bank.test\" ]; "
+                        "allow_single_pin = true; pins = [ \"sha256/x\" ]; } );\n";
+
+    keygen("a", 1);
+    sign_to("p.signed", "a", 1, "1d", NULL, NULL, NULL);
+    t = slurp(tmp_path("p.signed"), &len);
+    c = malloc(len + strlen(extra));
+    memcpy(c, t, len);
+    memcpy(c + len, extra, strlen(extra));
+    spit(tmp_path("app.signed"), c, len + strlen(extra));
+    assert_refused(tmp_path("app.signed"), NULL, "bad signature");
+    /* an unsigned line slipped into the signature block */
+    {
+        char *nl = strstr(t, "\n\n");
+        size_t head = (size_t)(nl - t) + 1;
+        const char *ins = "serial 99\n";
+        memcpy(c, t, head);
+        memcpy(c + head, ins, strlen(ins));
+        memcpy(c + head + strlen(ins), t + head, len - head);
+        spit(tmp_path("ins.signed"), c, len + strlen(ins));
+        assert_refused(tmp_path("ins.signed"), NULL, "signature block");
+    }
+    free(c);
+    free(t);
+}
+END_TEST
+
+START_TEST(untrusted_key)
+{
+    keygen("a", 1);
+    keygen("mallory", 0);
+    sign_to("p.signed", "mallory", 1, "1d", NULL, NULL, NULL);
+    assert_refused(tmp_path("p.signed"), NULL, "not signed by a trusted key");
+}
+END_TEST
+
+START_TEST(relabelled_key_id)
+{
+    char *t, *p;
+    size_t len;
+    char a_id[17], m_id[17];
+
+    keygen("a", 1);
+    keygen("mallory", 0);
+    snprintf(a_id, sizeof a_id, "%s", key_id("a"));
+    snprintf(m_id, sizeof m_id, "%s", key_id("mallory"));
+    sign_to("p.signed", "mallory", 1, "1d", NULL, NULL, NULL);
+    t = slurp(tmp_path("p.signed"), &len);
+    p = strstr(t, m_id);
+    ck_assert_ptr_nonnull(p);
+    memcpy(p, a_id, 16);
+    spit(tmp_path("p.signed"), t, len);
+    free(t);
+    assert_refused(tmp_path("p.signed"), NULL, fmt("bad signature for trusted key %s", a_id));
+}
+END_TEST
+
+START_TEST(expired)
+{
+    long long now = (long long)time(NULL);
+    struct run_result r;
+
+    keygen("a", 1);
+    sign_to("p.signed", "a", 1, fmt("@%lld", now - 3600), fmt("@%lld", now - 86400), NULL, NULL);
+    assert_refused(tmp_path("p.signed"), NULL, "STALE");
+    assert_refused(tmp_path("p.signed"), NULL, "expired at");
+    /* it was valid while it lasted */
+    verify(&r, tmp_path("p.signed"), (const char *const[]){"--at", fmt("@%lld", now - 7200), NULL});
+    ck_assert_msg(r.exited && r.code == 0, RUN_FMT, RUN_ARGS(&r));
+    run_result_free(&r);
+}
+END_TEST
+
+START_TEST(future_dated)
+{
+    long long now = (long long)time(NULL);
+
+    keygen("a", 1);
+    sign_to("p.signed", "a", 1, "2d", fmt("@%lld", now + 86400), NULL, NULL);
+    assert_refused(tmp_path("p.signed"), NULL, "issued in the future");
+    /* a few seconds of clock skew are tolerated */
+    sign_to("q.signed", "a", 1, "2d", fmt("@%lld", now + 60), NULL, NULL);
+    assert_valid(tmp_path("q.signed"), NULL);
+}
+END_TEST
+
+START_TEST(too_long_validity)
+{
+    keygen("a", 1);
+    sign_to("p.signed", "a", 1, "40d", NULL, NULL, NULL);
+    assert_refused(tmp_path("p.signed"), NULL, "longer than the 2678400 s allowed");
+    sign_to("q.signed", "a", 1, "31d", NULL, NULL, NULL);
+    assert_valid(tmp_path("q.signed"), NULL);
+}
+END_TEST
+
+/* A payload with a field the format does not know, signed by a trusted key
+ * with the openssl CLI (no tlspin code in the signing path). */
+START_TEST(unknown_field_signed_elsewhere)
+{
+    struct run_result r;
+    long long now = (long long)time(NULL);
+    char ti[32], te[32];
+    time_t a = (time_t)now, b = (time_t)(now + 86400);
+    char *sig, *body;
+    size_t siglen, bodylen;
+
+    keygen("a", 1);
+    strftime(ti, sizeof ti, "%Y-%m-%dT%H:%M:%SZ", gmtime(&a));
+    strftime(te, sizeof te, "%Y-%m-%dT%H:%M:%SZ", gmtime(&b));
+    body = slurp(pinsets_good(), &bodylen);
+    write_file("payload", "tlspin signed pinset payload v1\nserial 3\nissued %s\nexpires %s\n"
+               "mode report-only\n\n%s", ti, te, body);
+    write_file("payload-ok", "tlspin signed pinset payload v1\nserial 3\nissued %s\nexpires %s\n"
+               "\n%s", ti, te, body);
+    free(body);
+    for (int ok = 0; ok < 2; ok++) {
+        const char *pl = tmp_path(ok ? "payload-ok" : "payload");
+        ck_assert_int_eq(RUN(&r, &plain, "/bin/sh", "-c",
+                             fmt("openssl pkeyutl -sign -rawin -inkey %s/a.key -in %s | "
+                                 "base64 -w0 > %s/sig", H.tmp, pl, H.tmp)), 0);
+        ck_assert_msg(r.exited && r.code == 0, RUN_FMT, RUN_ARGS(&r));
+        run_result_free(&r);
+        sig = slurp(tmp_path("sig"), &siglen);
+        body = slurp(pl, &bodylen);
+        write_file("x.signed", "tlspin-signed-pinset 1\nsig %s %s\n\n%s", key_id("a"), sig, body);
+        free(sig);
+        free(body);
+        if (ok)
+            assert_valid(tmp_path("x.signed"), NULL);
+        else
+            assert_refused(tmp_path("x.signed"), NULL, "unknown or extra field");
+    }
+}
+END_TEST
+
+START_TEST(replayed_serial_and_equivocation)
+{
+    keygen("a", 1);
+    sign_to("s10.signed", "a", 10, "14d", NULL, NULL, NULL);
+    sign_to("s9.signed", "a", 9, "14d", NULL, NULL, NULL);
+    sign_to("s10b.signed", "a", 10, "14d", NULL, pinsets_icpt(), NULL);
+    sign_to("s11.signed", "a", 11, "14d", NULL, pinsets_icpt(), NULL);
+    state_from("state", tmp_path("s10.signed"));
+    const char *const st[] = {"--state", tmp_path("state"), NULL};
+    /* each is valid on its own */
+    assert_valid(tmp_path("s9.signed"), NULL);
+    assert_refused(tmp_path("s9.signed"), st, "rollback: serial 9 is lower than the 10");
+    assert_refused(tmp_path("s10b.signed"), st, "equivocation: serial 10");
+    {
+        struct run_result r;
+        verify(&r, tmp_path("s10.signed"), st);
+        ck_assert_msg(r.exited && r.code == 0 && strstr(r.out, "already accepted"), RUN_FMT,
+                      RUN_ARGS(&r));
+        run_result_free(&r);
+    }
+    assert_valid(tmp_path("s11.signed"), st);
+}
+END_TEST
+
+/* The signing key is rotated (keys.d now holds only the new key): the floor
+ * the old key set is void (a compromised old key may have fast-forwarded it),
+ * and anything signed by the old key is refused however high its serial. */
+START_TEST(key_rotation_then_old_key_replay)
+{
+    keygen("old", 1);
+    keygen("new", 0);
+    sign_to("old1000.signed", "old", 1000, "14d", NULL, NULL, NULL);
+    state_from("state", tmp_path("old1000.signed"));
+    sign_to("old1001.signed", "old", 1001, "14d", NULL, pinsets_icpt(), NULL);
+    sign_to("new5.signed", "new", 5, "14d", NULL, NULL, NULL);
+    sign_to("both.signed", "old,new", 6, "14d", NULL, NULL, NULL);
+    /* rotate: keys.d gets the new key, loses the old one */
+    ck_assert_int_eq(unlink(tmp_path("keys/old.pub")), 0);
+    {
+        char *pub;
+        size_t len;
+        pub = slurp(tmp_path("new.pub"), &len);
+        write_file("keys/new.pub", "%s", pub);
+        free(pub);
+    }
+    const char *const st[] = {"--state", tmp_path("state"), NULL};
+    {
+        struct run_result r;
+        verify(&r, tmp_path("new5.signed"), st);
+        ck_assert_msg(r.exited && r.code == 0 && strstr(r.out, "floor reset"), RUN_FMT,
+                      RUN_ARGS(&r));
+        run_result_free(&r);
+    }
+    assert_refused(tmp_path("old1001.signed"), st, "not signed by a trusted key");
+    /* overlapping signatures during the rotation verify with either key */
+    assert_valid(tmp_path("both.signed"), NULL);
+}
+END_TEST
+
+START_TEST(threshold)
+{
+    const char *const two[] = {"--threshold", "2", NULL};
+
+    keygen("a", 1);
+    keygen("b", 1);
+    sign_to("one.signed", "a", 1, "1d", NULL, NULL, NULL);
+    sign_to("two.signed", "a,b", 1, "1d", NULL, NULL, NULL);
+    sign_to("twice.signed", "a,a", 1, "1d", NULL, NULL, NULL);
+    assert_valid(tmp_path("one.signed"), NULL);
+    assert_valid(tmp_path("two.signed"), two);
+    assert_refused(tmp_path("one.signed"), two, "signed by 1 trusted key, 2 needed");
+    assert_refused(tmp_path("twice.signed"), two, "signs twice");
+}
+END_TEST
+
+static Suite *signed_suite(void)
+{
+    Suite *s = suite_create("integration_signed");
+    TCase *tc = harness_tcase("format");
+
+    tcase_add_test(tc, keygen_sign_verify);
+    tcase_add_test(tc, sign_refuses_bad_pinsets);
+    tcase_add_test(tc, tampered);
+    tcase_add_test(tc, truncated);
+    tcase_add_test(tc, empty);
+    tcase_add_test(tc, oversized);
+    tcase_add_test(tc, crlf);
+    tcase_add_test(tc, appended_line);
+    tcase_add_test(tc, untrusted_key);
+    tcase_add_test(tc, relabelled_key_id);
+    tcase_add_test(tc, expired);
+    tcase_add_test(tc, future_dated);
+    tcase_add_test(tc, too_long_validity);
+    tcase_add_test(tc, unknown_field_signed_elsewhere);
+    tcase_add_test(tc, replayed_serial_and_equivocation);
+    tcase_add_test(tc, key_rotation_then_old_key_replay);
+    tcase_add_test(tc, threshold);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    return harness_main(signed_suite());
+}
