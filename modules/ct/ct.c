@@ -1,0 +1,559 @@
+/* The ct module: refuse certificates that were never publicly logged.
+ *
+ * prepare() makes libssl ask for SCTs and a stapled OCSP response; check()
+ * gathers the SCTs of all three channels (embedded in the leaf, the TLS
+ * extension, the stapled OCSP response), verifies each signature itself
+ * against the administrator's log list (verify.c), and applies the policy
+ * (policy.c). OpenSSL's own CT check is never relied on: libssl skips it for
+ * failed or one-certificate chains, DANE and resumed sessions, and does not
+ * abort with SSL_VERIFY_NONE. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <time.h>
+
+#include <openssl/ct.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
+
+#include <tlspin/module.h>
+
+#include "ct.h"
+
+#ifndef TLSPIN_VERSION
+#define TLSPIN_VERSION "0"
+#endif
+
+#define HOST_SIZE_NEEDED \
+    (offsetof(struct tlspin_host, host_match) + sizeof(((struct tlspin_host *)0)->host_match))
+
+struct ct_state {
+    const struct tlspin_host *host;
+    struct ct_loglist list;
+    struct ct_policy policy;
+    char **hosts;               /* normalized patterns; NULL/0: every host */
+    size_t n_hosts;
+    unsigned char (*private_roots)[TLSPIN_PIN_LEN];
+    size_t n_private_roots;
+    int64_t max_age;            /* seconds; 0: no limit */
+    int stale_fail;             /* 1: a stale list fails closed */
+    struct ct_cache cache;
+};
+
+static void errf(char *err, size_t errlen, const struct tlspin_arg *a, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static void errf(char *err, size_t errlen, const struct tlspin_arg *a, const char *fmt, ...)
+{
+    char msg[400];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    if (a != NULL && a->file != NULL)
+        snprintf(err, errlen, "%s:%u: %s", a->file, a->line, msg);
+    else
+        snprintf(err, errlen, "%s", msg);
+}
+
+static int one_value(const struct tlspin_arg *a, char *err, size_t errlen)
+{
+    if (a->n_values != 1 || a->values == NULL || a->values[0] == NULL || !a->values[0][0]) {
+        errf(err, errlen, a, "\"%s\" of module ct takes one value", a->key);
+        return -1;
+    }
+    return 0;
+}
+
+static int uint_value(const struct tlspin_arg *a, unsigned max, unsigned *out, char *err,
+                      size_t errlen)
+{
+    char *end;
+    unsigned long v;
+    if (one_value(a, err, errlen) != 0)
+        return -1;
+    v = strtoul(a->values[0], &end, 10);
+    if (*end || a->values[0][0] == '-' || v > max) {
+        errf(err, errlen, a, "\"%s\" of module ct is a whole number 0..%u", a->key, max);
+        return -1;
+    }
+    *out = (unsigned)v;
+    return 0;
+}
+
+static void state_free(struct ct_state *st)
+{
+    if (st == NULL)
+        return;
+    ct_loglist_free(&st->list);
+    for (size_t i = 0; i < st->n_hosts; i++)
+        free(st->hosts[i]);
+    free(st->hosts);
+    free(st->private_roots);
+    ct_cache_destroy(&st->cache);
+    free(st);
+}
+
+static const struct tlspin_arg *find_arg(const struct tlspin_args *args, const char *key)
+{
+    for (size_t i = 0; args && i < args->n_items; i++)
+        if (args->items[i].key && strcmp(args->items[i].key, key) == 0)
+            return &args->items[i];
+    return NULL;
+}
+
+static int ct_open(const struct tlspin_host *host, const struct tlspin_args *args, void **state,
+                   char *err, size_t errlen)
+{
+    static const char *const known[] = {"log_list", "policy", "min_scts", "min_operators",
+                                        "hosts", "max_list_age_days", "stale_list",
+                                        "private_roots"};
+    const struct tlspin_arg *a;
+    struct ct_state *st;
+    unsigned days = 70;
+    int have_min = 0;
+
+    *state = NULL;
+    if (host == NULL || host->struct_size < HOST_SIZE_NEEDED ||
+        host->abi_major != TLSPIN_ABI_MAJOR || !host->log || !host->pin_parse ||
+        !host->host_normalize || !host->host_match) {
+        errf(err, errlen, NULL, "module ct: tlspin's host services are missing or of another ABI");
+        return -1;
+    }
+    for (size_t i = 0; args && i < args->n_items; i++) {
+        size_t k;
+        a = &args->items[i];
+        for (k = 0; k < sizeof known / sizeof *known; k++)
+            if (a->key && strcmp(a->key, known[k]) == 0)
+                break;
+        if (k == sizeof known / sizeof *known) {
+            errf(err, errlen, a, "unknown key \"%s\" in args of module ct (known: log_list, "
+                 "policy, min_scts, min_operators, hosts, max_list_age_days, stale_list, "
+                 "private_roots)", a->key ? a->key : "");
+            return -1;
+        }
+        for (size_t j = 0; j < i; j++)
+            if (strcmp(args->items[j].key, a->key) == 0) {
+                errf(err, errlen, a, "\"%s\" given twice in args of module ct", a->key);
+                return -1;
+            }
+    }
+    st = calloc(1, sizeof *st);
+    if (st == NULL) {
+        errf(err, errlen, NULL, "module ct: out of memory");
+        return -1;
+    }
+    ct_cache_init(&st->cache);
+    st->host = host;
+    st->policy.kind = POLICY_CHROME;
+    st->policy.min_scts = 2;
+    st->policy.min_operators = 2;
+    st->stale_fail = 1;
+
+    if ((a = find_arg(args, "policy")) != NULL) {
+        if (one_value(a, err, errlen) != 0)
+            goto fail;
+        if (strcmp(a->values[0], "chrome") == 0)
+            st->policy.kind = POLICY_CHROME;
+        else if (strcmp(a->values[0], "apple") == 0)
+            st->policy.kind = POLICY_APPLE;
+        else if (strcmp(a->values[0], "min") == 0)
+            st->policy.kind = POLICY_MIN;
+        else {
+            errf(err, errlen, a, "policy of module ct is \"chrome\", \"apple\" or \"min\"");
+            goto fail;
+        }
+    }
+    if ((a = find_arg(args, "min_scts")) != NULL) {
+        if (uint_value(a, 16, &st->policy.min_scts, err, errlen) != 0)
+            goto fail;
+        have_min = 1;
+    }
+    if ((a = find_arg(args, "min_operators")) != NULL) {
+        if (uint_value(a, 16, &st->policy.min_operators, err, errlen) != 0)
+            goto fail;
+        have_min = 1;
+    }
+    if (have_min) {
+        const struct tlspin_arg *p = find_arg(args, "policy");
+        if (p != NULL && st->policy.kind != POLICY_MIN) {
+            errf(err, errlen, p, "min_scts/min_operators go with policy = \"min\" (or no policy)");
+            goto fail;
+        }
+        st->policy.kind = POLICY_MIN;
+        if (st->policy.min_scts == 0 || st->policy.min_operators > st->policy.min_scts) {
+            errf(err, errlen, find_arg(args, "min_scts"),
+                 "min_scts must be >= 1 and >= min_operators");
+            goto fail;
+        }
+    }
+    if ((a = find_arg(args, "max_list_age_days")) != NULL &&
+        uint_value(a, 3650, &days, err, errlen) != 0)
+        goto fail;
+    st->max_age = (int64_t)days * 86400;
+    if ((a = find_arg(args, "stale_list")) != NULL) {
+        if (one_value(a, err, errlen) != 0)
+            goto fail;
+        if (strcmp(a->values[0], "fail") == 0)
+            st->stale_fail = 1;
+        else if (strcmp(a->values[0], "ignore") == 0)
+            st->stale_fail = 0;
+        else {
+            errf(err, errlen, a, "stale_list of module ct is \"fail\" or \"ignore\"");
+            goto fail;
+        }
+    }
+    if ((a = find_arg(args, "hosts")) != NULL) {
+        if (a->n_values == 0) {
+            errf(err, errlen, a, "hosts of module ct is a non-empty list of host patterns");
+            goto fail;
+        }
+        st->hosts = calloc(a->n_values, sizeof *st->hosts);
+        if (st->hosts == NULL)
+            goto oom;
+        for (size_t i = 0; i < a->n_values; i++) {
+            char out[TLSPIN_HOST_TEXT_MAX], e[200];
+            if (host->host_normalize(a->values[i], out, sizeof out, e, sizeof e) != 0) {
+                errf(err, errlen, a, "hosts of module ct: \"%s\": %s", a->values[i], e);
+                goto fail;
+            }
+            if ((st->hosts[st->n_hosts++] = strdup(out)) == NULL)
+                goto oom;
+        }
+    }
+    if ((a = find_arg(args, "private_roots")) != NULL && a->n_values > 0) {
+        st->private_roots = calloc(a->n_values, sizeof *st->private_roots);
+        if (st->private_roots == NULL)
+            goto oom;
+        for (size_t i = 0; i < a->n_values; i++) {
+            char e[200];
+            if (host->pin_parse(a->values[i], st->private_roots[i], e, sizeof e) != 0) {
+                errf(err, errlen, a, "private_roots of module ct: \"%s\": %s", a->values[i], e);
+                goto fail;
+            }
+            st->n_private_roots++;
+        }
+    }
+    if ((a = find_arg(args, "log_list")) == NULL) {
+        errf(err, errlen, NULL, "module ct needs args = { log_list = \"<v3 JSON or "
+             "ct_log_list.cnf>\"; }");
+        goto fail;
+    }
+    if (one_value(a, err, errlen) != 0)
+        goto fail;
+    if (ct_loglist_load(&st->list, a->values[0], err, errlen) != 0)
+        goto fail;
+    ERR_clear_error();
+    *state = st;
+    return 0;
+oom:
+    errf(err, errlen, NULL, "module ct: out of memory");
+fail:
+    ERR_clear_error();
+    state_free(st);
+    return -1;
+}
+
+static void ct_close(void *state)
+{
+    state_free(state);
+}
+
+/* Gathering only: the verdict is check()'s. Installing any CT callback makes
+ * libssl send the SCT extension and an OCSP status request. */
+static int gather_cb(const CT_POLICY_EVAL_CTX *ctx, const STACK_OF(SCT) *scts, void *arg)
+{
+    (void)ctx;
+    (void)scts;
+    (void)arg;
+    return 1;
+}
+
+static int ct_prepare(void *state, void *ssl)
+{
+    int r = 0;
+    (void)state;
+    if (ssl == NULL)
+        return -1;
+    ERR_set_mark();
+    /* A program that enabled CT itself already asks; its callback stays. */
+    if (!SSL_ct_is_enabled(ssl) && SSL_set_ct_validation_callback(ssl, gather_cb, NULL) != 1)
+        r = -1;
+    ERR_pop_to_mark();
+    return r;
+}
+
+static int host_in_scope(const struct ct_state *st, const char *host)
+{
+    if (st->n_hosts == 0)
+        return 1;
+    if (host == NULL)
+        return 0;
+    for (size_t i = 0; i < st->n_hosts; i++)
+        if (st->host->host_match(st->hosts[i], host))
+            return 1;
+    return 0;
+}
+
+static void set_finding(struct tlspin_finding *f, const char *event, const char *rule,
+                        const char *expected, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+static void set_finding(struct tlspin_finding *f, const char *event, const char *rule,
+                        const char *expected, const char *fmt, ...)
+{
+    va_list ap;
+    if (f == NULL)
+        return;
+    if (event)
+        snprintf(f->event, sizeof f->event, "%s", event);
+    if (rule)
+        snprintf(f->rule, sizeof f->rule, "%s", rule);
+    if (expected)
+        snprintf(f->expected, sizeof f->expected, "%s", expected);
+    va_start(ap, fmt);
+    vsnprintf(f->reason, sizeof f->reason, fmt, ap);
+    va_end(ap);
+}
+
+struct gathered {
+    struct sct_result r[32];
+    size_t n;
+};
+
+static void verify_stack(const struct ct_state *st, struct ct_leaf *leaf,
+                         const STACK_OF(SCT) *scts, int from_ssl, int64_t now, struct gathered *g)
+{
+    for (int i = 0; i < sk_SCT_num(scts) && g->n < 32; i++) {
+        SCT *s = sk_SCT_value(scts, i);
+        unsigned char *raw = NULL;
+        int len;
+        enum sct_channel ch = CH_EMBEDDED;
+        if (from_ssl) {
+            sct_source_t src = SCT_get_source(s);
+            if (src == SCT_SOURCE_TLS_EXTENSION)
+                ch = CH_TLS;
+            else if (src == SCT_SOURCE_OCSP_STAPLED_RESPONSE)
+                ch = CH_OCSP;
+            else
+                continue; /* embedded ones come from the leaf's DER */
+        }
+        len = i2o_SCT(s, &raw);
+        if (len <= 0) {
+            g->r[g->n].channel = ch;
+            g->r[g->n++].status = SCT_UNSUPPORTED;
+            continue;
+        }
+        ct_verify_sct(&st->list, leaf, raw, (size_t)len, ch, now, &g->r[g->n++]);
+        OPENSSL_free(raw);
+    }
+}
+
+static void describe(const struct gathered *g, char *out, size_t outlen)
+{
+    static const char *const chname[] = {"embedded", "tls", "ocsp"};
+    size_t valid = 0, off;
+    for (size_t i = 0; i < g->n; i++)
+        valid += g->r[i].status == SCT_OK;
+    off = (size_t)snprintf(out, outlen, "%zu of %zu SCTs valid", valid, g->n);
+    for (size_t i = 0; i < g->n && off < outlen; i++) {
+        const struct sct_result *r = &g->r[i];
+        char who[80];
+        if (r->log)
+            snprintf(who, sizeof who, "%s/%s", r->log->operator_name, r->log->description);
+        else
+            snprintf(who, sizeof who, "log=%02x%02x%02x%02x", r->log_id[0], r->log_id[1],
+                     r->log_id[2], r->log_id[3]);
+        off += (size_t)snprintf(out + off, outlen - off, "%s %s %s %s", i ? ";" : ":",
+                                chname[r->channel], who, ct_sct_status_name(r->status));
+    }
+}
+
+static tlspin_verdict decide(struct ct_state *st, const struct tlspin_conn *conn,
+                             struct tlspin_finding *f)
+{
+    const struct tlspin_cert *leafc;
+    unsigned char leafhash[32];
+    unsigned int mdlen;
+    struct ct_leaf leaf;
+    struct gathered g;
+    struct ct_eval ev;
+    const unsigned char *p;
+    char event[32] = "", expected[512] = "", scts[1024];
+    tlspin_verdict v = TLSPIN_ERROR;
+
+    if (!host_in_scope(st, conn->host))
+        return TLSPIN_IGNORE;
+    if (st->max_age && conn->now - st->list.timestamp > st->max_age) {
+        set_finding(f, "ct-list-stale", ct_policy_name(&st->policy), NULL,
+                    "the CT log list %s is %lld days old (max_list_age_days %lld)%s",
+                    st->list.path, (long long)((conn->now - st->list.timestamp) / 86400),
+                    (long long)(st->max_age / 86400),
+                    st->stale_fail ? "" : "; CT not enforced (stale_list = ignore)");
+        return st->stale_fail ? TLSPIN_FAIL : TLSPIN_IGNORE;
+    }
+    if (conn->verified == NULL || conn->n_verified == 0 || conn->verified[0].der == NULL) {
+        set_finding(f, "ct-error", ct_policy_name(&st->policy), NULL,
+                    "no leaf certificate DER to find SCTs in");
+        return TLSPIN_ERROR;
+    }
+    leafc = &conn->verified[0];
+    EVP_Digest(leafc->der, leafc->der_len, leafhash, &mdlen, EVP_sha256(), NULL);
+
+    if (conn->resumption) {
+        /* No certificate and no SCTs are exchanged: the session carries the
+         * verdict of the handshake that made it, if this process saw it. */
+        if (ct_cache_get(&st->cache, 1, leafhash) == 1)
+            return TLSPIN_PASS;
+        set_finding(f, "ct-resumption-unverified", ct_policy_name(&st->policy), NULL,
+                    "no CT verdict of this process for the session's certificate: the "
+                    "session is not resumed, a full handshake decides");
+        return TLSPIN_FAIL;
+    }
+    if (st->n_private_roots && conn->trust != TLSPIN_CHAIN_LEAF_ONLY) {
+        const struct tlspin_cert *root = &conn->verified[conn->n_verified - 1];
+        for (size_t i = 0; i < st->n_private_roots; i++)
+            if (memcmp(root->spki_sha256, st->private_roots[i], TLSPIN_PIN_LEN) == 0) {
+                set_finding(f, "ct-private-root", "private_roots", NULL,
+                            "chain ends at a private root listed in private_roots: CT not "
+                            "required");
+                return TLSPIN_PASS;
+            }
+    }
+
+    memset(&leaf, 0, sizeof leaf);
+    memset(&g, 0, sizeof g);
+    p = leafc->der;
+    leaf.cert = d2i_X509(NULL, &p, (long)leafc->der_len);
+    if (leaf.cert == NULL) {
+        set_finding(f, "ct-error", ct_policy_name(&st->policy), NULL, "leaf DER unparsable");
+        return TLSPIN_ERROR;
+    }
+    leaf.der = leafc->der;
+    leaf.der_len = leafc->der_len;
+    /* The issuer binds precertificate SCTs. Any certificate will do as a
+     * candidate: a wrong one only makes the log's signature fail. */
+    if (conn->n_verified > 1) {
+        memcpy(leaf.issuer_key_hash, conn->verified[1].spki_sha256, 32);
+        leaf.have_issuer = 1;
+    } else if (conn->n_presented > 1) {
+        memcpy(leaf.issuer_key_hash, conn->presented[1].spki_sha256, 32);
+        leaf.have_issuer = 1;
+    } else if (X509_check_issued(leaf.cert, leaf.cert) == X509_V_OK) {
+        memcpy(leaf.issuer_key_hash, leafc->spki_sha256, 32);
+        leaf.have_issuer = 1;
+    }
+    {
+        STACK_OF(SCT) *emb = X509_get_ext_d2i(leaf.cert, NID_ct_precert_scts, NULL, NULL);
+        if (emb != NULL) {
+            verify_stack(st, &leaf, emb, 0, conn->now, &g);
+            SCT_LIST_free(emb);
+        }
+    }
+    if (conn->ssl != NULL) {
+        const STACK_OF(SCT) *peer = SSL_get0_peer_scts(conn->ssl);
+        if (peer != NULL)
+            verify_stack(st, &leaf, peer, 1, conn->now, &g);
+    }
+    {
+        const ASN1_TIME *nb = X509_get0_notBefore(leaf.cert), *na = X509_get0_notAfter(leaf.cert);
+        int days = 0, secs = 0;
+        ev.lifetime_days = 0;
+        if (nb && na && ASN1_TIME_diff(&days, &secs, nb, na))
+            ev.lifetime_days = days + (secs > 0);
+    }
+    ev.r = g.r;
+    ev.n = g.n;
+    describe(&g, scts, sizeof scts);
+    if (ct_policy_eval(&st->policy, &ev, event, sizeof event, NULL, 0, expected,
+                       sizeof expected)) {
+        ct_cache_put(&st->cache, 1, leafhash, 1);
+        v = TLSPIN_PASS;
+    } else {
+        ct_cache_put(&st->cache, 1, leafhash, 0);
+        set_finding(f, event, ct_policy_name(&st->policy), expected, "%s", scts);
+        v = TLSPIN_FAIL;
+    }
+    X509_free(leaf.cert);
+    OPENSSL_free(leaf.precert_tbs);
+    return v;
+}
+
+static tlspin_verdict ct_check(void *state, const struct tlspin_conn *conn,
+                               struct tlspin_finding *finding)
+{
+    tlspin_verdict v;
+    struct ct_state *st = state;
+    if (st == NULL || conn == NULL)
+        return TLSPIN_ERROR;
+    ERR_set_mark();
+    ct_verify_set_cache(&st->cache);
+    v = decide(st, conn, finding);
+    ERR_pop_to_mark();
+    return v;
+}
+
+static int ct_lint(void *state, int64_t now, tlspin_diag_fn *diag, void *diag_ctx)
+{
+    const struct ct_state *st = state;
+    char msg[512];
+    int errors = 0;
+    unsigned live = 0;
+
+    if (st == NULL)
+        return 0;
+    for (size_t i = 0; i < st->list.n; i++)
+        live += st->list.logs[i].state == LOG_USABLE || st->list.logs[i].state == LOG_QUALIFIED ||
+                st->list.logs[i].state == LOG_READONLY;
+    snprintf(msg, sizeof msg, "ct: log list with %zu logs (%u usable/qualified/readonly) of %u "
+             "operators, %lld days old; policy %s", st->list.n, live, st->list.n_operators,
+             (long long)((now - st->list.timestamp) / 86400), ct_policy_name(&st->policy));
+    diag(diag_ctx, TLSPIN_SEV_NOTE, st->list.path, 0, msg);
+    if (st->max_age && now - st->list.timestamp > st->max_age) {
+        snprintf(msg, sizeof msg, "ct: the log list is older than max_list_age_days (%lld): "
+                 "CT %s", (long long)(st->max_age / 86400),
+                 st->stale_fail ? "refuses every in-scope host" : "is not enforced");
+        diag(diag_ctx, st->stale_fail ? TLSPIN_SEV_ERROR : TLSPIN_SEV_WARNING, st->list.path, 0,
+             msg);
+        errors += st->stale_fail;
+    }
+    if (st->list.n_operators < 2 || (st->policy.kind == POLICY_MIN &&
+                                     st->list.n_operators < st->policy.min_operators)) {
+        diag(diag_ctx, TLSPIN_SEV_ERROR, st->list.path, 0,
+             "ct: the log list has too few operators for the policy: nothing can pass");
+        errors++;
+    }
+    return errors;
+}
+
+static void ct_watch(void *state, const struct tlspin_args *args, tlspin_path_fn *each, void *ctx)
+{
+    const struct tlspin_arg *a = find_arg(args, "log_list");
+    (void)state;
+    if (a != NULL && a->n_values == 1 && a->values && a->values[0])
+        each(ctx, a->values[0]);
+}
+
+static const struct tlspin_module ct_module = {
+    .abi_major = TLSPIN_ABI_MAJOR,
+    .abi_minor = TLSPIN_ABI_MINOR,
+    .struct_size = sizeof(struct tlspin_module),
+    .name = "ct",
+    .version = TLSPIN_VERSION,
+    .caps = TLSPIN_CAP_PREPARE | TLSPIN_CAP_CERT_DER | TLSPIN_CAP_LINT | TLSPIN_CAP_WATCH,
+    .open = ct_open,
+    .close = ct_close,
+    .prepare = ct_prepare,
+    .check = ct_check,
+    .lint = ct_lint,
+    .hosts = NULL,
+    .watch = ct_watch,
+};
+
+TLSPIN_MODULE_EXPORT tlspin_module_entry_fn tlspin_module_describe;
+
+TLSPIN_MODULE_EXPORT const struct tlspin_module *tlspin_module_describe(void)
+{
+    return &ct_module;
+}
