@@ -1,0 +1,857 @@
+/*
+ * test_ct.c — the ct module (Certificate Transparency) with real servers
+ * (openssl s_server) and real clients (tls_client, curl) under the preload.
+ *
+ * The suite is its own CT log: ct_tool (tests/integration/ct_tool.c) makes
+ * log keys, signs SCTs per RFC 6962 §3.2 and delivers them embedded in the
+ * leaf (precertificate entry), in the TLS extension (s_server -serverinfo,
+ * SERVERINFOV2 for TLS 1.2 and 1.3) and in a stapled OCSP response
+ * (s_server -status_file). Log lists are written per test in Google's v3
+ * JSON format (or OpenSSL's ct_log_list.cnf).
+ */
+#include "harness.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <time.h>
+
+#define CT_TOOL BIN_DIR "/ct_tool"
+#define CT_MODULE MODULE_DIR "/ct.so"
+
+struct tlog {
+    char key_path[PATH_MAX];
+    char key[256];
+    char id[64];
+    char name[32];
+};
+
+/* Three logs of two operators plus one nobody lists. */
+static struct tlog A1, A2, B1, X;
+
+static void mk_log(struct tlog *l, const char *name)
+{
+    struct run_result r;
+    struct run_opts o = {0};
+    const char *k, *i;
+
+    snprintf(l->name, sizeof l->name, "%s", name);
+    snprintf(l->key_path, sizeof l->key_path, "%s/%s.key", H.tmp, name);
+    ck_assert_int_eq(RUN(&r, &o, CT_TOOL, "log", l->key_path), 0);
+    ck_assert_msg(r.exited && r.code == 0, "ct_tool log: " RUN_FMT, RUN_ARGS(&r));
+    k = strstr(r.out, "KEY=");
+    i = strstr(r.out, "LOGID=");
+    ck_assert(k && i);
+    sscanf(k + 4, "%255s", l->key);
+    sscanf(i + 6, "%63s", l->id);
+    run_result_free(&r);
+}
+
+static void mk_logs(void)
+{
+    mk_log(&A1, "a1");
+    mk_log(&A2, "a2");
+    mk_log(&B1, "b1");
+    mk_log(&X, "x");
+}
+
+static const char *iso(time_t t)
+{
+    struct tm tm;
+    static char buf[4][32];
+    static int k;
+    char *b = buf[k++ % 4];
+    gmtime_r(&t, &tm);
+    strftime(b, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    return b;
+}
+
+struct lentry {
+    const struct tlog *log;
+    const char *op;
+    const char *state;     /* "usable", "retired", ... */
+    long state_age;        /* seconds before now */
+};
+
+/* A v3 JSON log list at H.tmp/list.json, made list_age seconds ago. */
+static const char *write_list(long list_age, const struct lentry *e, size_t n)
+{
+    char body[16384];
+    size_t off = 0;
+    const char *ops[8];
+    size_t nops = 0;
+    time_t now = time(NULL);
+
+    for (size_t i = 0; i < n; i++) {
+        size_t j;
+        for (j = 0; j < nops; j++)
+            if (strcmp(ops[j], e[i].op) == 0)
+                break;
+        if (j == nops)
+            ops[nops++] = e[i].op;
+    }
+    off += (size_t)snprintf(body + off, sizeof body - off,
+                            "{\n  \"version\": \"test\",\n  \"log_list_timestamp\": \"%s\",\n"
+                            "  \"operators\": [\n", iso(now - list_age));
+    for (size_t j = 0; j < nops; j++) {
+        int first = 1;
+        off += (size_t)snprintf(body + off, sizeof body - off,
+                                "    {\"name\": \"%s\", \"email\": [], \"logs\": [\n", ops[j]);
+        for (size_t i = 0; i < n; i++) {
+            if (strcmp(e[i].op, ops[j]) != 0)
+                continue;
+            off += (size_t)snprintf(body + off, sizeof body - off,
+                                    "%s      {\"description\": \"%s\", \"log_id\": \"%s\",\n"
+                                    "       \"key\": \"%s\",\n"
+                                    "       \"url\": \"https://ct.invalid/%s/\", \"mmd\": 86400,\n"
+                                    "       \"state\": {\"%s\": {\"timestamp\": \"%s\"}}}",
+                                    first ? "" : ",\n", e[i].log->name, e[i].log->id,
+                                    e[i].log->key, e[i].log->name, e[i].state,
+                                    iso(now - e[i].state_age));
+            first = 0;
+        }
+        off += (size_t)snprintf(body + off, sizeof body - off, "]}%s\n",
+                                j + 1 < nops ? "," : "");
+    }
+    snprintf(body + off, sizeof body - off, "  ]\n}\n");
+    return write_file("list.json", "%s", body);
+}
+
+/* The usual list: a1, a2 of operator A; b1 of operator B; all usable. */
+static const char *write_usual_list(void)
+{
+    const struct lentry e[] = {{&A1, "A", "usable", 86400 * 30},
+                               {&A2, "A", "usable", 86400 * 30},
+                               {&B1, "B", "usable", 86400 * 30}};
+    return write_list(3600, e, 3);
+}
+
+/* The policy: the ct module alone, with args (inside "args = { ... }"). */
+static void ct_policy(const char *args)
+{
+    write_policy("version = 1;\nmode = \"enforce\";\nunpinned = \"allow\";\non_error = \"deny\";\n"
+                 "log = { facility = \"authpriv\"; level = \"warning\"; rate_limit_seconds = 0; };\n"
+                 "stack = (\n  { module = \"%s\"; control = \"required\"; args = { %s }; }\n);\n",
+                 CT_MODULE, args);
+}
+
+static void ct_policy_list(const char *list, const char *extra)
+{
+    ct_policy(fmt("log_list = \"%s\"; %s", list, extra ? extra : "policy = \"chrome\";"));
+}
+
+/* A leaf issued by the test intermediate, valid `days` days, with the
+ * embedded SCTs of the logs given (specs like "a1.key@-120!bad"). Returns
+ * its base name under H.tmp ("<name>.pem", "<name>.key"). */
+static const char *mk_leaf(const char *name, int days, const char *const embeds[])
+{
+    const char *argv[40] = {CT_TOOL, "leaf", "--issuer", cert("int.pem"), "--issuer-key",
+                            cert("int.key"), "--days", fmt("%d", days), "--key",
+                            fmt("%s/%s.key", H.tmp, name), "--cert", fmt("%s/%s.pem", H.tmp, name)};
+    size_t n = 12;
+    struct run_result r;
+    struct run_opts o = {0};
+
+    for (size_t i = 0; embeds && embeds[i]; i++) {
+        argv[n++] = "--embed";
+        argv[n++] = fmt("%s/%s", H.tmp, embeds[i]);
+    }
+    argv[n] = NULL;
+    ck_assert_int_eq(run_argv(&o, &r, argv), 0);
+    ck_assert_msg(r.exited && r.code == 0, "ct_tool leaf: " RUN_FMT, RUN_ARGS(&r));
+    run_result_free(&r);
+    return fmt("%s/%s", H.tmp, name);
+}
+
+/* x509_entry SCTs for leaf (path base) from logs; what = "serverinfo" or
+ * "ocsp". Returns the file written. */
+static const char *mk_scts(const char *leaf, const char *what, const char *const logs[])
+{
+    const char *out = fmt("%s.%s", leaf, what);
+    const char *argv[40] = {CT_TOOL, "scts", "--cert", fmt("%s.pem", leaf), fmt("--%s", what), out,
+                            "--issuer", cert("int.pem"), "--issuer-key", cert("int.key")};
+    size_t n = 10;
+    struct run_result r;
+    struct run_opts o = {0};
+
+    for (size_t i = 0; logs[i]; i++) {
+        argv[n++] = "--log";
+        argv[n++] = fmt("%s/%s", H.tmp, logs[i]);
+    }
+    argv[n] = NULL;
+    ck_assert_int_eq(run_argv(&o, &r, argv), 0);
+    ck_assert_msg(r.exited && r.code == 0, "ct_tool scts: " RUN_FMT, RUN_ARGS(&r));
+    run_result_free(&r);
+    return out;
+}
+
+/* s_server for leaf (+ the intermediate), -www, and extra args. */
+static void serve(struct server *s, const char *leaf, const char *const extra[])
+{
+    const char *args[16] = {"-www"};
+    size_t n = 1;
+    for (size_t i = 0; extra && extra[i]; i++)
+        args[n++] = extra[i];
+    args[n] = NULL;
+    server_s_server(s, fmt("%s.pem", leaf), fmt("%s.key", leaf), cert("int.pem"), args);
+}
+
+static void client(struct run_result *r, int port, const char *const extra[])
+{
+    struct run_opts o = {.preload = 1};
+    tls_client_run(r, &o, TLS_CLIENT, port, "good.test", extra);
+}
+
+/* The client was refused and the ct record says `event`. */
+static const struct syslog_rec *assert_ct_blocked(const struct run_result *r, size_t mark,
+                                                  const char *event)
+{
+    const struct syslog_rec *rec;
+    assert_client_blocked(r);
+    rec = syslog_wait_for_since(mark, fmt("event=%s ", event), 2000);
+    ck_assert_msg(rec != NULL, "no %s record:\n%s", event, syslog_dump_since(mark));
+    ck_assert_field(rec, "module", "ct");
+    ck_assert_field(rec, "action", "blocked");
+    ck_assert_field(rec, "verdict", "fail");
+    ck_assert_field(rec, "host", "good.test");
+    return rec;
+}
+
+static void assert_ct_passed(const struct run_result *r, size_t mark)
+{
+    assert_client_ok(r);
+    ck_assert_msg(syslog_tlspin_count_since(mark) == 0, "a pass logged:\n%s",
+                  syslog_dump_since(mark));
+}
+
+/* ------------------------------------------------------------------ */
+/* Embedded SCTs, chrome policy                                        */
+/* ------------------------------------------------------------------ */
+
+START_TEST(embedded_two_operators_pass)
+{
+    struct server s;
+    struct run_result r;
+    size_t mark;
+
+    mk_logs();
+    ct_policy_list(write_usual_list(), NULL);
+    serve(&s, mk_leaf("leaf", 90, (const char *const[]){"a1.key", "b1.key", NULL}), NULL);
+    mark = syslog_mark();
+    client(&r, s.port, NULL);
+    assert_ct_passed(&r, mark);
+    run_result_free(&r);
+}
+END_TEST
+
+START_TEST(embedded_one_sct_fails)
+{
+    struct server s;
+    struct run_result r;
+    const struct syslog_rec *rec;
+    size_t mark;
+
+    mk_logs();
+    ct_policy_list(write_usual_list(), NULL);
+    serve(&s, mk_leaf("leaf", 90, (const char *const[]){"a1.key", NULL}), NULL);
+    mark = syslog_mark();
+    client(&r, s.port, NULL);
+    rec = assert_ct_blocked(&r, mark, "ct-too-few-logs");
+    ck_assert_field(rec, "pinset", "chrome");
+    ck_assert_field_has(rec, "reason", "1 of 1 SCTs valid: embedded A/a1 ok");
+    ck_assert_field_has(rec, "expected", "embedded SCTs from >= 2 logs (lifetime 90 days)");
+    run_result_free(&r);
+}
+END_TEST
+
+/* Two logs, but both of operator A. */
+START_TEST(embedded_one_operator_fails)
+{
+    struct server s;
+    struct run_result r;
+    size_t mark;
+
+    mk_logs();
+    ct_policy_list(write_usual_list(), NULL);
+    serve(&s, mk_leaf("leaf", 90, (const char *const[]){"a1.key", "a2.key", NULL}), NULL);
+    mark = syslog_mark();
+    client(&r, s.port, NULL);
+    assert_ct_blocked(&r, mark, "ct-too-few-operators");
+    run_result_free(&r);
+}
+END_TEST
+
+START_TEST(unknown_log_fails)
+{
+    struct server s;
+    struct run_result r;
+    const struct syslog_rec *rec;
+    size_t mark;
+
+    mk_logs();
+    ct_policy_list(write_usual_list(), NULL);
+    serve(&s, mk_leaf("leaf", 90, (const char *const[]){"a1.key", "x.key", NULL}), NULL);
+    mark = syslog_mark();
+    client(&r, s.port, NULL);
+    rec = assert_ct_blocked(&r, mark, "ct-unknown-log");
+    ck_assert_field_has(rec, "reason", "unknown-log");
+    run_result_free(&r);
+}
+END_TEST
+
+START_TEST(bad_signature_fails)
+{
+    struct server s;
+    struct run_result r;
+    size_t mark;
+
+    mk_logs();
+    ct_policy_list(write_usual_list(), NULL);
+    serve(&s, mk_leaf("leaf", 90, (const char *const[]){"a1.key", "b1.key!bad", NULL}), NULL);
+    mark = syslog_mark();
+    client(&r, s.port, NULL);
+    assert_ct_blocked(&r, mark, "ct-bad-signature");
+    run_result_free(&r);
+}
+END_TEST
+
+START_TEST(future_sct_fails)
+{
+    struct server s;
+    struct run_result r;
+    size_t mark;
+
+    mk_logs();
+    ct_policy_list(write_usual_list(), NULL);
+    serve(&s, mk_leaf("leaf", 90, (const char *const[]){"a1.key", "b1.key@3600", NULL}), NULL);
+    mark = syslog_mark();
+    client(&r, s.port, NULL);
+    assert_ct_blocked(&r, mark, "ct-future-sct");
+    run_result_free(&r);
+}
+END_TEST
+
+/* b1 retired a day ago: its SCT counts when stamped before (two days ago),
+ * not after (two minutes ago). _i: 0 before, 1 after. */
+START_TEST(retired_log_before_after)
+{
+    struct server s;
+    struct run_result r;
+    size_t mark;
+    const struct lentry e[] = {{&A1, "A", "usable", 86400 * 30},
+                               {&A2, "A", "usable", 86400 * 30},
+                               {&B1, "B", "retired", 86400}};
+
+    mk_logs();
+    ct_policy_list(write_list(3600, e, 3), NULL);
+    serve(&s, mk_leaf("leaf", 90, (const char *const[]){"a1.key",
+                                                         _i ? "b1.key@-120" : "b1.key@-172800",
+                                                         NULL}),
+          NULL);
+    mark = syslog_mark();
+    client(&r, s.port, NULL);
+    if (_i == 0)
+        assert_ct_passed(&r, mark);
+    else
+        assert_ct_blocked(&r, mark, "ct-retired-log");
+    run_result_free(&r);
+}
+END_TEST
+
+/* chrome: 2 logs for a lifetime <= 180 days, 3 above. _i: 0 a 200-day leaf
+ * with 2 logs (fails), 1 the same with 3 logs (passes). */
+START_TEST(lifetime_200_days)
+{
+    struct server s;
+    struct run_result r;
+    const struct syslog_rec *rec;
+    size_t mark;
+
+    mk_logs();
+    ct_policy_list(write_usual_list(), NULL);
+    if (_i == 0)
+        serve(&s, mk_leaf("leaf", 200, (const char *const[]){"a1.key", "b1.key", NULL}), NULL);
+    else
+        serve(&s, mk_leaf("leaf", 200, (const char *const[]){"a1.key", "a2.key", "b1.key", NULL}),
+              NULL);
+    mark = syslog_mark();
+    client(&r, s.port, NULL);
+    if (_i == 0) {
+        rec = assert_ct_blocked(&r, mark, "ct-too-few-logs");
+        ck_assert_field_has(rec, "expected", ">= 3 logs (lifetime 200 days)");
+    } else {
+        assert_ct_passed(&r, mark);
+    }
+    run_result_free(&r);
+}
+END_TEST
+
+/* apple: 2 embedded SCTs for 90 days pass; 200 days need 3. */
+START_TEST(apple_policy)
+{
+    struct server s, s2;
+    struct run_result r;
+    size_t mark;
+
+    mk_logs();
+    ct_policy_list(write_usual_list(), "policy = \"apple\";");
+    serve(&s, mk_leaf("leaf", 90, (const char *const[]){"a1.key", "b1.key", NULL}), NULL);
+    serve(&s2, mk_leaf("leaf2", 200, (const char *const[]){"a1.key", "b1.key", NULL}), NULL);
+    mark = syslog_mark();
+    client(&r, s.port, NULL);
+    assert_ct_passed(&r, mark);
+    run_result_free(&r);
+    mark = syslog_mark();
+    client(&r, s2.port, NULL);
+    assert_ct_blocked(&r, mark, "ct-too-few-logs");
+    run_result_free(&r);
+}
+END_TEST
+
+/* ------------------------------------------------------------------ */
+/* TLS extension and OCSP channels                                     */
+/* ------------------------------------------------------------------ */
+
+static const char *const tls_versions[] = {"--tls1.2", "--tls1.3"};
+
+/* The leaf carries no SCTs; the server sends a1 + b1 in the TLS extension. */
+START_TEST(tls_extension_pass)
+{
+    struct server s;
+    struct run_result r;
+    const char *leaf;
+    size_t mark;
+
+    mk_logs();
+    ct_policy_list(write_usual_list(), NULL);
+    leaf = mk_leaf("leaf", 90, NULL);
+    serve(&s, leaf, (const char *const[]){"-serverinfo",
+                                          mk_scts(leaf, "serverinfo",
+                                                  (const char *const[]){"a1.key", "b1.key", NULL}),
+                                          NULL});
+    mark = syslog_mark();
+    client(&r, s.port, (const char *const[]){tls_versions[_i], NULL});
+    assert_ct_passed(&r, mark);
+    ck_assert_msg(has_line(r.out, _i ? "protocol=TLSv1.3" : "protocol=TLSv1.2"), RUN_FMT,
+                  RUN_ARGS(&r));
+    run_result_free(&r);
+}
+END_TEST
+
+/* The same leaf served without the extension: no SCTs anywhere. */
+START_TEST(tls_no_scts_fails)
+{
+    struct server s;
+    struct run_result r;
+    const struct syslog_rec *rec;
+    size_t mark;
+
+    mk_logs();
+    ct_policy_list(write_usual_list(), NULL);
+    serve(&s, mk_leaf("leaf", 90, NULL), NULL);
+    mark = syslog_mark();
+    client(&r, s.port, (const char *const[]){tls_versions[_i], NULL});
+    rec = assert_ct_blocked(&r, mark, "ct-no-scts");
+    ck_assert_field_has(rec, "reason", "0 of 0 SCTs valid");
+    run_result_free(&r);
+}
+END_TEST
+
+/* Valid SCTs, but for another certificate: the log signed a different
+ * x509_entry, so the signature does not verify over this leaf. */
+START_TEST(sct_for_other_cert_fails)
+{
+    struct server s;
+    struct run_result r;
+    const char *leaf, *other;
+    size_t mark;
+
+    mk_logs();
+    ct_policy_list(write_usual_list(), NULL);
+    leaf = mk_leaf("leaf", 90, NULL);
+    other = mk_leaf("other", 90, NULL);
+    serve(&s, leaf, (const char *const[]){"-serverinfo",
+                                          mk_scts(other, "serverinfo",
+                                                  (const char *const[]){"a1.key", "b1.key", NULL}),
+                                          NULL});
+    mark = syslog_mark();
+    client(&r, s.port, (const char *const[]){tls_versions[_i], NULL});
+    assert_ct_blocked(&r, mark, "ct-bad-signature");
+    run_result_free(&r);
+}
+END_TEST
+
+/* OCSP-stapled SCTs count under apple (not chrome). In TLS 1.3 the staple
+ * travels with the certificate; in TLS 1.2 the CertificateStatus message
+ * comes after the certificate is decided, so it cannot count there. */
+START_TEST(ocsp_staple)
+{
+    struct server s;
+    struct run_result r;
+    const char *leaf;
+    size_t mark;
+
+    mk_logs();
+    ct_policy_list(write_usual_list(), "policy = \"apple\";");
+    leaf = mk_leaf("leaf", 90, NULL);
+    serve(&s, leaf, (const char *const[]){"-status_file",
+                                          mk_scts(leaf, "ocsp",
+                                                  (const char *const[]){"a1.key", "b1.key", NULL}),
+                                          NULL});
+    mark = syslog_mark();
+    client(&r, s.port, (const char *const[]){"--tls1.3", NULL});
+    assert_ct_passed(&r, mark);
+    run_result_free(&r);
+
+    /* chrome: stapled-OCSP SCTs do not count */
+    ct_policy_list(fmt("%s/list.json", H.tmp), "policy = \"chrome\";");
+    mark = syslog_mark();
+    client(&r, s.port, (const char *const[]){"--tls1.3", NULL});
+    assert_ct_blocked(&r, mark, "ct-too-few-logs");
+    run_result_free(&r);
+
+    /* TLS 1.2: the staple arrives after the decision (documented limit) */
+    ct_policy_list(fmt("%s/list.json", H.tmp), "policy = \"apple\";");
+    mark = syslog_mark();
+    client(&r, s.port, (const char *const[]){"--tls1.2", NULL});
+    assert_ct_blocked(&r, mark, "ct-no-scts");
+    run_result_free(&r);
+}
+END_TEST
+
+/* min_scts = 3: one SCT per channel (embedded a1, TLS a2, OCSP b1) passes
+ * only together. _i: 0 all three, 1 without the OCSP staple. */
+START_TEST(mixed_channels)
+{
+    struct server s;
+    struct run_result r;
+    const char *leaf;
+    const char *si;
+    size_t mark;
+
+    mk_logs();
+    ct_policy_list(write_usual_list(), "min_scts = 3; min_operators = 2;");
+    leaf = mk_leaf("leaf", 90, (const char *const[]){"a1.key", NULL});
+    si = mk_scts(leaf, "serverinfo", (const char *const[]){"a2.key", NULL});
+    if (_i == 0)
+        serve(&s, leaf, (const char *const[]){"-serverinfo", si, "-status_file",
+                                              mk_scts(leaf, "ocsp",
+                                                      (const char *const[]){"b1.key", NULL}),
+                                              NULL});
+    else
+        serve(&s, leaf, (const char *const[]){"-serverinfo", si, NULL});
+    mark = syslog_mark();
+    client(&r, s.port, (const char *const[]){"--tls1.3", NULL});
+    if (_i == 0) {
+        assert_ct_passed(&r, mark);
+    } else {
+        const struct syslog_rec *rec = assert_ct_blocked(&r, mark, "ct-too-few-logs");
+        ck_assert_field_has(rec, "reason", "2 of 2 SCTs valid");
+        ck_assert_field_has(rec, "reason", "tls A/a2 ok");
+        ck_assert_field_has(rec, "reason", "embedded A/a1 ok");
+    }
+    run_result_free(&r);
+}
+END_TEST
+
+/* ------------------------------------------------------------------ */
+/* Log lists                                                           */
+/* ------------------------------------------------------------------ */
+
+/* 100 days old, max 70: fails closed by default, open with stale_list =
+ * "ignore" (and says so in a record). */
+START_TEST(stale_list)
+{
+    struct server s;
+    struct run_result r;
+    const struct syslog_rec *rec;
+    const char *list;
+    size_t mark;
+    const struct lentry e[] = {{&A1, "A", "usable", 86400 * 300},
+                               {&B1, "B", "usable", 86400 * 300}};
+
+    mk_logs();
+    list = write_list(86400 * 100, e, 2);
+    serve(&s, mk_leaf("leaf", 90, (const char *const[]){"a1.key", "b1.key", NULL}), NULL);
+    ct_policy(fmt("log_list = \"%s\"; max_list_age_days = 70;", list));
+    mark = syslog_mark();
+    client(&r, s.port, NULL);
+    rec = assert_ct_blocked(&r, mark, "ct-list-stale");
+    ck_assert_field_has(rec, "reason", "is 100 days old");
+    run_result_free(&r);
+
+    ct_policy(fmt("log_list = \"%s\"; max_list_age_days = 70; stale_list = \"ignore\";", list));
+    mark = syslog_mark();
+    client(&r, s.port, NULL);
+    assert_client_ok(&r);
+    ck_assert_msg(syslog_wait_for_since(mark, "event=ct-list-stale ", 2000) != NULL,
+                  "stale list not reported:\n%s", syslog_dump_since(mark));
+    run_result_free(&r);
+
+    ct_policy(fmt("log_list = \"%s\"; max_list_age_days = 120;", list));
+    mark = syslog_mark();
+    client(&r, s.port, NULL);
+    assert_ct_passed(&r, mark);
+    run_result_free(&r);
+}
+END_TEST
+
+/* One bad log entry (a key that is not a SubjectPublicKeyInfo) makes the
+ * whole list an error naming file:line; on_error = deny then refuses. */
+START_TEST(malformed_list)
+{
+    struct server s;
+    struct run_result r;
+    const struct syslog_rec *rec;
+    const char *list;
+    size_t mark;
+    char *text, *p;
+
+    mk_logs();
+    list = write_usual_list();
+    text = read_file(list, NULL);
+    ck_assert_ptr_nonnull(text);
+    p = strstr(text, B1.key); /* b1's key: the 2nd operator's only log */
+    ck_assert_ptr_nonnull(p);
+    memcpy(p, "AAAA", 4);
+    list = write_file("list.json", "%s", text);
+    free(text);
+    ct_policy_list(list, NULL);
+    serve(&s, mk_leaf("leaf", 90, (const char *const[]){"a1.key", "b1.key", NULL}), NULL);
+    mark = syslog_mark();
+    client(&r, s.port, NULL);
+    assert_client_blocked(&r);
+    rec = syslog_wait_for_since(mark, "list.json:16: log key is not a DER SubjectPublicKeyInfo",
+                                2000);
+    ck_assert_msg(rec != NULL, "no record naming list.json:16:\n%s", syslog_dump_since(mark));
+    run_result_free(&r);
+
+    /* a JSON syntax error: its line */
+    write_file("list.json", "{\n \"log_list_timestamp\": \"%s\",\n \"operators\": [\n  {\"name\": "
+               "\"A\" \"logs\": []}\n ]\n}\n", iso(time(NULL)));
+    mark = syslog_mark();
+    client(&r, s.port, NULL);
+    assert_client_blocked(&r);
+    ck_assert_msg(syslog_wait_for_since(mark, "list.json:4: expected ',' or '}'", 2000),
+                  "no record naming list.json:4:\n%s", syslog_dump_since(mark));
+    run_result_free(&r);
+}
+END_TEST
+
+/* OpenSSL's ct_log_list.cnf format, with the `operator` extension. */
+START_TEST(cnf_list)
+{
+    struct server s;
+    struct run_result r;
+    const char *list;
+    size_t mark;
+
+    mk_logs();
+    list = write_file("ct_log_list.cnf",
+                      "enabled_logs = a1, b1\n\n[a1]\ndescription = a1\nkey = %s\noperator = A\n\n"
+                      "[b1]\ndescription = b1\nkey = %s\noperator = B\n",
+                      A1.key, B1.key);
+    ct_policy_list(list, NULL);
+    serve(&s, mk_leaf("leaf", 90, (const char *const[]){"a1.key", "b1.key", NULL}), NULL);
+    mark = syslog_mark();
+    client(&r, s.port, NULL);
+    assert_ct_passed(&r, mark);
+    run_result_free(&r);
+
+    /* both logs of one operator: too few operators */
+    write_file("ct_log_list.cnf",
+               "enabled_logs = a1, b1\n\n[a1]\ndescription = a1\nkey = %s\noperator = A\n\n"
+               "[b1]\ndescription = b1\nkey = %s\noperator = A\n",
+               A1.key, B1.key);
+    mark = syslog_mark();
+    client(&r, s.port, NULL);
+    assert_ct_blocked(&r, mark, "ct-too-few-operators");
+    run_result_free(&r);
+}
+END_TEST
+
+/* ------------------------------------------------------------------ */
+/* What OpenSSL's own CT check skips                                   */
+/* ------------------------------------------------------------------ */
+
+/* curl -k (SSL_VERIFY_NONE): OpenSSL would only note a CT failure; tlspin
+ * refuses. With valid SCTs, curl -k passes. */
+START_TEST(curl_insecure_enforced)
+{
+    struct server bad, good;
+    struct run_result r;
+    struct run_opts o = {.preload = 1};
+    size_t mark;
+
+    mk_logs();
+    ct_policy_list(write_usual_list(), NULL);
+    serve(&bad, mk_leaf("bad", 90, NULL), NULL);
+    serve(&good, mk_leaf("good", 90, (const char *const[]){"a1.key", "b1.key", NULL}), NULL);
+
+    mark = syslog_mark();
+    ck_assert_int_eq(RUN(&r, &o, CURL, "-q", "-sS", "-k", "--max-time", "10", "--resolve",
+                         fmt("good.test:%d:127.0.0.1", bad.port),
+                         fmt("https://good.test:%d/", bad.port)), 0);
+    ck_assert_msg(r.exited && r.code == 60, "curl -k not refused: " RUN_FMT, RUN_ARGS(&r));
+    ck_assert_msg(syslog_wait_for_since(mark, "event=ct-no-scts ", 2000), "no record:\n%s",
+                  syslog_dump_since(mark));
+    run_result_free(&r);
+
+    mark = syslog_mark();
+    ck_assert_int_eq(RUN(&r, &o, CURL, "-q", "-sS", "-k", "--max-time", "10", "--resolve",
+                         fmt("good.test:%d:127.0.0.1", good.port),
+                         fmt("https://good.test:%d/", good.port)), 0);
+    ck_assert_msg(r.exited && r.code == 0, "curl -k refused: " RUN_FMT, RUN_ARGS(&r));
+    run_result_free(&r);
+}
+END_TEST
+
+/* Resumption within a process carries the verdict of the handshake that
+ * made the session; a session from a file (another process: no verdict
+ * here) is not resumed and a full handshake decides. */
+START_TEST(resumption)
+{
+    struct server s;
+    struct run_result r;
+    struct run_opts plain = {0};
+    const char *sess = fmt("%s/sess.pem", H.tmp);
+    size_t mark;
+
+    mk_logs();
+    ct_policy_list(write_usual_list(), NULL);
+    serve(&s, mk_leaf("leaf", 90, (const char *const[]){"a1.key", "b1.key", NULL}), NULL);
+    mark = syslog_mark();
+    client(&r, s.port, (const char *const[]){"--tls1.2", "--resume", "1", NULL});
+    assert_ct_passed(&r, mark);
+    ck_assert_msg(has_line(r.out, "reused=1"), "not resumed: " RUN_FMT, RUN_ARGS(&r));
+    run_result_free(&r);
+
+    tls_client_run(&r, &plain, TLS_CLIENT, s.port, "good.test",
+                   (const char *const[]){"--tls1.2", "--sess-out", sess, NULL});
+    assert_client_ok(&r);
+    run_result_free(&r);
+    mark = syslog_mark();
+    client(&r, s.port, (const char *const[]){"--tls1.2", "--sess-in", sess, NULL});
+    assert_client_ok(&r);
+    ck_assert_msg(has_line(r.out, "reused=0"), "a session without a CT verdict was resumed: "
+                  RUN_FMT, RUN_ARGS(&r));
+    /* (the engine decides resumptions without a record of its own) */
+    run_result_free(&r);
+
+    /* Control: where ct has no opinion, the same session file resumes. */
+    ct_policy_list(fmt("%s/list.json", H.tmp), "policy = \"chrome\"; hosts = [ \"other.test\" ];");
+    client(&r, s.port, (const char *const[]){"--tls1.2", "--sess-in", sess, NULL});
+    assert_client_ok(&r);
+    ck_assert_msg(has_line(r.out, "reused=1"), "control did not resume: " RUN_FMT,
+                  RUN_ARGS(&r));
+    run_result_free(&r);
+}
+END_TEST
+
+/* The interception proxy: its CA is trusted by the client, its minted leaf
+ * has no SCTs. Without tlspin the client talks to it; with ct it is
+ * blocked; outside `hosts` the module says nothing; a private root listed
+ * in private_roots is exempt. */
+START_TEST(interception_blocked)
+{
+    struct server s, s2;
+    struct run_result r;
+    struct run_opts plain = {0};
+    const char *list;
+    size_t mark;
+
+    mk_logs();
+    list = write_usual_list();
+    server_start(&s, "icpt");
+
+    tls_client_run(&r, &plain, TLS_CLIENT, s.port, "good.test", NULL);
+    assert_client_ok(&r); /* the threat is real */
+    run_result_free(&r);
+
+    ct_policy_list(list, "policy = \"chrome\"; hosts = [ \"good.test\" ];");
+    server_start(&s2, "icpt"); /* a fresh log: not one byte may reach it */
+    mark = syslog_mark();
+    client(&r, s2.port, NULL);
+    assert_ct_blocked(&r, mark, "ct-no-scts");
+    assert_server_got_no_data(&s2);
+    run_result_free(&r);
+
+    ct_policy_list(list, "policy = \"chrome\"; hosts = [ \"**.example.com\" ];");
+    mark = syslog_mark();
+    client(&r, s.port, NULL);
+    assert_ct_passed(&r, mark);
+    run_result_free(&r);
+
+    ct_policy_list(list, fmt("policy = \"chrome\"; private_roots = [ \"%s\" ];",
+                             pin("PIN_ICPT_CA")));
+    mark = syslog_mark();
+    client(&r, s.port, NULL);
+    assert_client_ok(&r);
+    run_result_free(&r);
+}
+END_TEST
+
+/* Bad args are refused at load, naming the policy file and line. */
+START_TEST(bad_args)
+{
+    struct server s;
+    struct run_result r;
+    size_t mark;
+
+    mk_logs();
+    ct_policy(fmt("log_list = \"%s\"; policy = \"firefox\";", write_usual_list()));
+    serve(&s, mk_leaf("leaf", 90, (const char *const[]){"a1.key", "b1.key", NULL}), NULL);
+    mark = syslog_mark();
+    client(&r, s.port, NULL);
+    assert_client_blocked(&r);
+    ck_assert_msg(syslog_wait_for_since(mark, "policy of module ct is", 2000), "no record:\n%s",
+                  syslog_dump_since(mark));
+    run_result_free(&r);
+}
+END_TEST
+
+static Suite *ct_suite(void)
+{
+    Suite *s = suite_create("ct");
+    TCase *tc;
+
+    tc = harness_tcase("embedded");
+    tcase_add_test(tc, embedded_two_operators_pass);
+    tcase_add_test(tc, embedded_one_sct_fails);
+    tcase_add_test(tc, embedded_one_operator_fails);
+    tcase_add_test(tc, unknown_log_fails);
+    tcase_add_test(tc, bad_signature_fails);
+    tcase_add_test(tc, future_sct_fails);
+    tcase_add_loop_test(tc, retired_log_before_after, 0, 2);
+    tcase_add_loop_test(tc, lifetime_200_days, 0, 2);
+    tcase_add_test(tc, apple_policy);
+    suite_add_tcase(s, tc);
+
+    tc = harness_tcase("channels");
+    tcase_add_loop_test(tc, tls_extension_pass, 0, 2);
+    tcase_add_loop_test(tc, tls_no_scts_fails, 0, 2);
+    tcase_add_loop_test(tc, sct_for_other_cert_fails, 0, 2);
+    tcase_add_test(tc, ocsp_staple);
+    tcase_add_loop_test(tc, mixed_channels, 0, 2);
+    suite_add_tcase(s, tc);
+
+    tc = harness_tcase("lists");
+    tcase_add_test(tc, stale_list);
+    tcase_add_test(tc, malformed_list);
+    tcase_add_test(tc, cnf_list);
+    tcase_add_test(tc, bad_args);
+    suite_add_tcase(s, tc);
+
+    tc = harness_tcase("skipped-by-openssl");
+    tcase_add_test(tc, curl_insecure_enforced);
+    tcase_add_test(tc, resumption);
+    tcase_add_test(tc, interception_blocked);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    return harness_main(ct_suite());
+}
