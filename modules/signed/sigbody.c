@@ -1,6 +1,7 @@
 /* See sigbody.h. */
 #include "sigbody.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 

@@ -8,10 +8,20 @@
  *            openssl CLI), replayed serial and equivocation against a state
  *            file, key rotation (floor reset, old-key replay), threshold.
  *
+ *   module   signed.so under the shim (tls_client, loop_client against real
+ *            servers): enforcement from the cache; the cache hygiene (symlink,
+ *            hard link, FIFO, group-writable, foreign owner, world-writable or
+ *            symlinked directory); rollback against the state file; stale
+ *            data with on_stale fail and ignore (always a record); a
+ *            long-running client picking up a rotation through watch(), and
+ *            keeping the last good pinset when a bad file lands.
+ *
  * Everything runs the real `tlspin` command built in this tree; the keys
  * are made fresh by `tlspin keygen` in each test's directory.
  */
 #include "harness.h"
+
+#include "../programs/tp_suite.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -564,6 +574,380 @@ START_TEST(threshold)
 }
 END_TEST
 
+
+/* ------------------------------------------------------------------ */
+/* module                                                              */
+/* ------------------------------------------------------------------ */
+
+static const struct run_opts shim = {.preload = 1};
+
+static const char *cache_path(void)
+{
+    return tmp_path("cache/pinset.signed");
+}
+
+/* Copy H.tmp/<rel> into the cache as the updater would: a temp file in the
+ * cache directory, mode 0644, renamed over the name. */
+static void cache_put(const char *rel)
+{
+    char *t;
+    size_t len;
+    const char *tmp = tmp_path("cache/.incoming");
+
+    mkdir(tmp_path("cache"), 0755);
+    t = slurp(tmp_path(rel), &len);
+    spit(tmp, t, len);
+    free(t);
+    ck_assert_int_eq(chmod(tmp, 0644), 0);
+    ck_assert_int_eq(rename(tmp, cache_path()), 0);
+}
+
+static void signed_policy_at(const char *cache, const char *on_stale)
+{
+    write_policy("version = 1;\n"
+                 "mode = \"enforce\";\n"
+                 "unpinned = \"allow\";\n"
+                 "on_error = \"deny\";\n"
+                 "log = { facility = \"authpriv\"; level = \"warning\"; rate_limit_seconds = 0; };\n"
+                 "stack = (\n"
+                 "  { module = \"signed\"; control = \"required\";\n"
+                 "    args = { cache = \"%s\"; keys = \"%s\"; on_stale = \"%s\"; }; }\n"
+                 ");\n",
+                 cache, tmp_path("keys"), on_stale);
+}
+
+static void signed_policy(const char *on_stale)
+{
+    signed_policy_at(cache_path(), on_stale);
+}
+
+static void client(struct run_result *r, int port, const char *sni)
+{
+    tls_client_run(r, &shim, TLS_CLIENT, port, sni,
+                   (const char *const[]){"--send", "signed-request\\r\\n", NULL});
+}
+
+/* The first record since mark containing needle (waits briefly). */
+static const struct syslog_rec *record_with(size_t mark, const char *needle)
+{
+    const struct syslog_rec *rec = syslog_wait_for_since(mark, needle, 3000);
+    ck_assert_msg(rec != NULL, "no record with \"%s\"; records:\n%s", needle,
+                  syslog_dump_since(mark));
+    return rec;
+}
+
+START_TEST(module_enforces_cache)
+{
+    struct server good, icpt;
+    struct run_result r;
+    size_t mark;
+
+    keygen("a", 1);
+    sign_to("p.signed", "a", 1, "14d", NULL, NULL, NULL);
+    cache_put("p.signed");
+    signed_policy("fail");
+    server_start(&good, "good");
+    server_start(&icpt, "icpt");
+    client(&r, good.port, "good.test");
+    assert_client_ok(&r);
+    run_result_free(&r);
+    mark = syslog_mark();
+    client(&r, icpt.port, "good.test");
+    assert_client_blocked(&r);
+    run_result_free(&r);
+    {
+        const struct syslog_rec *rec = record_with(mark, "tlspin:");
+        ck_assert_field(rec, "event", "pin-mismatch");
+        ck_assert_field(rec, "module", "signed");
+        ck_assert_field(rec, "pinset", "api");
+    }
+    assert_server_got_no_data(&icpt);
+}
+END_TEST
+
+struct hygiene {
+    const char *name, *why;
+};
+static const struct hygiene hygiene_cases[] = {
+    {"symlinked file", "symbolic link"},
+    {"hard-linked file", "hard links"},
+    {"FIFO", "not a regular file"},
+    {"group-writable file", "group or world writable"},
+    {"file of another owner", "owned by root"},
+    {"world-writable directory", "group or world writable"},
+    {"symlinked directory", "symbolic link"},
+};
+
+/* Each way the cache may be planted or left writable: the module refuses to
+ * load it (on_error deny blocks) and the record says why. */
+START_TEST(cache_hygiene)
+{
+    const struct hygiene *c = &hygiene_cases[_i];
+    const char *policy_cache = cache_path();
+    struct server good;
+    struct run_result r;
+    const struct syslog_rec *rec;
+    char reason[4096];
+    size_t mark;
+
+    keygen("a", 1);
+    sign_to("p.signed", "a", 1, "14d", NULL, NULL, NULL);
+    cache_put("p.signed");
+    switch (_i) {
+    case 0:
+        ck_assert_int_eq(unlink(cache_path()), 0);
+        ck_assert_int_eq(symlink(tmp_path("p.signed"), cache_path()), 0);
+        break;
+    case 1:
+        ck_assert_int_eq(link(cache_path(), tmp_path("cache/other-name")), 0);
+        break;
+    case 2:
+        ck_assert_int_eq(unlink(cache_path()), 0);
+        ck_assert_int_eq(mkfifo(cache_path(), 0644), 0);
+        break;
+    case 3:
+        ck_assert_int_eq(chmod(cache_path(), 0664), 0);
+        break;
+    case 4:
+        ck_assert_int_eq(chown(cache_path(), 65534, 65534), 0);
+        break;
+    case 5:
+        ck_assert_int_eq(chmod(tmp_path("cache"), 0777), 0);
+        break;
+    case 6:
+        ck_assert_int_eq(symlink(tmp_path("cache"), tmp_path("cache-link")), 0);
+        policy_cache = tmp_path("cache-link/pinset.signed");
+        break;
+    }
+    signed_policy_at(policy_cache, "fail");
+    server_start(&good, "good");
+    mark = syslog_mark();
+    client(&r, good.port, "good.test");
+    assert_client_blocked(&r);
+    run_result_free(&r);
+    rec = record_with(mark, "event=module-error");
+    ck_assert_int_eq(rec_field(rec, "reason", reason, sizeof reason), 0);
+    ck_assert_msg(strstr(reason, c->why) != NULL, "[%s] reason lacks \"%s\": %s", c->name,
+                  c->why, rec->msg);
+}
+END_TEST
+
+START_TEST(module_refuses_rollback_below_state)
+{
+    struct server good;
+    struct run_result r;
+    size_t mark;
+
+    keygen("a", 1);
+    sign_to("s10.signed", "a", 10, "14d", NULL, NULL, NULL);
+    sign_to("s9.signed", "a", 9, "14d", NULL, NULL, NULL);
+    mkdir(tmp_path("cache"), 0755);
+    state_from("cache/pinset.signed.state", tmp_path("s10.signed"));
+    cache_put("s9.signed");
+    signed_policy("fail");
+    server_start(&good, "good");
+    mark = syslog_mark();
+    client(&r, good.port, "good.test");
+    assert_client_blocked(&r);
+    run_result_free(&r);
+    record_with(mark, "rollback: serial 9 is lower than the 10");
+}
+END_TEST
+
+/* Expired data: on_stale fail blocks what the pinset covers, ignore lets it
+ * through; both say event=pinset-stale. A host it never covered is not
+ * touched. */
+START_TEST(module_stale)
+{
+    int fail = _i == 0;
+    long long now = (long long)time(NULL);
+    struct server good;
+    struct run_result r;
+    const struct syslog_rec *rec;
+    size_t mark;
+
+    keygen("a", 1);
+    sign_to("old.signed", "a", 1, fmt("@%lld", now - 3600), fmt("@%lld", now - 86400 * 2),
+            NULL, NULL);
+    cache_put("old.signed");
+    signed_policy(fail ? "fail" : "ignore");
+    server_start(&good, "good");
+    mark = syslog_mark();
+    client(&r, good.port, "good.test");
+    if (fail)
+        assert_client_blocked(&r);
+    else
+        assert_client_ok(&r);
+    run_result_free(&r);
+    rec = record_with(mark, "event=pinset-stale");
+    ck_assert_field_has(rec, "reason", "expired at");
+    ck_assert_field_has(rec, "reason", fail ? "on_stale=fail" : "on_stale=ignore");
+    mark = syslog_mark();
+    client(&r, good.port, "other.test");
+    assert_client_ok(&r);
+    run_result_free(&r);
+    tp_sleep_draining(200);
+    ck_assert_msg(syslog_count_since(mark, "pinset-stale") == 0, "%s", syslog_dump_since(mark));
+}
+END_TEST
+
+/* ---- the long-running client ---- */
+
+struct loopc {
+    struct tp_proc proc;
+    char stop[PATH_MAX];
+    struct mt_server good, icpt;
+};
+
+/* The result of the last handshake to target that started after t0, or "". */
+static const char *loop_last_since(struct loopc *l, const char *target, long long t0,
+                                   long long *end_out)
+{
+    static char res[16];
+    char *out = tp_output(&l->proc);
+    long long s, e;
+    char t[32], rr[16];
+
+    res[0] = '\0';
+    for (char *line = out; line && *line;) {
+        char *nl = strchr(line, '\n');
+        if (!nl)
+            break;
+        *nl = '\0';
+        if (sscanf(line, "%lld %lld %31s %15s", &s, &e, t, rr) == 4 && strcmp(t, target) == 0 &&
+            s >= t0) {
+            snprintf(res, sizeof res, "%s", rr);
+            if (end_out)
+                *end_out = e;
+        }
+        line = nl + 1;
+    }
+    free(out);
+    return res;
+}
+
+/* Wait until target's handshakes started after t0 give result; returns ms
+ * from t0 to the end of the first such handshake, or fails. */
+static long long loop_wait(struct loopc *l, const char *target, const char *result, long long t0,
+                           int max_ms)
+{
+    long long end;
+
+    while (tp_ms() < t0 + max_ms) {
+        if (strcmp(loop_last_since(l, target, t0, &end), result) == 0)
+            return end - t0;
+        tp_sleep_draining(20);
+    }
+    ck_abort_msg("%s never became %s within %d ms (last: %s)", target, result, max_ms,
+                 loop_last_since(l, target, t0, NULL));
+    return -1;
+}
+
+static void loop_begin(struct loopc *l)
+{
+    memset(l, 0, sizeof *l);
+    mt_server_start(&l->good, "good");
+    mt_server_start(&l->icpt, "icpt");
+    snprintf(l->stop, sizeof l->stop, "%s/stop", H.tmp);
+    tp_spawn(&l->proc, "loop",
+             (const char *const[]){LOOP_CLIENT, "--cafile", cert("trust.pem"), "--target",
+                                   tp_target("keyA", &l->good, "good.test", NULL), "--target",
+                                   tp_target("keyB", &l->icpt, "good.test", NULL),
+                                   "--interval-ms", "20", "--stop", l->stop, "--max-ms", "100000",
+                                   NULL},
+             1, NULL);
+}
+
+static void loop_end(struct loopc *l)
+{
+    int fd = open(l->stop, O_WRONLY | O_CREAT, 0644);
+    char *out;
+
+    ck_assert_int_ge(fd, 0);
+    close(fd);
+    ck_assert_msg(tp_wait(&l->proc, 10000), "the loop client did not stop");
+    out = tp_output(&l->proc);
+    /* one process all along: never restarted */
+    ck_assert_msg(strstr(out, "ready pid=") && strstr(strstr(out, "ready pid=") + 1, "ready pid=") == NULL,
+                  "%s", out);
+    free(out);
+    mt_server_stop(&l->good);
+    mt_server_stop(&l->icpt);
+}
+
+/* Fleet rotation as the running program sees it: the cache is replaced
+ * (serial 2 pins the other key) and the same process enforces the new pin
+ * within 2.5 s; then a tampered file, a rollback and a group-writable file
+ * land in turn and the serial-2 pins stay enforced, each time with a
+ * kept-last-good record. */
+START_TEST(live_rotation_and_last_good)
+{
+    struct loopc l;
+    long long t0, took;
+    size_t mark;
+    char *t;
+    size_t len;
+
+    keygen("a", 1);
+    sign_to("s1.signed", "a", 1, "14d", NULL, NULL, NULL);
+    sign_to("s2.signed", "a", 2, "14d", NULL, pinsets_icpt(), NULL);
+    sign_to("s3.signed", "a", 3, "14d", NULL, NULL, NULL);
+    cache_put("s1.signed");
+    signed_policy("fail");
+    loop_begin(&l);
+    t0 = tp_ms();
+    loop_wait(&l, "keyA", "ok", t0, 5000);
+    loop_wait(&l, "keyB", "blocked", t0, 5000);
+
+    t0 = tp_ms();
+    cache_put("s2.signed");
+    mkdir(tmp_path("cache"), 0755);
+    state_from("cache/pinset.signed.state", tmp_path("s2.signed"));
+    took = loop_wait(&l, "keyB", "ok", t0, 2500);
+    loop_wait(&l, "keyA", "blocked", t0, 2500);
+    fprintf(stderr, "rotation applied in %lld ms\n", took);
+
+    /* a tampered serial 3 (it would pin keyA again) */
+    t = slurp(tmp_path("s3.signed"), &len);
+    t[len - 5] ^= 1;
+    spit(tmp_path("s3bad.signed"), t, len);
+    free(t);
+    mark = syslog_mark();
+    cache_put("s3bad.signed");
+    record_with(mark, "action=kept-last-good");
+    record_with(mark, "bad signature");
+    t0 = tp_ms();
+    tp_sleep_draining(1500);
+    ck_assert_str_eq(loop_last_since(&l, "keyB", t0, NULL), "ok");
+    ck_assert_str_eq(loop_last_since(&l, "keyA", t0, NULL), "blocked");
+
+    /* a replayed serial 1 */
+    mark = syslog_mark();
+    cache_put("s1.signed");
+    record_with(mark, "rollback");
+    t0 = tp_ms();
+    tp_sleep_draining(1500);
+    ck_assert_str_eq(loop_last_since(&l, "keyB", t0, NULL), "ok");
+    ck_assert_str_eq(loop_last_since(&l, "keyA", t0, NULL), "blocked");
+
+    /* the good serial 3, but group-writable */
+    mark = syslog_mark();
+    cache_put("s3.signed");
+    ck_assert_int_eq(chmod(cache_path(), 0664), 0);
+    record_with(mark, "group or world writable");
+    t0 = tp_ms();
+    tp_sleep_draining(1500);
+    ck_assert_str_eq(loop_last_since(&l, "keyB", t0, NULL), "ok");
+
+    /* fixed: serial 3 applies */
+    t0 = tp_ms();
+    ck_assert_int_eq(chmod(cache_path(), 0644), 0);
+    loop_wait(&l, "keyA", "ok", t0, 2500);
+    loop_wait(&l, "keyB", "blocked", t0, 2500);
+    loop_end(&l);
+}
+END_TEST
+
 static Suite *signed_suite(void)
 {
     Suite *s = suite_create("integration_signed");
@@ -586,6 +970,14 @@ static Suite *signed_suite(void)
     tcase_add_test(tc, replayed_serial_and_equivocation);
     tcase_add_test(tc, key_rotation_then_old_key_replay);
     tcase_add_test(tc, threshold);
+    suite_add_tcase(s, tc);
+
+    tc = harness_tcase("module");
+    tcase_add_test(tc, module_enforces_cache);
+    tcase_add_loop_test(tc, cache_hygiene, 0, (int)(sizeof hygiene_cases / sizeof *hygiene_cases));
+    tcase_add_test(tc, module_refuses_rollback_below_state);
+    tcase_add_loop_test(tc, module_stale, 0, 2);
+    tcase_add_test(tc, live_rotation_and_last_good);
     suite_add_tcase(s, tc);
     return s;
 }
