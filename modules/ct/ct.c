@@ -322,7 +322,7 @@ struct gathered {
     size_t n;
 };
 
-static void verify_stack(const struct ct_state *st, struct ct_leaf *leaf,
+static void verify_stack(struct ct_state *st, struct ct_leaf *leaf,
                          const STACK_OF(SCT) *scts, int from_ssl, int64_t now, struct gathered *g)
 {
     for (int i = 0; i < sk_SCT_num(scts) && g->n < 32; i++) {
@@ -345,7 +345,7 @@ static void verify_stack(const struct ct_state *st, struct ct_leaf *leaf,
             g->r[g->n++].status = SCT_UNSUPPORTED;
             continue;
         }
-        ct_verify_sct(&st->list, leaf, raw, (size_t)len, ch, now, &g->r[g->n++]);
+        ct_verify_sct(&st->list, &st->cache, leaf, raw, (size_t)len, ch, now, &g->r[g->n++]);
         OPENSSL_free(raw);
     }
 }
@@ -488,7 +488,6 @@ static tlspin_verdict ct_check(void *state, const struct tlspin_conn *conn,
     if (st == NULL || conn == NULL)
         return TLSPIN_ERROR;
     ERR_set_mark();
-    ct_verify_set_cache(&st->cache);
     v = decide(st, conn, finding);
     ERR_pop_to_mark();
     return v;

@@ -96,8 +96,10 @@ struct ct_leaf {
     unsigned char *precert_tbs; /* TBS without the SCT list; NULL: not made yet */
     size_t precert_tbs_len;
 };
-void ct_verify_sct(const struct ct_loglist *ll, struct ct_leaf *leaf, const unsigned char *sct,
-                   size_t sct_len, enum sct_channel ch, int64_t now, struct sct_result *out);
+struct ct_cache;
+void ct_verify_sct(const struct ct_loglist *ll, struct ct_cache *cache, struct ct_leaf *leaf,
+                   const unsigned char *sct, size_t sct_len, enum sct_channel ch, int64_t now,
+                   struct sct_result *out);
 
 /* The cache: thread-safe, fixed size (a slot is overwritten when its hash
  * bucket is taken): the signature verdict per (leaf, issuer, SCT) and the
@@ -119,8 +121,5 @@ void ct_cache_destroy(struct ct_cache *c);
 /* -1 unknown, else the value stored. */
 int ct_cache_get(struct ct_cache *c, int leaf, const unsigned char key[32]);
 void ct_cache_put(struct ct_cache *c, int leaf, const unsigned char key[32], int value);
-
-/* verify.c takes an optional cache for signatures. */
-void ct_verify_set_cache(struct ct_cache *c);
 
 #endif

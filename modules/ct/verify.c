@@ -11,13 +11,6 @@
 #include <openssl/ct.h>
 #include <openssl/x509v3.h>
 
-static struct ct_cache *sig_cache;
-
-void ct_verify_set_cache(struct ct_cache *c)
-{
-    sig_cache = c;
-}
-
 const char *ct_sct_status_name(enum sct_status s)
 {
     static const char *const names[] = {"ok", "unknown-log", "bad-signature", "future-sct",
@@ -58,8 +51,9 @@ static void put_u(unsigned char *b, size_t *n, uint64_t v, int bytes)
         b[(*n)++] = (unsigned char)(v >> (8 * i));
 }
 
-void ct_verify_sct(const struct ct_loglist *ll, struct ct_leaf *leaf, const unsigned char *raw,
-                   size_t raw_len, enum sct_channel ch, int64_t now, struct sct_result *out)
+void ct_verify_sct(const struct ct_loglist *ll, struct ct_cache *sig_cache, struct ct_leaf *leaf,
+                   const unsigned char *raw, size_t raw_len, enum sct_channel ch, int64_t now,
+                   struct sct_result *out)
 {
     const unsigned char *p = raw;
     SCT *sct = o2i_SCT(NULL, &p, raw_len);
