@@ -509,6 +509,16 @@ static int ct_lint(void *state, int64_t now, tlspin_diag_fn *diag, void *diag_ct
              "operators, %lld days old; policy %s", st->list.n, live, st->list.n_operators,
              (long long)((now - st->list.timestamp) / 86400), ct_policy_name(&st->policy));
     diag(diag_ctx, TLSPIN_SEV_NOTE, st->list.path, 0, msg);
+    {
+        struct ct_cache *c = (struct ct_cache *)&st->cache;
+        unsigned long hits, misses;
+        pthread_mutex_lock(&c->mu);
+        hits = c->sig_hits;
+        misses = c->sig_misses;
+        pthread_mutex_unlock(&c->mu);
+        snprintf(msg, sizeof msg, "ct: signature cache: %lu hits, %lu misses", hits, misses);
+        diag(diag_ctx, TLSPIN_SEV_NOTE, NULL, 0, msg);
+    }
     if (st->max_age && now - st->list.timestamp > st->max_age) {
         snprintf(msg, sizeof msg, "ct: the log list is older than max_list_age_days (%lld): "
                  "CT %s", (long long)(st->max_age / 86400),

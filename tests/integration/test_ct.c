@@ -811,6 +811,20 @@ START_TEST(bad_args)
 }
 END_TEST
 
+/* The module through its ABI alone (ct_unit.c): args and list errors with
+ * file:line, each signature verified once under 8 threads, resumption. */
+START_TEST(module_abi_unit)
+{
+    struct run_result r;
+    struct run_opts o = {.timeout_ms = 60000};
+
+    ck_assert_int_eq(RUN(&r, &o, BIN_DIR "/ct_unit", CT_MODULE, CT_TOOL, MKCERTS), 0);
+    ck_assert_msg(r.exited && r.code == 0 && strstr(r.out, "ct_unit: all checks passed"),
+                  RUN_FMT, RUN_ARGS(&r));
+    run_result_free(&r);
+}
+END_TEST
+
 static Suite *ct_suite(void)
 {
     Suite *s = suite_create("ct");
@@ -841,6 +855,7 @@ static Suite *ct_suite(void)
     tcase_add_test(tc, malformed_list);
     tcase_add_test(tc, cnf_list);
     tcase_add_test(tc, bad_args);
+    tcase_add_test(tc, module_abi_unit);
     suite_add_tcase(s, tc);
 
     tc = harness_tcase("skipped-by-openssl");
