@@ -83,6 +83,9 @@ for r in rows("handshakes.csv"):
     hs[(r["figure"], r["key"], r["config"])].append(ns)
     hs_round[(r["figure"], r["key"], r["config"], r["round"])].append(ns)
 results["handshakes"] = {"|".join(k): stats(v) for k, v in hs.items()}
+hcpu = defaultdict(list)          # (figure, key, config) -> [cpu ns per handshake, per block]
+for r in rows("handshakes-cpu.csv"):
+    hcpu[(r["figure"], r["key"], r["config"])].append(int(r["cpu_ns_per_handshake"]))
 
 for fig, budget, title in (("full", 1.03, "1 full handshake"), ("resume", 1.05, "2 resumed handshake")):
     for key in ("ecdsa-p256", "rsa-2048"):
@@ -106,11 +109,18 @@ for fig, budget, title in (("full", 1.03, "1 full handshake"), ("resume", 1.05, 
                 "median %.0f us (p10..p90 %.0f..%.0f), per-round ratios %.3f..%.3f" %
                 (s["median"] / 1000, s["p10"] / 1000, s["p90"] / 1000,
                  min(rr) if rr else float("nan"), max(rr) if rr else float("nan")))
+            cb, ct = hcpu.get((fig, key, "none")), hcpu.get((fig, key, cfg))
+            if cb and ct:
+                add(title, "  client CPU per handshake, %s / none" % cfg, med(ct) / med(cb), "x",
+                    "-", None, "%.0f us vs %.0f us (+%.1f us), medians of %d blocks" %
+                    (med(ct) / 1000, med(cb) / 1000, (med(ct) - med(cb)) / 1000, len(ct)))
 
 # ----------------------------------------------------------------- figure 3
 cr = defaultdict(list)
+ccpu = defaultdict(list)
 for r in rows("curl.csv"):
     cr[r["config"]].append(int(r["ns"]) / int(r["requests"]))
+    ccpu[r["config"]].append(int(r["cpu_ns"]) / int(r["requests"]))
 if cr.get("curl-pinnedpubkey") and cr.get("curl-tlspin"):
     a, t = stats(cr["curl-pinnedpubkey"]), stats(cr["curl-tlspin"])
     add("3 curl", "curl --pinnedpubkey, per request", a["median"] / 1000, "us", "-", None,
@@ -118,7 +128,11 @@ if cr.get("curl-pinnedpubkey") and cr.get("curl-tlspin"):
     add("3 curl", "curl under tlspin, per request", t["median"] / 1000, "us", "-", None,
         "p10..p90 %.0f..%.0f us, %d runs" % (t["p10"] / 1000, t["p90"] / 1000, t["n"]))
     ratio = t["median"] / a["median"]
-    add("3 curl", "curl under tlspin / curl --pinnedpubkey", ratio, "x", "<= 1.02", ratio <= 1.02)
+    add("3 curl", "curl under tlspin / curl --pinnedpubkey", ratio, "x", "<= 1.02", ratio <= 1.02,
+        "wall time per request")
+    c_a, c_t = med(ccpu["curl-pinnedpubkey"]), med(ccpu["curl-tlspin"])
+    add("3 curl", "  curl CPU per request, tlspin / --pinnedpubkey", c_t / c_a, "x", "-", None,
+        "%.0f us vs %.0f us (+%.1f us)" % (c_t / 1000, c_a / 1000, (c_t - c_a) / 1000))
 
 # ----------------------------------------------------------------- figure 4
 for name, prog in (("exec-true.csv", "/bin/true"), ("exec-sh.csv", "sh -c :")):
@@ -218,8 +232,14 @@ if tl is not None and no is not None:
     if ch is not None:
         add("7 instructions", "  of which pins of the chain (SHA-256 each)", ch, "Ir", "-", None)
     if floor is not None:
-        add("7 instructions", "floor: SHA-256 per cert + one lookup", floor, "Ir", "-", None)
+        add("7 instructions", "floor: SHA-256 per cert + one lookup", floor, "Ir", "-", None,
+            "3 certificates (leaf, intermediate, root)")
         add("7 instructions", "tlspin per handshake / floor", inside / floor, "x", "-", None)
+rtl, rno = per_op("resumed", "tlspin"), per_op("resumed", "none")
+if rtl is not None and rno is not None:
+    add("7 instructions", "resumed handshake, no preload", rno, "Ir", "-", None)
+    add("7 instructions", "added by tlspin per resumed handshake", rtl - rno, "Ir", "-", None,
+        "%.1f%% of the resumed handshake" % (100 * (rtl - rno) / rno))
 
 # ----------------------------------------------------------------- output
 m = results["machine"]
