@@ -271,18 +271,47 @@ static int gather_cb(const CT_POLICY_EVAL_CTX *ctx, const STACK_OF(SCT) *scts, v
     return 1;
 }
 
+/* SSLs whose CT callback is ours carry this ex_data mark. */
+static int mark_index = -1;
+static pthread_once_t mark_once = PTHREAD_ONCE_INIT;
+static char mark_value;
+
+static void make_mark_index(void)
+{
+    mark_index = SSL_get_ex_new_index(0, NULL, NULL, NULL, NULL);
+}
+
 static int ct_prepare(void *state, void *ssl)
 {
     int r = 0;
     (void)state;
     if (ssl == NULL)
         return -1;
+    pthread_once(&mark_once, make_mark_index);
     ERR_set_mark();
     /* A program that enabled CT itself already asks; its callback stays. */
-    if (!SSL_ct_is_enabled(ssl) && SSL_set_ct_validation_callback(ssl, gather_cb, NULL) != 1)
-        r = -1;
+    if (!SSL_ct_is_enabled(ssl)) {
+        if (SSL_set_ct_validation_callback(ssl, gather_cb, NULL) != 1)
+            r = -1;
+        else if (mark_index >= 0)
+            SSL_set_ex_data(ssl, mark_index, &mark_value);
+    }
     ERR_pop_to_mark();
     return r;
+}
+
+/* May check() read the TLS/OCSP SCTs through SSL_get0_peer_scts()? libssl
+ * parses them once and keeps the list; during certificate verification the
+ * peer certificate is not yet in the session, so the kept list would lack
+ * the embedded SCTs (and, in TLS 1.2, the OCSP ones). Harmless when the CT
+ * callback is ours; a program's own CT check must not be robbed of them, so
+ * then only the embedded SCTs (read from the DER) count. */
+static int may_read_peer_scts(SSL *ssl)
+{
+    if (!SSL_ct_is_enabled(ssl) || SSL_get0_peer_certificate(ssl) != NULL)
+        return 1;
+    pthread_once(&mark_once, make_mark_index);
+    return mark_index >= 0 && SSL_get_ex_data(ssl, mark_index) == &mark_value;
 }
 
 static int host_in_scope(const struct ct_state *st, const char *host)
@@ -451,7 +480,7 @@ static tlspin_verdict decide(struct ct_state *st, const struct tlspin_conn *conn
             SCT_LIST_free(emb);
         }
     }
-    if (conn->ssl != NULL) {
+    if (conn->ssl != NULL && may_read_peer_scts(conn->ssl)) {
         const STACK_OF(SCT) *peer = SSL_get0_peer_scts(conn->ssl);
         if (peer != NULL)
             verify_stack(st, &leaf, peer, 1, conn->now, &g);

@@ -825,6 +825,97 @@ START_TEST(module_abi_unit)
 }
 END_TEST
 
+/* ------------------------------------------------------------------ */
+/* Real programs: prepare() makes them ask for the TLS extension         */
+/* ------------------------------------------------------------------ */
+
+static const char py_ssl[] =
+    "import socket, ssl, sys\n"
+    "port, ca = int(sys.argv[1]), sys.argv[2]\n"
+    "ctx = ssl.create_default_context(cafile=ca)\n"
+    "s = socket.create_connection(('127.0.0.1', port), timeout=10)\n"
+    "try:\n"
+    "    t = ctx.wrap_socket(s, server_hostname='good.test')\n"
+    "except ssl.SSLCertVerificationError as e:\n"
+    "    print('FAILED', e.verify_message); sys.exit(1)\n"
+    "print('OK', t.version())\n";
+
+/* _i = program * 2 + (0: SCTs in the TLS extension, passes; 1: none,
+ * blocked). Programs: curl, python3 ssl, openssl s_client (VERIFY_NONE). */
+START_TEST(programs_tls_extension)
+{
+    struct server s;
+    struct run_result r;
+    struct run_opts o = {.preload = 1, .input = "GET / HTTP/1.0\r\n\r\n"};
+    const char *leaf;
+    int prog = _i / 2, none = _i % 2;
+    size_t mark;
+
+    mk_logs();
+    ct_policy_list(write_usual_list(), NULL);
+    leaf = mk_leaf("leaf", 90, NULL);
+    if (none)
+        serve(&s, leaf, NULL);
+    else
+        serve(&s, leaf, (const char *const[]){"-serverinfo",
+                                              mk_scts(leaf, "serverinfo",
+                                                      (const char *const[]){"a1.key", "b1.key",
+                                                                            NULL}),
+                                              NULL});
+    mark = syslog_mark();
+    if (prog == 0)
+        ck_assert_int_eq(RUN(&r, &o, CURL, "-q", "-sS", "--max-time", "10", "--cacert",
+                             cert("trust.pem"), "--resolve",
+                             fmt("good.test:%d:127.0.0.1", s.port),
+                             fmt("https://good.test:%d/", s.port)), 0);
+    else if (prog == 1)
+        ck_assert_int_eq(RUN(&r, &o, PYTHON3, "-I", "-c", py_ssl, fmt("%d", s.port),
+                             cert("trust.pem")), 0);
+    else
+        ck_assert_int_eq(RUN(&r, &o, OPENSSL, "s_client", "-connect",
+                             fmt("127.0.0.1:%d", s.port), "-servername", "good.test",
+                             "-CAfile", cert("trust.pem")), 0);
+    if (!none) {
+        ck_assert_msg(r.exited && r.code == 0, "program %d refused: " RUN_FMT, prog,
+                      RUN_ARGS(&r));
+        ck_assert_msg(syslog_tlspin_count_since(mark) == 0, "%s", syslog_dump_since(mark));
+    } else {
+        ck_assert_msg(r.exited && r.code != 0, "program %d not refused: " RUN_FMT, prog,
+                      RUN_ARGS(&r));
+        ck_assert_msg(syslog_wait_for_since(mark, "event=ct-no-scts ", 2000), "%s",
+                      syslog_dump_since(mark));
+    }
+    run_result_free(&r);
+}
+END_TEST
+
+/* A program that runs OpenSSL's own CT check (s_client -ct) still gets all
+ * its SCTs: the module does not take them from it. */
+START_TEST(program_own_ct_keeps_scts)
+{
+    struct server s;
+    struct run_result r;
+    struct run_opts o = {.preload = 1, .input = ""};
+    const char *cnf;
+    size_t mark;
+
+    mk_logs();
+    ct_policy_list(write_usual_list(), NULL);
+    cnf = write_file("ossl_ct.cnf", "enabled_logs = a1,b1\n[a1]\ndescription = a1\nkey = %s\n"
+                     "[b1]\ndescription = b1\nkey = %s\n", A1.key, B1.key);
+    serve(&s, mk_leaf("leaf", 90, (const char *const[]){"a1.key", "b1.key", NULL}), NULL);
+    mark = syslog_mark();
+    ck_assert_int_eq(RUN(&r, &o, OPENSSL, "s_client", "-connect", fmt("127.0.0.1:%d", s.port),
+                         "-servername", "good.test", "-CAfile", cert("trust.pem"), "-ct",
+                         "-ctlogfile", cnf, "-verify_return_error"), 0);
+    ck_assert_msg(r.exited && r.code == 0, RUN_FMT, RUN_ARGS(&r));
+    ck_assert_msg(strstr(r.out, "SCTs present (2)"), "s_client lost its SCTs: " RUN_FMT,
+                  RUN_ARGS(&r));
+    ck_assert_msg(syslog_tlspin_count_since(mark) == 0, "%s", syslog_dump_since(mark));
+    run_result_free(&r);
+}
+END_TEST
+
 static Suite *ct_suite(void)
 {
     Suite *s = suite_create("ct");
@@ -862,6 +953,8 @@ static Suite *ct_suite(void)
     tcase_add_test(tc, curl_insecure_enforced);
     tcase_add_test(tc, resumption);
     tcase_add_test(tc, interception_blocked);
+    tcase_add_loop_test(tc, programs_tls_extension, 0, 6);
+    tcase_add_test(tc, program_own_ct_keeps_scts);
     suite_add_tcase(s, tc);
     return s;
 }
