@@ -916,6 +916,75 @@ START_TEST(program_own_ct_keeps_scts)
 }
 END_TEST
 
+/* ------------------------------------------------------------------ */
+/* The CLI: probe shows the SCTs and the verdict; check validates lists */
+/* ------------------------------------------------------------------ */
+
+START_TEST(cli_probe_shows_scts)
+{
+    struct server ok, bad;
+    struct run_result r;
+    struct run_opts o = {0};
+    const char *leaf;
+
+    mk_logs();
+    ct_policy_list(write_usual_list(), NULL);
+    leaf = mk_leaf("leaf", 90, NULL);
+    serve(&ok, leaf, (const char *const[]){"-serverinfo",
+                                           mk_scts(leaf, "serverinfo",
+                                                   (const char *const[]){"a1.key", "b1.key", NULL}),
+                                           NULL});
+    serve(&bad, mk_leaf("one", 90, (const char *const[]){"a1.key", NULL}), NULL);
+
+    ck_assert_int_eq(RUN(&r, &o, BIN_DIR "/tlspin", "probe", "--config", H.config, "--cafile",
+                         cert("trust.pem"), "--connect", fmt("127.0.0.1:%d", ok.port),
+                         "good.test"), 0);
+    ck_assert_msg(strstr(r.out, "2 of 2 SCTs valid") && strstr(r.out, "tls A/a1 ok") &&
+                      strstr(r.out, "tls B/b1 ok") && strstr(r.out, "decision    allowed"),
+                  RUN_FMT, RUN_ARGS(&r));
+    run_result_free(&r);
+
+    ck_assert_int_eq(RUN(&r, &o, BIN_DIR "/tlspin", "probe", "--config", H.config, "--cafile",
+                         cert("trust.pem"), "--connect", fmt("127.0.0.1:%d", bad.port),
+                         "good.test"), 0);
+    ck_assert_msg(r.exited && r.code == 2 && strstr(r.out, "ct-too-few-logs") &&
+                      strstr(r.out, "1 of 1 SCTs valid: embedded A/a1 ok") &&
+                      strstr(r.out, "decision    blocked"),
+                  RUN_FMT, RUN_ARGS(&r));
+    run_result_free(&r);
+}
+END_TEST
+
+START_TEST(cli_check_validates_list)
+{
+    struct run_result r;
+    struct run_opts o = {0};
+    const char *list;
+    char *text, *p;
+
+    mk_logs();
+    list = write_usual_list();
+    ct_policy_list(list, NULL);
+    ck_assert_int_eq(RUN(&r, &o, BIN_DIR "/tlspin", "check", "--config", H.config), 0);
+    ck_assert_msg(strstr(r.out, "ct: log list with 3 logs (3 usable/qualified/readonly) of 2 "
+                                "operators") || strstr(r.err, "ct: log list with 3 logs"),
+                  RUN_FMT, RUN_ARGS(&r));
+    run_result_free(&r);
+
+    text = read_file(list, NULL);
+    p = strstr(text, "\"usable\"");
+    memcpy(p, "\"usabel\"", 8);
+    write_file("list.json", "%s", text);
+    free(text);
+    ck_assert_int_eq(RUN(&r, &o, BIN_DIR "/tlspin", "check", "--config", H.config), 0);
+    ck_assert_msg(r.exited && r.code != 0 &&
+                      strstr(r.out, "list.json:9: ") &&
+                      strstr(r.out, "unknown log state \"usabel\""),
+                  RUN_FMT, RUN_ARGS(&r));
+    run_result_free(&r);
+}
+END_TEST
+
 static Suite *ct_suite(void)
 {
     Suite *s = suite_create("ct");
@@ -947,6 +1016,8 @@ static Suite *ct_suite(void)
     tcase_add_test(tc, cnf_list);
     tcase_add_test(tc, bad_args);
     tcase_add_test(tc, module_abi_unit);
+    tcase_add_test(tc, cli_probe_shows_scts);
+    tcase_add_test(tc, cli_check_validates_list);
     suite_add_tcase(s, tc);
 
     tc = harness_tcase("skipped-by-openssl");
