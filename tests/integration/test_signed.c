@@ -15,6 +15,16 @@
  *            data with on_stale fail and ignore (always a record); a
  *            long-running client picking up a rotation through watch(), and
  *            keeping the last good pinset when a bad file lands.
+ *   update   `tlspin update` against a real nginx (Debian's) on 127.0.0.1
+ *            serving the file over HTTPS, and a hostile Python TLS server for
+ *            what nginx will not do: install, no-op, mirror fallback, and the
+ *            server-side attacks (wrong CA, host-name mismatch, redirect to
+ *            http, endless body, slow drip, HTML error page with 200,
+ *            connection reset mid-body, only an old version, a huge
+ *            Content-Length, the update host's pin) each ending with the
+ *            previous good file still installed and a clear error; then the
+ *            fleet story end to end: sign, publish, update, and a running
+ *            client enforces the new pin.
  *
  * Everything runs the real `tlspin` command built in this tree; the keys
  * are made fresh by `tlspin keygen` in each test's directory.
@@ -948,6 +958,393 @@ START_TEST(live_rotation_and_last_good)
 }
 END_TEST
 
+/* ------------------------------------------------------------------ */
+/* update                                                              */
+/* ------------------------------------------------------------------ */
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#define NGINX "/usr/sbin/nginx"
+#define EVIL_SERVER TLSPIN_SOURCE_DIR "/tests/integration/signed_evil_server.py"
+
+struct nginx {
+    struct tp_proc proc;
+    int port;
+};
+
+static int free_port(void)
+{
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t l = sizeof a;
+    int fd = socket(AF_INET, SOCK_STREAM, 0), port;
+
+    ck_assert_int_ge(fd, 0);
+    ck_assert_int_eq(bind(fd, (struct sockaddr *)&a, sizeof a), 0);
+    ck_assert_int_eq(getsockname(fd, (struct sockaddr *)&a, &l), 0);
+    port = ntohs(a.sin_port);
+    close(fd);
+    return port;
+}
+
+static int port_open(int port)
+{
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port),
+                            .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    int fd = socket(AF_INET, SOCK_STREAM, 0), ok;
+
+    ok = connect(fd, (struct sockaddr *)&a, sizeof a) == 0;
+    close(fd);
+    return ok;
+}
+
+/* nginx serving H.tmp/www over HTTPS on 127.0.0.1 as good.test (the fixtures'
+ * `identity` chain), with a redirect to http and an HTML error page. */
+static void nginx_start(struct nginx *n, const char *identity)
+{
+    const char *conf;
+    long long end;
+
+    memset(n, 0, sizeof *n);
+    n->port = free_port();
+    mkdir(tmp_path("www"), 0755);
+    mkdir(tmp_path("nginx-tmp"), 0700);
+    conf = write_file("nginx.conf",
+        "daemon off;\nmaster_process off;\nworker_processes 1;\n"
+        "pid %s/nginx.pid;\nerror_log %s/nginx-error.log warn;\n"
+        "events { worker_connections 64; }\n"
+        "http {\n"
+        "  access_log %s/nginx-access.log;\n"
+        "  client_body_temp_path %s/nginx-tmp/body; proxy_temp_path %s/nginx-tmp/proxy;\n"
+        "  fastcgi_temp_path %s/nginx-tmp/fcgi; uwsgi_temp_path %s/nginx-tmp/uwsgi;\n"
+        "  scgi_temp_path %s/nginx-tmp/scgi;\n"
+        "  default_type application/octet-stream;\n"
+        "  server {\n"
+        "    listen 127.0.0.1:%d ssl;\n"
+        "    server_name good.test;\n"
+        "    ssl_certificate %s;\n    ssl_certificate_key %s;\n"
+        "    ssl_protocols TLSv1.2 TLSv1.3;\n"
+        "    root %s/www;\n"
+        "    location = /redirect.signed { return 302 http://127.0.0.1:%d/pinset.signed; }\n"
+        "    location = /error.signed { default_type text/html;\n"
+        "      return 200 \"<html><body>503 Service Temporarily Unavailable</body></html>\\n\"; }\n"
+        "  }\n"
+        "}\n",
+        H.tmp, H.tmp, H.tmp, H.tmp, H.tmp, H.tmp, H.tmp, H.tmp, n->port,
+        cert(fmt("%s-chain.pem", identity)), cert(fmt("%s.key", identity)), H.tmp, n->port);
+    tp_spawn(&n->proc, "nginx",
+             (const char *const[]){NGINX, "-c", conf, "-p", H.tmp, "-e",
+                                   tmp_path("nginx-error.log"), NULL},
+             0, NULL);
+    end = tp_ms() + 10000;
+    while (tp_ms() < end && !tp_exited(&n->proc)) {
+        if (port_open(n->port))
+            return;
+        usleep(10000);
+    }
+    {
+        char *o = tp_output(&n->proc);
+        ck_abort_msg("nginx did not start (%s):\n%s", tp_status(&n->proc), o);
+    }
+}
+
+/* Publish H.tmp/<rel> as https://good.test:<port>/pinset.signed. */
+static void publish(const char *rel)
+{
+    char *t;
+    size_t len;
+
+    mkdir(tmp_path("www"), 0755);
+    t = slurp(tmp_path(rel), &len);
+    spit(tmp_path("www/.new"), t, len);
+    free(t);
+    chmod(tmp_path("www/.new"), 0644);
+    ck_assert_int_eq(rename(tmp_path("www/.new"), tmp_path("www/pinset.signed")), 0);
+}
+
+static struct tp_proc evil;
+
+static int evil_start(const char *mode, const char *file)
+{
+    const char *portfile = tmp_path(fmt("evil-%s.port", mode));
+    long long end = tp_ms() + 10000;
+    char *t;
+    int port = 0;
+
+    tp_spawn(&evil, "evil",
+             (const char *const[]){PYTHON3, EVIL_SERVER, mode, cert("good-chain.pem"),
+                                   cert("good.key"), portfile, file ? file : NULL, NULL},
+             0, NULL);
+    while (tp_ms() < end && !tp_exited(&evil)) {
+        t = read_file(portfile, NULL);
+        if (t) {
+            port = atoi(t);
+            free(t);
+            return port;
+        }
+        usleep(10000);
+    }
+    t = tp_output(&evil);
+    ck_abort_msg("evil server %s did not start (%s):\n%s", mode, tp_status(&evil), t);
+    return -1;
+}
+
+/* tlspin update with the test's cache, keys and trust store; mirrors and
+ * extra options in extra (NULL-terminated). */
+static void update(struct run_result *r, int port, const char *const extra[])
+{
+    const char *argv[40];
+    size_t n = 0;
+
+    mkdir(tmp_path("cache"), 0755);
+    write_file("update.conf", "# empty: everything on the command line\n");
+    argv[n++] = TLSPIN;
+    argv[n++] = "update";
+    argv[n++] = "--config";
+    argv[n++] = tmp_path("update.conf");
+    argv[n++] = "--cache";
+    argv[n++] = cache_path();
+    argv[n++] = "--keys";
+    argv[n++] = tmp_path("keys");
+    argv[n++] = "--connect-timeout";
+    argv[n++] = "2";
+    argv[n++] = "--timeout";
+    argv[n++] = "4";
+    argv[n++] = "--resolve";
+    argv[n++] = fmt("good.test:%d:127.0.0.1", port);
+    for (size_t i = 0; extra && extra[i]; i++)
+        argv[n++] = extra[i];
+    argv[n] = NULL;
+    ck_assert_int_eq(run_argv(&(struct run_opts){.timeout_ms = 30000}, r, argv), 0);
+}
+
+static const char *url(int port, const char *path)
+{
+    return fmt("https://good.test:%d/%s", port, path);
+}
+
+static void update_ok(int port, const char *path, const char *want)
+{
+    struct run_result r;
+
+    update(&r, port, (const char *const[]){"--cafile", cert("trust.pem"), "--mirror",
+                                           url(port, path), NULL});
+    ck_assert_msg(r.exited && r.code == 0 && strstr(r.out, want), "expected \"%s\": " RUN_FMT,
+                  want, RUN_ARGS(&r));
+    run_result_free(&r);
+}
+
+/* The cache holds exactly H.tmp/<rel> and the state names its serial. */
+static void assert_installed(const char *rel, unsigned long long serial)
+{
+    char *a, *b, *st;
+    size_t la, lb;
+    struct stat sb;
+
+    a = slurp(tmp_path(rel), &la);
+    b = read_file(cache_path(), &lb);
+    ck_assert_msg(b != NULL && la == lb && memcmp(a, b, la) == 0, "the cache is not %s", rel);
+    free(a);
+    free(b);
+    st = read_file(tmp_path("cache/pinset.signed.state"), NULL);
+    ck_assert_msg(st && strstr(st, fmt("\nserial %llu\n", serial)), "state: %s", st ? st : "(none)");
+    free(st);
+    ck_assert_int_eq(stat(cache_path(), &sb), 0);
+    ck_assert_msg((sb.st_mode & 0777) == 0644 && sb.st_nlink == 1 && sb.st_uid == 0,
+                  "cache mode %o links %lu", sb.st_mode & 0777, (unsigned long)sb.st_nlink);
+}
+
+START_TEST(update_installs_then_noop_then_newer)
+{
+    struct nginx n;
+
+    keygen("a", 1);
+    sign_to("s1.signed", "a", 1, "14d", NULL, NULL, NULL);
+    sign_to("s2.signed", "a", 2, "14d", NULL, pinsets_icpt(), NULL);
+    nginx_start(&n, "good");
+    publish("s1.signed");
+    update_ok(n.port, "pinset.signed", "installed serial 1");
+    assert_installed("s1.signed", 1);
+    update_ok(n.port, "pinset.signed", "serial 1 is current");
+    publish("s2.signed");
+    update_ok(n.port, "pinset.signed", "installed serial 2");
+    assert_installed("s2.signed", 2);
+    /* no temp file left behind */
+    ck_assert_int_ne(access(tmp_path("cache/.incoming"), F_OK), 0);
+    tp_kill(&n.proc);
+}
+END_TEST
+
+START_TEST(update_mirror_fallback)
+{
+    struct nginx n;
+    struct run_result r;
+
+    keygen("a", 1);
+    sign_to("s1.signed", "a", 1, "14d", NULL, NULL, NULL);
+    nginx_start(&n, "good");
+    publish("s1.signed");
+    int dead = free_port();
+    update(&r, n.port, (const char *const[]){"--cafile", cert("trust.pem"), "--mirror",
+                                             fmt("https://127.0.0.1:%d/pinset.signed", dead),
+                                             "--mirror", url(n.port, "missing.signed"),
+                                             "--mirror", url(n.port, "pinset.signed"), NULL});
+    ck_assert_msg(r.exited && r.code == 0 && strstr(r.out, "installed serial 1"), RUN_FMT,
+                  RUN_ARGS(&r));
+    ck_assert_msg(strstr(r.err, "connect") && strstr(r.err, "HTTP status 404"), RUN_FMT,
+                  RUN_ARGS(&r));
+    run_result_free(&r);
+    assert_installed("s1.signed", 1);
+    tp_kill(&n.proc);
+}
+END_TEST
+
+struct server_attack {
+    const char *name;
+    const char *why;
+};
+static const struct server_attack attacks[] = {
+    {"wrong CA", "certificate verification failed"},
+    {"host-name mismatch", "hostname mismatch"},
+    {"redirect to http", "redirect to \"http://"},
+    {"endless body", "body larger than 65536 bytes"},
+    {"slow drip", "timed out after 4000 ms"},
+    {"HTML error page with 200", "not a signed pinset"},
+    {"reset mid-body", "connection broken after"},
+    {"only an old version", "rollback: serial 1 is lower than the 2"},
+    {"same serial, other bytes", "equivocation: serial 2"},
+    {"expired file", "STALE"},
+    {"update host not the pinned key", "pinned update-host keys"},
+    {"huge Content-Length", "Content-Length 10000000 is larger"},
+    {"http mirror", "only https:// URLs"},
+    {"chunked", "chunked transfer encoding is not supported"},
+};
+#define N_ATTACKS ((int)(sizeof attacks / sizeof *attacks))
+
+/* Each attack from the server's side: serial 2 is installed first (the good
+ * file), the attack is fetched, tlspin update exits 1 naming the problem,
+ * and serial 2 is still exactly what the cache and state hold. */
+START_TEST(update_server_attacks)
+{
+    const struct server_attack *a = &attacks[_i];
+    long long now = (long long)time(NULL);
+    struct nginx n;
+    struct run_result r;
+    char ca_buf[PATH_MAX], mirror_buf[512], resolve_buf[128];
+    const char *ca = cert("trust.pem"), *mirror;
+    const char *pinopt = NULL;
+    int port;
+
+    keygen("a", 1);
+    sign_to("s1.signed", "a", 1, "14d", NULL, NULL, NULL);
+    sign_to("s2.signed", "a", 2, "14d", NULL, NULL, NULL);
+    sign_to("s2b.signed", "a", 2, "14d", NULL, pinsets_icpt(), NULL);
+    sign_to("s3old.signed", "a", 3, fmt("@%lld", now - 3600), fmt("@%lld", now - 86400), NULL,
+            NULL);
+    nginx_start(&n, "good");
+    publish("s2.signed");
+    update_ok(n.port, "pinset.signed", "installed serial 2");
+    port = n.port;
+    mirror = url(port, "pinset.signed");
+    switch (_i) {
+    case 0: ca = cert("icpt-ca.pem"); break;
+    case 1: mirror = fmt("https://wrong.test:%d/pinset.signed", port);
+            pinopt = fmt("wrong.test:%d:127.0.0.1", port); break;
+    case 2: mirror = url(port, "redirect.signed"); break;
+    case 3: port = evil_start("endless", NULL); mirror = url(port, "pinset.signed"); break;
+    case 4: port = evil_start("drip", tmp_path("s2b.signed")); mirror = url(port, "pinset.signed"); break;
+    case 5: mirror = url(port, "error.signed"); break;
+    case 6: port = evil_start("reset", tmp_path("s2b.signed")); mirror = url(port, "pinset.signed"); break;
+    case 7: publish("s1.signed"); break;
+    case 8: publish("s2b.signed"); break;
+    case 9: publish("s3old.signed"); break;
+    case 10: break;
+    case 11: port = evil_start("biglen", NULL); mirror = url(port, "pinset.signed"); break;
+    case 12: mirror = fmt("http://127.0.0.1:%d/pinset.signed", port); break;
+    case 13: port = evil_start("chunked", tmp_path("s2b.signed")); mirror = url(port, "pinset.signed"); break;
+    }
+    /* fmt() and cert() hand out ring buffers: keep copies */
+    snprintf(ca_buf, sizeof ca_buf, "%s", ca);
+    snprintf(mirror_buf, sizeof mirror_buf, "%s", mirror);
+    snprintf(resolve_buf, sizeof resolve_buf, "%s", pinopt ? pinopt : "");
+    ca = ca_buf;
+    mirror = mirror_buf;
+    pinopt = resolve_buf;
+    {
+        const char *argv[12];
+        size_t k = 0;
+        argv[k++] = "--cafile";
+        argv[k++] = ca;
+        argv[k++] = "--mirror";
+        argv[k++] = mirror;
+        if (_i == 1) {
+            argv[k++] = "--resolve";
+            argv[k++] = pinopt;
+        }
+        if (_i == 10) {
+            argv[k++] = "--pin";
+            argv[k++] = pin("PIN_ICPT");
+        }
+        argv[k] = NULL;
+        update(&r, port, argv);
+    }
+    ck_assert_msg(r.exited && r.code == 1, "[%s] expected exit 1: " RUN_FMT, a->name, RUN_ARGS(&r));
+    ck_assert_msg(strstr(r.err, a->why) != NULL, "[%s] expected \"%s\": " RUN_FMT, a->name, a->why,
+                  RUN_ARGS(&r));
+    ck_assert_msg(strstr(r.err, "nothing installed") && strstr(r.err, "keeps serial 2"),
+                  "[%s] " RUN_FMT, a->name, RUN_ARGS(&r));
+    run_result_free(&r);
+    assert_installed("s2.signed", 2);
+    if (evil.pid > 0)
+        tp_kill(&evil);
+    tp_kill(&n.proc);
+}
+END_TEST
+
+/* The fleet story end to end: sign -> publish -> tlspin update -> the
+ * running client enforces the new pin; then an attacker-controlled mirror
+ * replays the old file and nothing changes. */
+START_TEST(fleet_rotation_end_to_end)
+{
+    struct nginx n;
+    struct loopc l;
+    struct run_result r;
+    long long t0, took;
+
+    keygen("a", 1);
+    sign_to("s1.signed", "a", 1, "14d", NULL, NULL, NULL);
+    sign_to("s2.signed", "a", 2, "14d", NULL, pinsets_icpt(), NULL);
+    nginx_start(&n, "good");
+    publish("s1.signed");
+    update_ok(n.port, "pinset.signed", "installed serial 1");
+    signed_policy("fail");
+    loop_begin(&l);
+    t0 = tp_ms();
+    loop_wait(&l, "keyA", "ok", t0, 5000);
+    loop_wait(&l, "keyB", "blocked", t0, 5000);
+
+    publish("s2.signed");
+    update_ok(n.port, "pinset.signed", "installed serial 2");
+    t0 = tp_ms();
+    took = loop_wait(&l, "keyB", "ok", t0, 2500);
+    loop_wait(&l, "keyA", "blocked", t0, 2500);
+    fprintf(stderr, "fleet rotation enforced %lld ms after tlspin update returned\n", took);
+
+    publish("s1.signed");
+    update(&r, n.port, (const char *const[]){"--cafile", cert("trust.pem"), "--mirror",
+                                             url(n.port, "pinset.signed"), NULL});
+    ck_assert_msg(r.exited && r.code == 1 && strstr(r.err, "rollback"), RUN_FMT, RUN_ARGS(&r));
+    run_result_free(&r);
+    t0 = tp_ms();
+    tp_sleep_draining(1500);
+    ck_assert_str_eq(loop_last_since(&l, "keyB", t0, NULL), "ok");
+    ck_assert_str_eq(loop_last_since(&l, "keyA", t0, NULL), "blocked");
+    loop_end(&l);
+    tp_kill(&n.proc);
+}
+END_TEST
+
 static Suite *signed_suite(void)
 {
     Suite *s = suite_create("integration_signed");
@@ -978,6 +1375,13 @@ static Suite *signed_suite(void)
     tcase_add_test(tc, module_refuses_rollback_below_state);
     tcase_add_loop_test(tc, module_stale, 0, 2);
     tcase_add_test(tc, live_rotation_and_last_good);
+    suite_add_tcase(s, tc);
+
+    tc = harness_tcase("update");
+    tcase_add_test(tc, update_installs_then_noop_then_newer);
+    tcase_add_test(tc, update_mirror_fallback);
+    tcase_add_loop_test(tc, update_server_attacks, 0, N_ATTACKS);
+    tcase_add_test(tc, fleet_rotation_end_to_end);
     suite_add_tcase(s, tc);
     return s;
 }
