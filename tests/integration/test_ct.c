@@ -11,11 +11,20 @@
  */
 #include "harness.h"
 
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 #include <syslog.h>
 #include <time.h>
+#include <unistd.h>
 
 #define CT_TOOL BIN_DIR "/ct_tool"
 #define CT_MODULE MODULE_DIR "/ct.so"
@@ -985,6 +994,115 @@ START_TEST(cli_check_validates_list)
 }
 END_TEST
 
+/* ------------------------------------------------------------------ */
+/* The real interception proxy: mitmproxy                              */
+/* ------------------------------------------------------------------ */
+
+#define MITMDUMP "/usr/bin/mitmdump"
+
+static int free_port(void)
+{
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t l = sizeof a;
+    int fd = socket(AF_INET, SOCK_STREAM, 0), port;
+    ck_assert(fd >= 0 && bind(fd, (struct sockaddr *)&a, sizeof a) == 0 &&
+              getsockname(fd, (struct sockaddr *)&a, &l) == 0);
+    port = ntohs(a.sin_port);
+    close(fd);
+    return port;
+}
+
+static int port_open(int port)
+{
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port),
+                            .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    int fd = socket(AF_INET, SOCK_STREAM, 0), ok;
+    ok = fd >= 0 && connect(fd, (struct sockaddr *)&a, sizeof a) == 0;
+    if (fd >= 0)
+        close(fd);
+    return ok;
+}
+
+/* mitmdump in reverse mode in front of origin_port (as transparent
+ * interception makes clients see it), its CA made by itself in confdir. */
+static pid_t start_mitmdump(int origin_port, int *port, const char **ca)
+{
+    const char *confdir = fmt("%s/mitmproxy", H.tmp);
+    const char *out = fmt("%s/mitmdump.out", H.tmp);
+    pid_t pid;
+
+    mkdir(confdir, 0700);
+    *port = free_port();
+    *ca = fmt("%s/mitmproxy-ca-cert.pem", confdir);
+    pid = fork();
+    ck_assert(pid >= 0);
+    if (pid == 0) {
+        int fd = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        setpgid(0, 0);
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        dup2(fd, 1);
+        dup2(fd, 2);
+        execl(MITMDUMP, MITMDUMP, "--listen-host", "127.0.0.1", "--listen-port",
+              fmt("%d", *port), "--mode", fmt("reverse:https://127.0.0.1:%d", origin_port),
+              "--set", fmt("confdir=%s", confdir), "--set",
+              fmt("ssl_verify_upstream_trusted_ca=%s", cert("ca.pem")), (char *)NULL);
+        _exit(127);
+    }
+    for (int i = 0; i < 600 && !port_open(*port); i++)
+        usleep(50000);
+    for (int i = 0; i < 200 && access(*ca, R_OK) != 0; i++)
+        usleep(50000);
+    if (!port_open(*port) || access(*ca, R_OK) != 0) {
+        char *o = read_file(out, NULL);
+        kill(-pid, SIGKILL);
+        ck_abort_msg("mitmdump did not start:\n%s", o ? o : "");
+    }
+    return pid;
+}
+
+START_TEST(interception_through_mitmproxy)
+{
+    struct server origin;
+    struct run_result r;
+    struct run_opts plain = {0};
+    const char *ca, *trust;
+    char *a, *b;
+    int port;
+    pid_t proxy;
+    size_t mark;
+
+    mk_logs();
+    ct_policy_list(write_usual_list(), NULL);
+    serve(&origin, mk_leaf("leaf", 90, (const char *const[]){"a1.key", "b1.key", NULL}), NULL);
+    proxy = start_mitmdump(origin.port, &port, &ca);
+    a = read_file(cert("trust.pem"), NULL);
+    b = read_file(ca, NULL);
+    trust = write_file("trust-with-proxy.pem", "%s%s", a, b); /* the CA the IT dept installed */
+    free(a);
+    free(b);
+
+    /* The origin itself passes CT. */
+    mark = syslog_mark();
+    client(&r, origin.port, (const char *const[]){"--cafile", trust, NULL});
+    assert_ct_passed(&r, mark);
+    run_result_free(&r);
+
+    /* The threat: without tlspin the client trusts the proxy's minted leaf. */
+    tls_client_run(&r, &plain, TLS_CLIENT, port, "good.test",
+                   (const char *const[]){"--cafile", trust, NULL});
+    assert_client_ok(&r);
+    run_result_free(&r);
+
+    /* With ct: the minted leaf has no SCTs. */
+    mark = syslog_mark();
+    client(&r, port, (const char *const[]){"--cafile", trust, NULL});
+    assert_ct_blocked(&r, mark, "ct-no-scts");
+    run_result_free(&r);
+    kill(-proxy, SIGTERM);
+    waitpid(proxy, NULL, 0);
+}
+END_TEST
+
 static Suite *ct_suite(void)
 {
     Suite *s = suite_create("ct");
@@ -1024,6 +1142,7 @@ static Suite *ct_suite(void)
     tcase_add_test(tc, curl_insecure_enforced);
     tcase_add_test(tc, resumption);
     tcase_add_test(tc, interception_blocked);
+    tcase_add_test(tc, interception_through_mitmproxy);
     tcase_add_loop_test(tc, programs_tls_extension, 0, 6);
     tcase_add_test(tc, program_own_ct_keeps_scts);
     suite_add_tcase(s, tc);
