@@ -731,7 +731,7 @@ START_TEST(resumption)
     ct_policy_list(write_usual_list(), NULL);
     serve(&s, mk_leaf("leaf", 90, (const char *const[]){"a1.key", "b1.key", NULL}), NULL);
     mark = syslog_mark();
-    client(&r, s.port, (const char *const[]){"--tls1.2", "--resume", "1", NULL});
+    client(&r, s.port, (const char *const[]){tls_versions[_i], "--resume", "1", NULL});
     assert_ct_passed(&r, mark);
     ck_assert_msg(has_line(r.out, "reused=1"), "not resumed: " RUN_FMT, RUN_ARGS(&r));
     run_result_free(&r);
@@ -1103,6 +1103,70 @@ START_TEST(interception_through_mitmproxy)
 }
 END_TEST
 
+/* A self-signed leaf that is its own trust anchor: OpenSSL skips its CT
+ * check for one-certificate chains; the module does not. */
+START_TEST(self_signed_anchor_fails)
+{
+    struct server s;
+    struct run_result r;
+    size_t mark;
+
+    mk_logs();
+    ct_policy_list(write_usual_list(), NULL);
+    server_start(&s, "self");
+    mark = syslog_mark();
+    client(&r, s.port, (const char *const[]){"--cafile", cert("self.pem"), NULL});
+    assert_ct_blocked(&r, mark, "ct-no-scts");
+    run_result_free(&r);
+}
+END_TEST
+
+/* The log list is watched: a running program that drops operator B from
+ * its list refuses the next connection (the resumption is re-decided by the
+ * new policy, whose cache has no verdict; the full handshake then finds
+ * b1 unknown). */
+START_TEST(list_reload)
+{
+    struct server s;
+    struct run_result r;
+    const struct lentry only_a[] = {{&A1, "A", "usable", 86400 * 30},
+                                    {&A2, "A", "usable", 86400 * 30}};
+    char body[16384];
+    const char *list, *tmp;
+    char *text;
+    pid_t writer;
+    size_t mark;
+
+    mk_logs();
+    /* the list without B, kept aside, then the usual one in place */
+    list = write_list(3600, only_a, 2);
+    text = read_file(list, NULL);
+    snprintf(body, sizeof body, "%s", text);
+    free(text);
+    tmp = write_file("list-next.json", "%s", body);
+    list = write_usual_list();
+    ct_policy_list(list, NULL);
+    serve(&s, mk_leaf("leaf", 90, (const char *const[]){"a1.key", "b1.key", NULL}), NULL);
+    mark = syslog_mark();
+    writer = fork();
+    ck_assert(writer >= 0);
+    if (writer == 0) {
+        usleep(1000000);
+        _exit(rename(tmp, list) == 0 ? 0 : 1);
+    }
+    client(&r, s.port, (const char *const[]){"--tls1.2", "--resume", "1", "--pause", "3000",
+                                             NULL});
+    waitpid(writer, NULL, 0);
+    ck_assert_msg(strstr(r.out, "connection 1\nhandshake ok"), "first connection: " RUN_FMT,
+                  RUN_ARGS(&r));
+    ck_assert_msg(strstr(r.out, "connection 2\nhandshake failed"), "second connection: " RUN_FMT,
+                  RUN_ARGS(&r));
+    ck_assert_msg(syslog_wait_for_since(mark, "event=ct-unknown-log ", 2000), "%s",
+                  syslog_dump_since(mark));
+    run_result_free(&r);
+}
+END_TEST
+
 static Suite *ct_suite(void)
 {
     Suite *s = suite_create("ct");
@@ -1140,8 +1204,10 @@ static Suite *ct_suite(void)
 
     tc = harness_tcase("skipped-by-openssl");
     tcase_add_test(tc, curl_insecure_enforced);
-    tcase_add_test(tc, resumption);
+    tcase_add_loop_test(tc, resumption, 0, 2);
     tcase_add_test(tc, interception_blocked);
+    tcase_add_test(tc, self_signed_anchor_fails);
+    tcase_add_test(tc, list_reload);
     tcase_add_test(tc, interception_through_mitmproxy);
     tcase_add_loop_test(tc, programs_tls_extension, 0, 6);
     tcase_add_test(tc, program_own_ct_keeps_scts);
