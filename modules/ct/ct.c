@@ -333,7 +333,8 @@ static void set_finding(struct tlspin_finding *f, const char *event, const char 
                         const char *expected, const char *fmt, ...)
 {
     va_list ap;
-    if (f == NULL)
+    /* Written only into a finding as large as the one this module knows. */
+    if (f == NULL || f->struct_size < sizeof(struct tlspin_finding))
         return;
     if (event)
         snprintf(f->event, sizeof f->event, "%s", event);
