@@ -267,6 +267,19 @@ int cmd_sign(int argc, char **argv)
             fprintf(stderr, "tlspin sign: %s: %s\n", output, strerror(errno));
             goto out;
         }
+        {
+            char te[21], id[SIGFMT_KEYID_LEN * SIGFMT_SIGS_MAX + 16] = "";
+            const char *p = out;
+            sigfmt_time_format(expires, te);
+            while ((p = strstr(p, "\nsig ")) != NULL) {
+                p += 5;
+                if (id[0] != '\0')
+                    strcat(id, ",");
+                strncat(id, p, SIGFMT_KEYID_LEN);
+            }
+            printf("%s: serial %llu, %zu pinset%s, expires %s, signed by %s\n", output, serial,
+                   n_pinsets, n_pinsets == 1 ? "" : "s", te, id);
+        }
     } else if (fwrite(out, 1, out_len, stdout) != out_len) {
         goto out;
     }
@@ -339,7 +352,7 @@ int cmd_verify(int argc, char **argv)
     }
     if (optind + 1 != argc)
         return usage_error("verify", "one FILE expected");
-    if (sigstore_load_keys(keys_path, &keys, err, sizeof(err)) != 0) {
+    if (signed_load_keys_plain(keys_path, &keys, err, sizeof(err)) != 0) {
         fprintf(stderr, "tlspin verify: %s\n", err);
         return 1;
     }

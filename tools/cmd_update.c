@@ -51,7 +51,9 @@ static const char update_usage[] =
 struct update_opts {
     const char *mirrors[MIRRORS_MAX];
     size_t n_mirrors;
-    const char *cache, *keys, *state, *cafile, *resolve;
+    const char *cache, *keys, *state, *cafile;
+    const char *resolve[MIRRORS_MAX];
+    size_t n_resolve;
     unsigned char pins[PINS_MAX][TLSPIN_PIN_LEN];
     size_t n_pins;
     int connect_timeout_s, timeout_s, jitter_s, quiet;
@@ -104,8 +106,11 @@ static int set_opt(struct update_opts *o, const char *name, const char *v)
         o->state = v;
     else if (strcmp(name, "cafile") == 0)
         o->cafile = v;
-    else if (strcmp(name, "resolve") == 0)
-        o->resolve = v;
+    else if (strcmp(name, "resolve") == 0) {
+        if (o->n_resolve >= MIRRORS_MAX)
+            return usage_error("at most %d --resolve", MIRRORS_MAX);
+        o->resolve[o->n_resolve++] = v;
+    }
     else if (strcmp(name, "pin") == 0) {
         if (o->n_pins >= PINS_MAX)
             return usage_error("at most %d pins", PINS_MAX);
@@ -285,7 +290,7 @@ int cmd_update(int argc, char **argv)
         struct https_fetch_opts fo = {
             .url = o.mirrors[i], .cafile = o.cafile,
             .pins = (const unsigned char(*)[TLSPIN_PIN_LEN])o.pins, .n_pins = o.n_pins,
-            .resolve = o.resolve, .connect_timeout_ms = o.connect_timeout_s * 1000,
+            .resolve = o.resolve, .n_resolve = o.n_resolve, .connect_timeout_ms = o.connect_timeout_s * 1000,
             .total_timeout_ms = o.timeout_s * 1000, .max_body = (size_t)o.max_size};
         struct sigfmt_limits lim = {.now = (int64_t)time(NULL), .max_validity = o.max_validity,
                                     .threshold = o.threshold};

@@ -114,13 +114,15 @@ static int dial(const struct https_fetch_opts *o, const struct url *u, long long
 
     if (cdl > deadline)
         cdl = deadline;
-    if (o->resolve != NULL) {
+    for (size_t i = 0; i < o->n_resolve; i++) {
         /* host:port:addr */
+        const char *rv = o->resolve[i];
         size_t hl = strlen(u->host), pl = strlen(u->port);
-        if (strncmp(o->resolve, u->host, hl) == 0 && o->resolve[hl] == ':' &&
-            strncmp(o->resolve + hl + 1, u->port, pl) == 0 && o->resolve[hl + 1 + pl] == ':') {
-            snprintf(addr, sizeof(addr), "%s", o->resolve + hl + pl + 2);
+        if (strncmp(rv, u->host, hl) == 0 && rv[hl] == ':' && strncmp(rv + hl + 1, u->port, pl) == 0 &&
+            rv[hl + 1 + pl] == ':') {
+            snprintf(addr, sizeof(addr), "%s", rv + hl + pl + 2);
             node = addr;
+            break;
         }
     }
     memset(&hints, 0, sizeof(hints));

@@ -13,7 +13,8 @@ struct https_fetch_opts {
     const char *cafile;          /* NULL: the system trust store */
     const unsigned char (*pins)[TLSPIN_PIN_LEN]; /* SPKI pins, any in the chain */
     size_t n_pins;
-    const char *resolve;         /* "host:port:addr" as curl --resolve, or NULL */
+    const char *const *resolve;  /* "host:port:addr" entries as curl --resolve */
+    size_t n_resolve;
     int connect_timeout_ms;
     int total_timeout_ms;
     size_t max_body;

@@ -1,6 +1,7 @@
 /* signed_check — see signed_check.h. */
 #include "signed_check.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -134,4 +135,63 @@ fail:
     close(fd);
     free(b);
     return -1;
+}
+
+static int name_cmp_plain(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int signed_load_keys_plain(const char *path, struct sigfmt_keys *keys, char *err, size_t errlen)
+{
+    struct stat st;
+    char *buf;
+    size_t len;
+    int r;
+
+    memset(keys, 0, sizeof(*keys));
+    if (stat(path, &st) != 0) {
+        snprintf(err, errlen, "keys %s: %s", path, strerror(errno));
+        return -1;
+    }
+    if (S_ISDIR(st.st_mode)) {
+        DIR *d = opendir(path);
+        struct dirent *e;
+        char *names[SIGFMT_KEYS_MAX];
+        size_t n = 0, i;
+        r = 0;
+        if (d == NULL) {
+            snprintf(err, errlen, "keys %s: %s", path, strerror(errno));
+            return -1;
+        }
+        while ((e = readdir(d)) != NULL && n < SIGFMT_KEYS_MAX) {
+            size_t l = strlen(e->d_name);
+            if (e->d_name[0] != '.' && l > 4 && strcmp(e->d_name + l - 4, ".pub") == 0)
+                names[n++] = strdup(e->d_name);
+        }
+        closedir(d);
+        qsort(names, n, sizeof(names[0]), name_cmp_plain);
+        for (i = 0; i < n; i++) {
+            char p[4096];
+            snprintf(p, sizeof(p), "%s/%s", path, names[i] ? names[i] : "");
+            if (r == 0 && (names[i] == NULL ||
+                           signed_read_plain(p, 4096, &buf, &len, err, errlen) != 0))
+                r = -1;
+            else if (r == 0) {
+                r = sigfmt_keys_add_pem(keys, buf, len, p, err, errlen);
+                free(buf);
+            }
+            free(names[i]);
+        }
+        if (r == 0 && keys->n == 0) {
+            snprintf(err, errlen, "keys %s: no *.pub key in the directory", path);
+            r = -1;
+        }
+        return r;
+    }
+    if (signed_read_plain(path, 4096, &buf, &len, err, errlen) != 0)
+        return -1;
+    r = sigfmt_keys_add_pem(keys, buf, len, path, err, errlen);
+    free(buf);
+    return r;
 }

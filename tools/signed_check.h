@@ -36,6 +36,11 @@ int signed_check(const char *name, const char *buf, size_t len, const struct sig
                  const struct sigfmt_limits *lim, const struct sigstore_state *st,
                  struct signed_verdict *v, char *err, size_t errlen);
 
+/* Trusted keys for the operator's own checks (tlspin verify): a directory of
+ * *.pub or one file, read as ordinary files (relative paths, any owner). The
+ * module and tlspin update use sigstore_load_keys, with the hygiene rules. */
+int signed_load_keys_plain(const char *path, struct sigfmt_keys *keys, char *err, size_t errlen);
+
 /* Read a whole ordinary file (the operator's input) up to cap bytes. */
 int signed_read_plain(const char *path, size_t cap, char **buf, size_t *len, char *err,
                       size_t errlen);
