@@ -1,7 +1,8 @@
 /* ct_tool — the integration suite's own Certificate Transparency log.
  *
- *   ct_tool log KEYFILE
- *       new P-256 log key; prints KEY=<b64 DER SPKI> and LOGID=<b64 SHA-256>.
+ *   ct_tool log KEYFILE [rsa]
+ *       new P-256 (or RSA-2048) log key; prints KEY=<b64 DER SPKI> and
+ *       LOGID=<b64 SHA-256>.
  *   ct_tool leaf --issuer CA.pem --issuer-key CA.key --days N --key OUT.key
  *                --cert OUT.pem [--embed LOG.key[@SECONDS][!bad]]...
  *       a P-256 leaf for good.test/localhost/127.0.0.1, valid from an hour
@@ -26,6 +27,7 @@
 #include <openssl/evp.h>
 #include <openssl/ocsp.h>
 #include <openssl/pem.h>
+#include <openssl/rsa.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
@@ -81,9 +83,9 @@ static void b64_print(const char *name, const unsigned char *d, size_t n)
     free(out);
 }
 
-static int cmd_log(const char *path)
+static int cmd_log(const char *path, int rsa)
 {
-    EVP_PKEY *k = EVP_EC_gen("P-256");
+    EVP_PKEY *k = rsa ? EVP_RSA_gen(2048) : EVP_EC_gen("P-256");
     unsigned char *der = NULL, id[32];
     int len;
     FILE *f;
@@ -164,7 +166,9 @@ static SCT *sign_sct(const struct logspec *l, int precert, const unsigned char i
         sig[siglen - 3] ^= 0x55;
     if (!SCT_set_version(sct, SCT_VERSION_V1) ||
         !SCT_set_log_entry_type(sct, precert ? CT_LOG_ENTRY_TYPE_PRECERT : CT_LOG_ENTRY_TYPE_X509) ||
-        !SCT_set1_log_id(sct, id, 32) || !SCT_set_signature_nid(sct, NID_ecdsa_with_SHA256))
+        !SCT_set1_log_id(sct, id, 32) ||
+        !SCT_set_signature_nid(sct, EVP_PKEY_is_a(l->key, "RSA") ? NID_sha256WithRSAEncryption
+                                                                 : NID_ecdsa_with_SHA256))
         die("SCT setters");
     SCT_set_timestamp(sct, ts);
     SCT_set0_signature(sct, sig, siglen);
@@ -349,7 +353,7 @@ static int cmd_scts(int argc, char **argv)
 int main(int argc, char **argv)
 {
     if (argc >= 3 && !strcmp(argv[1], "log"))
-        return cmd_log(argv[2]);
+        return cmd_log(argv[2], argc >= 4 && !strcmp(argv[3], "rsa"));
     if (argc >= 2 && !strcmp(argv[1], "leaf"))
         return cmd_leaf(argc - 2, argv + 2);
     if (argc >= 2 && !strcmp(argv[1], "scts"))

@@ -31,7 +31,7 @@
 
 struct tlog {
     char key_path[PATH_MAX];
-    char key[256];
+    char key[512];
     char id[64];
     char name[32];
 };
@@ -39,7 +39,7 @@ struct tlog {
 /* Three logs of two operators plus one nobody lists. */
 static struct tlog A1, A2, B1, X;
 
-static void mk_log(struct tlog *l, const char *name)
+static void mk_log_kind(struct tlog *l, const char *name, const char *kind)
 {
     struct run_result r;
     struct run_opts o = {0};
@@ -47,14 +47,19 @@ static void mk_log(struct tlog *l, const char *name)
 
     snprintf(l->name, sizeof l->name, "%s", name);
     snprintf(l->key_path, sizeof l->key_path, "%s/%s.key", H.tmp, name);
-    ck_assert_int_eq(RUN(&r, &o, CT_TOOL, "log", l->key_path), 0);
+    ck_assert_int_eq(RUN(&r, &o, CT_TOOL, "log", l->key_path, kind), 0);
     ck_assert_msg(r.exited && r.code == 0, "ct_tool log: " RUN_FMT, RUN_ARGS(&r));
     k = strstr(r.out, "KEY=");
     i = strstr(r.out, "LOGID=");
     ck_assert(k && i);
-    sscanf(k + 4, "%255s", l->key);
+    sscanf(k + 4, "%511s", l->key);
     sscanf(i + 6, "%63s", l->id);
     run_result_free(&r);
+}
+
+static void mk_log(struct tlog *l, const char *name)
+{
+    mk_log_kind(l, name, "ec");
 }
 
 static void mk_logs(void)
@@ -1167,6 +1172,53 @@ START_TEST(list_reload)
 }
 END_TEST
 
+/* Log states and shapes: an RSA log; a pending or rejected log's SCT does
+ * not count; a sharded log whose temporal_interval does not cover the
+ * leaf's expiry does not count. _i: 0 RSA (passes), 1 pending, 2 rejected,
+ * 3 outside the interval. */
+START_TEST(log_states)
+{
+    static const char *const events[] = {NULL, "ct-untrusted-log", "ct-untrusted-log",
+                                         "ct-outside-interval"};
+    struct tlog R;
+    struct server s;
+    struct run_result r;
+    size_t mark;
+    const char *list;
+
+    mk_logs();
+    mk_log_kind(&R, "r1", "rsa");
+    {
+        const struct lentry e[] = {{&A1, "A", "usable", 86400 * 30},
+                                   {&R, "B", _i == 1 ? "pending" : _i == 2 ? "rejected" : "usable",
+                                    86400 * 30}};
+        list = write_list(3600, e, 2);
+    }
+    if (_i == 3) {
+        /* r1 becomes a shard for certificates expiring in 2020 */
+        char *text = read_file(list, NULL), *p = strstr(text, "\"r1\""), body[16384];
+        size_t pre;
+        ck_assert_ptr_nonnull(p);
+        p = strstr(p, "\"state\"");
+        pre = (size_t)(p - text);
+        snprintf(body, sizeof body, "%.*s\"temporal_interval\": {\"start_inclusive\": "
+                 "\"2020-01-01T00:00:00Z\", \"end_exclusive\": \"2021-01-01T00:00:00Z\"},\n"
+                 "       %s", (int)pre, text, p);
+        free(text);
+        list = write_file("list.json", "%s", body);
+    }
+    ct_policy_list(list, NULL);
+    serve(&s, mk_leaf("leaf", 90, (const char *const[]){"a1.key", "r1.key", NULL}), NULL);
+    mark = syslog_mark();
+    client(&r, s.port, NULL);
+    if (_i == 0)
+        assert_ct_passed(&r, mark);
+    else
+        assert_ct_blocked(&r, mark, events[_i]);
+    run_result_free(&r);
+}
+END_TEST
+
 static Suite *ct_suite(void)
 {
     Suite *s = suite_create("ct");
@@ -1182,6 +1234,7 @@ static Suite *ct_suite(void)
     tcase_add_loop_test(tc, retired_log_before_after, 0, 2);
     tcase_add_loop_test(tc, lifetime_200_days, 0, 2);
     tcase_add_test(tc, apple_policy);
+    tcase_add_loop_test(tc, log_states, 0, 4);
     suite_add_tcase(s, tc);
 
     tc = harness_tcase("channels");
