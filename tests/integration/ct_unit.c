@@ -269,6 +269,30 @@ int main(int argc, char **argv)
               "err: %s", err);
     }
 
+    /* Every truncation of a good list is refused with a file:line reason,
+     * never loaded half (and never crashes the parser). */
+    {
+        char good[8192], trunc_path[1024];
+        size_t len;
+        snprintf(path, sizeof path, "%s/list.json", dir);
+        snprintf(good, sizeof good, "%s", slurp(path));
+        len = strlen(good);
+        snprintf(trunc_path, sizeof trunc_path, "%s/trunc.json", dir);
+        for (size_t cut = 0; cut + 1 < len; cut += 3) {
+            FILE *tf = fopen(trunc_path, "w");
+            void *st = NULL;
+            fwrite(good, 1, cut, tf);
+            fclose(tf);
+            err[0] = 0;
+            CHECK(open_args(&st, err, sizeof err, 1,
+                            (const char *const[]){"log_list", trunc_path}) != 0 &&
+                      strstr(err, "trunc.json"),
+                  "truncated at %zu loaded (%s)", cut, err);
+            if (st)
+                M->close(st);
+        }
+    }
+
     snprintf(path, sizeof path, "%s/list.json", dir);
     CHECK(open_args(&STATE, err, sizeof err, 1, (const char *const[]){"log_list", path}) == 0,
           "open: %s", err);
