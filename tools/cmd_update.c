@@ -16,7 +16,10 @@
  * as they were: the last good file keeps being enforced.
  * Exit status: 0 installed or already current, 1 nothing installed, 2 usage. */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
+#include <signal.h>
+#include <sys/file.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -277,6 +280,25 @@ int cmd_update(int argc, char **argv)
         unsigned v = 0;
         if (getrandom(&v, sizeof(v), 0) == (ssize_t)sizeof(v))
             sleep(v % (unsigned)(o.jitter_s + 1));
+    }
+    signal(SIGPIPE, SIG_IGN); /* a server that resets is an error, not our death */
+    {
+        /* One updater at a time per cache: a lock on the cache's directory. */
+        char dir[4096];
+        const char *slash = strrchr(o.cache, '/');
+        int dfd;
+        if (o.cache[0] != '/' || slash == NULL) {
+            say(&o, LOG_ERR, "cache %s: not an absolute path", o.cache);
+            return 1;
+        }
+        snprintf(dir, sizeof(dir), "%.*s", slash == o.cache ? 1 : (int)(slash - o.cache), o.cache);
+        dfd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (dfd < 0 || flock(dfd, LOCK_EX | LOCK_NB) != 0) {
+            say(&o, LOG_ERR, "cache directory %s: %s", dir,
+                dfd < 0 ? strerror(errno) : "another tlspin update is running");
+            return 1;
+        }
+        /* dfd stays open (and locked) until the process exits */
     }
     if (sigstore_load_keys(o.keys, &keys, err, sizeof(err)) != 0) {
         say(&o, LOG_ERR, "%s", err);

@@ -246,7 +246,9 @@ int sigstore_state_read(const char *path, struct sigstore_state *st, char *err, 
     memset(st, 0, sizeof(*st));
     if (sigstore_read(path, 4096, &buf, &len, &e, err, errlen) != 0)
         return e == ENOENT ? 0 : -1;
-    if (sscanf(buf, "tlspin-signed-state 1\nserial %llu\nsha256 %64[0-9a-f]\nsigners %152[0-9a-f,]\n%n",
+    /* signers: at most SIGFMT_SIGS_MAX ids and commas (136 characters) */
+    _Static_assert(sizeof(signers) == 137, "the %136 below must match signers[]");
+    if (sscanf(buf, "tlspin-signed-state 1\nserial %llu\nsha256 %64[0-9a-f]\nsigners %136[0-9a-f,]\n%n",
                &serial, hex, signers, &used) != 3 || (size_t)used != len || strlen(hex) != 64 ||
         serial == 0) {
         serrf(err, errlen, "state %s: not a tlspin signed-pinset state file", path);

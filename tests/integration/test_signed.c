@@ -958,12 +958,55 @@ START_TEST(live_rotation_and_last_good)
 }
 END_TEST
 
+/* The file expires while the program runs: the same process stops treating
+ * the pins as enforced on its own clock (no reload needed) and says so. */
+START_TEST(module_goes_stale_while_running)
+{
+    struct loopc l;
+    long long t0;
+    size_t mark;
+
+    keygen("a", 1);
+    sign_to("short.signed", "a", 1, "4s", NULL, NULL, NULL);
+    cache_put("short.signed");
+    signed_policy("fail");
+    mark = syslog_mark();
+    loop_begin(&l);
+    t0 = tp_ms();
+    loop_wait(&l, "keyA", "ok", t0, 3000);
+    t0 = tp_ms();
+    loop_wait(&l, "keyA", "blocked", t0, 6000);
+    ck_assert_field_has(record_with(mark, "event=pinset-stale"), "reason", "on_stale=fail");
+    loop_end(&l);
+}
+END_TEST
+
+/* tlspin check runs the module's own checks: a file about to expire is a
+ * warning that names the serial. */
+START_TEST(check_warns_before_expiry)
+{
+    struct run_result r;
+
+    keygen("a", 1);
+    sign_to("p.signed", "a", 4, "3d", NULL, NULL, NULL);
+    cache_put("p.signed");
+    signed_policy("fail");
+    ck_assert_int_eq(RUN(&r, &plain, TLSPIN, "check", "--config", H.config), 0);
+    ck_assert_msg(strstr(r.out, "signed pinset serial 4 expires at") ||
+                      strstr(r.err, "signed pinset serial 4 expires at"),
+                  RUN_FMT, RUN_ARGS(&r));
+    ck_assert_msg(r.exited && r.code == 1, "warnings: exit 1: " RUN_FMT, RUN_ARGS(&r));
+    run_result_free(&r);
+}
+END_TEST
+
 /* ------------------------------------------------------------------ */
 /* update                                                              */
 /* ------------------------------------------------------------------ */
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <sys/file.h>
 #include <sys/socket.h>
 
 #define NGINX "/usr/sbin/nginx"
@@ -1302,6 +1345,46 @@ START_TEST(update_server_attacks)
 }
 END_TEST
 
+/* The updater's own side of the hygiene: a world-writable cache directory
+ * and a second updater running at once are refused before anything is
+ * fetched or written. */
+START_TEST(update_refuses_unsafe_cache_dir_and_concurrency)
+{
+    struct nginx n;
+    struct run_result r;
+    int fd;
+
+    keygen("a", 1);
+    sign_to("s1.signed", "a", 1, "14d", NULL, NULL, NULL);
+    sign_to("s2.signed", "a", 2, "14d", NULL, NULL, NULL);
+    nginx_start(&n, "good");
+    publish("s1.signed");
+    update_ok(n.port, "pinset.signed", "installed serial 1");
+    publish("s2.signed");
+    ck_assert_int_eq(chmod(tmp_path("cache"), 0777), 0);
+    update(&r, n.port, (const char *const[]){"--cafile", cert("trust.pem"), "--mirror",
+                                             url(n.port, "pinset.signed"), NULL});
+    ck_assert_msg(r.exited && r.code == 1 && strstr(r.err, "group or world writable"), RUN_FMT,
+                  RUN_ARGS(&r));
+    run_result_free(&r);
+    ck_assert_int_eq(chmod(tmp_path("cache"), 0755), 0);
+    assert_installed("s1.signed", 1);
+
+    fd = open(tmp_path("cache"), O_RDONLY | O_DIRECTORY);
+    ck_assert_int_ge(fd, 0);
+    ck_assert_int_eq(flock(fd, LOCK_EX), 0);
+    update(&r, n.port, (const char *const[]){"--cafile", cert("trust.pem"), "--mirror",
+                                             url(n.port, "pinset.signed"), NULL});
+    ck_assert_msg(r.exited && r.code == 1 && strstr(r.err, "another tlspin update is running"),
+                  RUN_FMT, RUN_ARGS(&r));
+    run_result_free(&r);
+    close(fd);
+    assert_installed("s1.signed", 1);
+    update_ok(n.port, "pinset.signed", "installed serial 2");
+    tp_kill(&n.proc);
+}
+END_TEST
+
 /* The fleet story end to end: sign -> publish -> tlspin update -> the
  * running client enforces the new pin; then an attacker-controlled mirror
  * replays the old file and nothing changes. */
@@ -1375,12 +1458,15 @@ static Suite *signed_suite(void)
     tcase_add_test(tc, module_refuses_rollback_below_state);
     tcase_add_loop_test(tc, module_stale, 0, 2);
     tcase_add_test(tc, live_rotation_and_last_good);
+    tcase_add_test(tc, module_goes_stale_while_running);
+    tcase_add_test(tc, check_warns_before_expiry);
     suite_add_tcase(s, tc);
 
     tc = harness_tcase("update");
     tcase_add_test(tc, update_installs_then_noop_then_newer);
     tcase_add_test(tc, update_mirror_fallback);
     tcase_add_loop_test(tc, update_server_attacks, 0, N_ATTACKS);
+    tcase_add_test(tc, update_refuses_unsafe_cache_dir_and_concurrency);
     tcase_add_test(tc, fleet_rotation_end_to_end);
     suite_add_tcase(s, tc);
     return s;
