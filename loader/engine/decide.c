@@ -142,14 +142,19 @@ static void write_record(const struct policy *p, const struct peer_id *id,
     record_emit(&p->log, &r);
 }
 
-static void summarise(struct decision *out, const struct peer_id *id, const char *rule)
+/* event: the module's own token when it named one (the decision keeps only
+ * interned tokens), else the decision's. */
+static void summarise(struct decision *out, const struct peer_id *id, const char *rule,
+                      const char *event)
 {
     char port[16] = "-";
     if (id->port)
         snprintf(port, sizeof(port), "%u", id->port);
-    snprintf(out->summary, sizeof(out->summary), "host=%.253s port=%s pinset=%.100s event=%s",
+    if (event == NULL || event[0] == '\0')
+        event = out->event;
+    snprintf(out->summary, sizeof(out->summary), "host=%.253s port=%s pinset=%.100s event=%.31s",
              id->host[0] ? id->host : "-", port, rule && rule[0] ? rule : "-",
-             out->event ? out->event : "-");
+             event ? event : "-");
 }
 
 /* The policy file itself is unusable: nothing can be evaluated. */
@@ -166,7 +171,7 @@ static void decide_broken_policy(const struct policy *p, const struct peer_id *i
     out->action = on_error_allow ? ACTION_ALLOW_POLICY_ERROR : ACTION_BLOCK;
     out->event = "policy-error";
     out->reason_code = TLSPIN_R_POLICY_ERROR;
-    summarise(out, id, NULL);
+    summarise(out, id, NULL, NULL);
     if (!resumption)
         write_record(p, id, chain, NULL, TLSPIN_ERROR, &f, "policy-error", out->action);
 }
@@ -192,7 +197,7 @@ void decide(const struct policy *p, SSL *ssl, const struct peer_id *id, const st
         out->event = "policy-error";
         out->reason_code = TLSPIN_R_POLICY_ERROR;
         out->action = p->config->on_error_allow ? ACTION_ALLOW_POLICY_ERROR : ACTION_BLOCK;
-        summarise(out, id, NULL);
+        summarise(out, id, NULL, NULL);
         return;
     }
     build_conn(&conn, ssl, id, chain, resumption);
@@ -256,7 +261,7 @@ void decide(const struct policy *p, SSL *ssl, const struct peer_id *id, const st
             out->action = ACTION_ALLOW_REPORT_ONLY;
     }
     out->reason_code = reason_for(out->event);
-    summarise(out, id, finding ? finding->rule : NULL);
+    summarise(out, id, finding ? finding->rule : NULL, finding ? finding->event : NULL);
     /* A resumption check writes nothing: the handshake that made the session
      * was recorded, and a refused one is followed by a full handshake that
      * is. (curl asks again after SSL_shutdown: one connection, one record.) */

@@ -18,7 +18,7 @@ struct decision {
     enum decision_action action;
     const char *event;                /* static string; NULL for a silent pass */
     enum tlspin_reason reason_code;   /* for the OpenSSL error queue */
-    char summary[400];                /* "host=... port=... pinset=... event=..." */
+    char summary[448];                /* "host=... port=... pinset=... event=..." */
 };
 
 /* Sees every entry's verdict (tlspin probe); may be NULL. */

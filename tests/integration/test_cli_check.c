@@ -188,8 +188,10 @@ START_TEST(modules_that_cannot_run)
     write_good_pinset();
     check(&r, NULL);
     expect_exit(&r, 2);
-    expect_line(&r, fmt("%s:6: error: unknown module \"nope\": there is no %s/nope.so "
-                        "(installed: file)", H.config, MODULE_DIR));
+    /* The list of installed modules grows with the project: name "file". */
+    expect_text(&r, fmt("%s:6: error: unknown module \"nope\": there is no %s/nope.so "
+                        "(installed: ", H.config, MODULE_DIR));
+    expect_text(&r, "file)");
     expect_line(&r, fmt("%s:7: error: %s/bad_abi.so: module ABI 2.0, this tlspin speaks 1.0 "
                         "(major must match)", H.config, TESTMODULE_DIR));
     expect_line(&r, fmt("%s:8: error: %s/no_entry.so is not a tlspin module: it has no "
@@ -457,8 +459,8 @@ START_TEST(included_files_are_named_and_checked)
     chmod(inc, 0646);
     check(&r, NULL);
     expect_exit(&r, 2);
-    expect_line(&r, fmt("%s:4: error: unknown module \"nope\": there is no %s/nope.so "
-                        "(installed: file)", inc, MODULE_DIR));
+    expect_text(&r, fmt("%s:4: error: unknown module \"nope\": there is no %s/nope.so "
+                        "(installed: ", inc, MODULE_DIR));
     expect_line(&r, fmt("%s: error: the policy file is writable by everybody (mode 0646): anyone "
                         "on this machine can change which keys are trusted", inc));
     /* the file module twice over the same pinsets: its warning once */
