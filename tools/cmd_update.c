@@ -149,6 +149,9 @@ static int set_opt(struct update_opts *o, const char *name, const char *v)
     return 0;
 }
 
+/* The config file's text: the settings point into it for the process's life. */
+static char *volatile config_text; /* volatile: the store is kept, LSan sees a root */
+
 /* "name value" lines; # comments. The strings live for the process. */
 static int read_config(struct update_opts *o, const char *path, int must_exist)
 {
@@ -184,7 +187,8 @@ static int read_config(struct update_opts *o, const char *path, int must_exist)
             return 2;
         }
     }
-    return 0; /* text stays allocated: o points into it */
+    config_text = text; /* stays allocated: o points into it */
+    return 0;
 }
 
 static void say(const struct update_opts *o, int prio, const char *f, ...)
