@@ -981,6 +981,54 @@ START_TEST(module_goes_stale_while_running)
 }
 END_TEST
 
+/* The signing key is rotated on the machine (keys.d) before a file signed
+ * by the new key arrives: the running program keeps its last good pinsets
+ * (with a record), a newly started one fails the entry; then the new-key
+ * file is installed and the running program follows it. */
+START_TEST(module_key_rotation_in_running_program)
+{
+    struct loopc l;
+    struct run_result r;
+    long long t0;
+    size_t mark;
+    char *pub;
+    size_t len;
+
+    keygen("old", 1);
+    keygen("new", 0);
+    sign_to("old1.signed", "old", 1, "14d", NULL, NULL, NULL);
+    sign_to("new2.signed", "new", 2, "14d", NULL, pinsets_icpt(), NULL);
+    cache_put("old1.signed");
+    mkdir(tmp_path("cache"), 0755);
+    state_from("cache/pinset.signed.state", tmp_path("old1.signed"));
+    signed_policy("fail");
+    loop_begin(&l);
+    t0 = tp_ms();
+    loop_wait(&l, "keyA", "ok", t0, 5000);
+
+    mark = syslog_mark();
+    pub = slurp(tmp_path("new.pub"), &len);
+    write_file("keys/new.pub", "%s", pub);
+    free(pub);
+    ck_assert_int_eq(unlink(tmp_path("keys/old.pub")), 0);
+    record_with(mark, "action=kept-last-good");
+    record_with(mark, "not signed by a trusted key");
+    t0 = tp_ms();
+    tp_sleep_draining(1500);
+    ck_assert_str_eq(loop_last_since(&l, "keyA", t0, NULL), "ok");
+    ck_assert_str_eq(loop_last_since(&l, "keyB", t0, NULL), "blocked");
+    client(&r, l.good.port, "good.test");
+    assert_client_blocked(&r);
+    run_result_free(&r);
+
+    t0 = tp_ms();
+    cache_put("new2.signed");
+    loop_wait(&l, "keyB", "ok", t0, 2500);
+    loop_wait(&l, "keyA", "blocked", t0, 2500);
+    loop_end(&l);
+}
+END_TEST
+
 /* tlspin check runs the module's own checks: a file about to expire is a
  * warning that names the serial. */
 START_TEST(check_warns_before_expiry)
@@ -1459,6 +1507,7 @@ static Suite *signed_suite(void)
     tcase_add_loop_test(tc, module_stale, 0, 2);
     tcase_add_test(tc, live_rotation_and_last_good);
     tcase_add_test(tc, module_goes_stale_while_running);
+    tcase_add_test(tc, module_key_rotation_in_running_program);
     tcase_add_test(tc, check_warns_before_expiry);
     suite_add_tcase(s, tc);
 
