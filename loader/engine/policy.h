@@ -29,6 +29,8 @@ struct policy {
     size_t n_entries;
     struct log_settings log;
     uint32_t caps;                /* union of the healthy modules' capabilities */
+    unsigned long generation;     /* 1, 2, ... as the process-wide policy is
+                                     replaced (0: not the process-wide one) */
 };
 
 /* Always returns a policy (NULL only without memory): a broken file or

@@ -183,6 +183,7 @@ static void reload_if_changed(void)
         policy_free(candidate);
         return;
     }
+    candidate->generation = old->generation + 1;
     atomic_store(&current, candidate);
     current_fingerprint = fp;
     rejected_fingerprint = 0;
@@ -203,6 +204,7 @@ static void first_load(void)
     p = policy_load(policy_path, policy_moduledir());
     if (p == NULL)
         p = &out_of_memory_policy;
+    p->generation = 1;
     current_fingerprint = fingerprint(p).hash;
     atomic_store(&current, p);
     atomic_store(&next_check_ms, now_ms() + POLICY_RELOAD_INTERVAL_MS);

@@ -12,6 +12,7 @@
 #include <openssl/x509.h>
 #include <pthread.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "decide.h"
@@ -68,6 +69,8 @@ void session_remember(SSL *ssl, const struct peer_id *id, const struct chain *ch
         record_free(r);
 }
 
+static int session_decide(SSL *ssl, SSL_SESSION *session);
+
 /* The identities a resumption is decided under: every name the program gives
  * now, and the host the session was made for — a session made for one host
  * must not carry a key the policy rejects for another. */
@@ -97,7 +100,48 @@ static size_t resumption_identities(SSL *ssl, SSL_SESSION *session,
     return n;
 }
 
+/* The last resumption check of this thread. A program reaches several hooks
+ * with one session before its handshake (SSL_set_session, then
+ * SSL_set_connect_state, SSL_connect and the SSL_do_handshake inside it):
+ * the same SSL, session, policy and names give the same answer, so it is
+ * decided once. */
+static __thread struct {
+    const SSL *ssl;
+    const SSL_SESSION *session;
+    unsigned long generation;
+    char names[TLSPIN_HOST_MAX];
+    int allowed;
+} last_check;
+
+static void names_of(SSL *ssl, char *out, size_t outlen)
+{
+    X509_VERIFY_PARAM *param = SSL_get0_param(ssl);
+    const char *sni = SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name);
+    const char *host = param ? X509_VERIFY_PARAM_get0_host(param, 0) : NULL;
+    snprintf(out, outlen, "%s|%s", sni ? sni : "", host ? host : "");
+}
+
 int session_may_resume(SSL *ssl, SSL_SESSION *session)
+{
+    unsigned long generation = policy_acquire()->generation;
+    char names[TLSPIN_HOST_MAX];
+    int allowed;
+
+    policy_release();
+    names_of(ssl, names, sizeof(names));
+    if (generation != 0 && last_check.ssl == ssl && last_check.session == session &&
+        last_check.generation == generation && strcmp(last_check.names, names) == 0)
+        return last_check.allowed;
+    allowed = session_decide(ssl, session);
+    last_check.ssl = ssl;
+    last_check.session = session;
+    last_check.generation = generation;
+    memcpy(last_check.names, names, sizeof(names));
+    last_check.allowed = allowed;
+    return allowed;
+}
+
+static int session_decide(SSL *ssl, SSL_SESSION *session)
 {
     const struct policy *p;
     struct session_record *r;
