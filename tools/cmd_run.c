@@ -7,6 +7,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cli_opts.h"
+#include "policy_path.h"
 #include "commands.h"
 #include "coverage.h"
 #include "policy.h"
@@ -64,56 +66,6 @@ static void doctor_usage(FILE *f)
             "found; 2 usage error.\n");
 }
 
-/* --config made absolute (the shim reads only absolute paths), or the
- * policy the shim reads by default. Returns 0, or -1 with a reason. */
-static int absolute_policy_path(const char *given, char *out, size_t outlen, char *err,
-                                size_t errlen)
-{
-    char cwd[PATH_MAX];
-    int n;
-
-    if (given == NULL)
-        given = policy_default_path();
-    if (given[0] == '\0') {
-        snprintf(err, errlen, "--config needs a path");
-        return -1;
-    }
-    if (given[0] == '/')
-        n = snprintf(out, outlen, "%s", given);
-    else if (getcwd(cwd, sizeof cwd) == NULL)
-        n = -1;
-    else
-        n = snprintf(out, outlen, "%s/%s", cwd, given);
-    if (n < 0 || (size_t)n >= outlen) {
-        snprintf(err, errlen, "%s: cannot make it an absolute path", given);
-        return -1;
-    }
-    return 0;
-}
-
-static int is_help(const char *a)
-{
-    return strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0;
-}
-
-/* The value of "--opt VALUE" or "--opt=VALUE" at argv[*i], or NULL when
- * argv[*i] is not that option. Sets *missing when the value is absent. */
-static const char *opt_value(int argc, char **argv, int *i, const char *opt, int *missing)
-{
-    size_t n = strlen(opt);
-    if (strncmp(argv[*i], opt, n) != 0)
-        return NULL;
-    if (argv[*i][n] == '=')
-        return argv[*i] + n + 1;
-    if (argv[*i][n] != '\0')
-        return NULL;
-    if (*i + 1 >= argc) {
-        *missing = 1;
-        return NULL;
-    }
-    return argv[++*i];
-}
-
 /* The word for the verdict: covered, covered when..., not covered. */
 static const char *verdict_word(const struct cov_report *r)
 {
@@ -158,7 +110,7 @@ int cmd_doctor(int argc, char **argv)
                             .ld_library_path = getenv("LD_LIBRARY_PATH")};
 
     for (; first < argc; first++) {
-        if (is_help(argv[first])) {
+        if (cli_is_help(argv[first])) {
             doctor_usage(stdout);
             return 0;
         }
@@ -221,7 +173,7 @@ int cmd_run(int argc, char **argv)
 
     for (i = 1; i < argc; i++) {
         const char *v;
-        if (is_help(argv[i])) {
+        if (cli_is_help(argv[i])) {
             run_usage(stdout);
             return 0;
         }
@@ -233,11 +185,11 @@ int cmd_run(int argc, char **argv)
             force = 1;
             continue;
         }
-        if ((v = opt_value(argc, argv, &i, "--config", &missing)) != NULL) {
+        if ((v = cli_opt_value(argc, argv, &i, "--config", &missing)) != NULL) {
             config = v;
             continue;
         }
-        if ((v = opt_value(argc, argv, &i, "--library", &missing)) != NULL) {
+        if ((v = cli_opt_value(argc, argv, &i, "--library", &missing)) != NULL) {
             library = v;
             continue;
         }
@@ -305,7 +257,7 @@ int cmd_run(int argc, char **argv)
     /* The policy the shim will read (absolute: the shim ignores others). */
     if (config != NULL) {
         char perr[256];
-        if (absolute_policy_path(config, config_abs, sizeof config_abs, perr, sizeof perr) != 0) {
+        if (policy_path_resolve(config, config_abs, sizeof config_abs, perr, sizeof perr) != 0) {
             fprintf(stderr, "tlspin run: %s\n", perr);
             return RUN_EXIT_FAILED;
         }

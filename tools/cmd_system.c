@@ -14,6 +14,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "cli_opts.h"
+#include "policy_path.h"
 #include "commands.h"
 #include "elf_inspect.h"
 #include "policy.h"
@@ -23,54 +25,6 @@
 
 #define ENGINE_REL "tlspin/libtlspin-engine.so" /* next to the shim, as it looks for it */
 #define MODULES_REL "tlspin/modules"
-
-/* --config made absolute (the shim reads only absolute paths), or the
- * policy the shim reads by default. Returns 0, or -1 with a reason. */
-static int absolute_policy_path(const char *given, char *out, size_t outlen, char *err,
-                                size_t errlen)
-{
-    char cwd[PATH_MAX];
-    int n;
-
-    if (given == NULL)
-        given = policy_default_path();
-    if (given[0] == '\0') {
-        snprintf(err, errlen, "--config needs a path");
-        return -1;
-    }
-    if (given[0] == '/')
-        n = snprintf(out, outlen, "%s", given);
-    else if (getcwd(cwd, sizeof cwd) == NULL)
-        n = -1;
-    else
-        n = snprintf(out, outlen, "%s/%s", cwd, given);
-    if (n < 0 || (size_t)n >= outlen) {
-        snprintf(err, errlen, "%s: cannot make it an absolute path", given);
-        return -1;
-    }
-    return 0;
-}
-
-static int is_help(const char *a)
-{
-    return strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0;
-}
-
-static const char *opt_value(int argc, char **argv, int *i, const char *opt, int *missing)
-{
-    size_t n = strlen(opt);
-    if (strncmp(argv[*i], opt, n) != 0)
-        return NULL;
-    if (argv[*i][n] == '=')
-        return argv[*i] + n + 1;
-    if (argv[*i][n] != '\0')
-        return NULL;
-    if (*i + 1 >= argc) {
-        *missing = 1;
-        return NULL;
-    }
-    return argv[++*i];
-}
 
 /* Options shared by the three: --library, --config, --help. */
 struct sys_opts {
@@ -84,15 +38,15 @@ static int parse(const char *cmd, int argc, char **argv, int allow_library, int 
     for (int i = 1; i < argc; i++) {
         const char *v;
         int missing = 0;
-        if (is_help(argv[i])) {
+        if (cli_is_help(argv[i])) {
             usage(stdout);
             return 0;
         }
-        if (allow_library && (v = opt_value(argc, argv, &i, "--library", &missing)) != NULL) {
+        if (allow_library && (v = cli_opt_value(argc, argv, &i, "--library", &missing)) != NULL) {
             o->library = v;
             continue;
         }
-        if (allow_config && (v = opt_value(argc, argv, &i, "--config", &missing)) != NULL) {
+        if (allow_config && (v = cli_opt_value(argc, argv, &i, "--config", &missing)) != NULL) {
             o->config = v;
             continue;
         }
@@ -356,7 +310,7 @@ static const char *policy_path(const char *cmd, const struct sys_opts *o)
 {
     static char path[PATH_MAX];
     char err[256];
-    if (absolute_policy_path(o->config, path, sizeof path, err, sizeof err) != 0) {
+    if (policy_path_resolve(o->config, path, sizeof path, err, sizeof err) != 0) {
         fprintf(stderr, "tlspin %s: %s\n", cmd, err);
         return NULL;
     }
