@@ -84,8 +84,9 @@ static int sole_tcp_peer(struct sockaddr_storage *out)
     return found == 1;
 }
 
-/* Peer address and port of the SSL's socket, or of the process's only peer. */
-static void socket_peer(SSL *ssl, struct peer_id *id, char *addr, size_t addrlen)
+/* Peer address and port of the SSL's socket, or (may_scan) of the process's
+ * only peer. */
+static void socket_peer(SSL *ssl, struct peer_id *id, char *addr, size_t addrlen, int may_scan)
 {
     struct sockaddr_storage ss;
     socklen_t sslen = sizeof(ss);
@@ -93,8 +94,22 @@ static void socket_peer(SSL *ssl, struct peer_id *id, char *addr, size_t addrlen
 
     addr[0] = '\0';
     memset(&ss, 0, sizeof(ss));
-    if (fd >= 0 ? getpeername(fd, (struct sockaddr *)&ss, &sslen) == 0 : sole_tcp_peer(&ss))
+    if (fd >= 0 ? getpeername(fd, (struct sockaddr *)&ss, &sslen) == 0
+                : may_scan && sole_tcp_peer(&ss))
         describe_peer(&ss, id, addr, addrlen);
+}
+
+static int has_name(SSL *ssl, X509_VERIFY_PARAM *param)
+{
+    char *ip;
+    int named = SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name) != NULL ||
+                (param != NULL && X509_VERIFY_PARAM_get0_host(param, 0) != NULL);
+    if (named || param == NULL)
+        return named;
+    ip = X509_VERIFY_PARAM_get1_ip_asc(param);
+    named = ip != NULL;
+    OPENSSL_free(ip);
+    return named;
 }
 
 /* Adds a normalised name as a new identity unless it is already there. */
@@ -114,7 +129,7 @@ static void add_identity(struct peer_id *ids, size_t max, size_t *n, const struc
     ids[(*n)++] = id;
 }
 
-size_t peer_identities(SSL *ssl, struct peer_id *ids, size_t max)
+size_t peer_identities_scan(SSL *ssl, struct peer_id *ids, size_t max, int scan)
 {
     X509_VERIFY_PARAM *param = SSL_get0_param(ssl);
     struct peer_id base;
@@ -124,7 +139,9 @@ size_t peer_identities(SSL *ssl, struct peer_id *ids, size_t max)
     if (max == 0)
         return 0;
     memset(&base, 0, sizeof(base));
-    socket_peer(ssl, &base, addr, sizeof(addr));
+    /* Without a socket on the SSL, the scan for the process's only peer is
+     * skipped when the caller can do without a port and a name is given. */
+    socket_peer(ssl, &base, addr, sizeof(addr), scan || !has_name(ssl, param));
     add_identity(ids, max, &n, &base, SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name),
                  TLSPIN_HOST_SNI);
     for (int i = 0; param != NULL && i < PEER_MAX_VERIFY_NAMES; i++) {
@@ -146,6 +163,11 @@ size_t peer_identities(SSL *ssl, struct peer_id *ids, size_t max)
         n = 1;
     }
     return n;
+}
+
+size_t peer_identities(SSL *ssl, struct peer_id *ids, size_t max)
+{
+    return peer_identities_scan(ssl, ids, max, 1);
 }
 
 void peer_identify(SSL *ssl, struct peer_id *id)

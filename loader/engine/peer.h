@@ -30,6 +30,11 @@ struct peer_id {
  * (programs with their own BIO, like curl). Returns the count (>= 1). */
 TLSPIN_ENGINE_API size_t peer_identities(SSL *ssl, struct peer_id *ids, size_t max);
 
+/* The same; scan = 0 lets a caller that needs no port (a resumption check:
+ * the session's port is on record) skip the /proc/self/fd scan when the
+ * program gives a name. */
+size_t peer_identities_scan(SSL *ssl, struct peer_id *ids, size_t max, int scan);
+
 /* The first of peer_identities(). */
 TLSPIN_ENGINE_API void peer_identify(SSL *ssl, struct peer_id *out);
 

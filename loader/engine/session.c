@@ -78,7 +78,13 @@ static size_t resumption_identities(SSL *ssl, SSL_SESSION *session,
                                     const struct session_record *r, struct peer_id *ids,
                                     size_t max)
 {
-    size_t n = peer_identities(ssl, ids, max - 1);
+    size_t n = peer_identities_scan(ssl, ids, max - 1, 0);
+
+    /* Without a socket on the SSL, the port is the one the session was made
+     * on (a port only chooses among a host's pinsets; unknown is safe too). */
+    for (size_t i = 0; r != NULL && i < n; i++)
+        if (ids[i].port == 0)
+            ids[i].port = r->id.port;
     struct peer_id made_for;
     const char *name = r != NULL && r->id.host[0] ? r->id.host
                                                    : SSL_SESSION_get0_hostname(session);
