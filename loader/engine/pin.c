@@ -248,8 +248,10 @@ static int pin_parse_hpkp(const char *s, size_t len, const char *quoted,
     return pin_decode_body(body + 1, blen - 2, quoted, pin, err, errlen);
 }
 
-int tlspin_pin_parse(const char *text, unsigned char pin[TLSPIN_PIN_LEN], char *err,
-                     size_t errlen)
+/* explain = 0: no message at all (the fast path, for the common valid pin);
+ * explain = 1: the pin quoted into a reason. */
+static int pin_parse(const char *text, unsigned char pin[TLSPIN_PIN_LEN], char *err,
+                     size_t errlen, int explain)
 {
     char quoted[PIN_QUOTE_MAX * 4 + 8];
     unsigned char tmp[TLSPIN_PIN_LEN];
@@ -257,7 +259,7 @@ int tlspin_pin_parse(const char *text, unsigned char pin[TLSPIN_PIN_LEN], char *
     const char *s;
     int r = -1;
 
-    msg_set(err, errlen, "%s", "");
+    quoted[0] = '\0';
     if (text == NULL || pin == NULL) {
         msg_set(err, errlen, "no pin given");
         return -1;
@@ -274,7 +276,8 @@ int tlspin_pin_parse(const char *text, unsigned char pin[TLSPIN_PIN_LEN], char *
     }
     while (len > 0 && is_space(s[len - 1]))
         len--;
-    msg_quote(s, len, PIN_QUOTE_MAX, quoted, sizeof(quoted));
+    if (explain)
+        msg_quote(s, len, PIN_QUOTE_MAX, quoted, sizeof(quoted));
     if (len == 0)
         msg_set(err, errlen, "empty pin");
     else if (has_prefix(s, len, "sha256/"))
@@ -287,6 +290,19 @@ int tlspin_pin_parse(const char *text, unsigned char pin[TLSPIN_PIN_LEN], char *
     if (r == 0)
         memcpy(pin, tmp, TLSPIN_PIN_LEN);
     return r;
+}
+
+int tlspin_pin_parse(const char *text, unsigned char pin[TLSPIN_PIN_LEN], char *err,
+                     size_t errlen)
+{
+    /* Loading 10,000 pinsets parses 20,000 pins: quote and format only when
+     * one turns out to be wrong. */
+    if (pin_parse(text, pin, NULL, 0, 0) == 0) {
+        if (err != NULL && errlen > 0)
+            err[0] = '\0';
+        return 0;
+    }
+    return pin_parse(text, pin, err, errlen, 1);
 }
 
 void tlspin_pin_format(const unsigned char pin[TLSPIN_PIN_LEN], char *out, size_t outlen)

@@ -320,12 +320,20 @@ static int parse_pin_list(struct parse *p, const config_setting_t *s, unsigned l
     for (i = 0; i < n; i++) {
         unsigned char pin[TLSPIN_PIN_LEN];
         char why[512];
-        unsigned eline;
-        const char *v = string_element(p, s, i, key, &floor, &eline);
-        if (v == NULL)
-            return -1;
-        if (p->host->pin_parse(v, pin, why, sizeof(why)) != 0) {
-            diag_errf(p->err, p->errlen, p->file, eline, "%s", why);
+        const config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
+        const char *v = config_setting_get_string(e);
+        unsigned before = floor;
+        /* A pin's own line is needed only to report it: finding it in the
+         * text costs more than parsing the pin, for every pin of every
+         * pinset at the first handshake. */
+        floor = line_of(p, e);
+        if (v == NULL || p->host->pin_parse(v, pin, why, sizeof(why)) != 0) {
+            unsigned eline = element_line(p, e, &before);
+            if (v == NULL)
+                diag_errf(p->err, p->errlen, p->file, eline, "\"%s\" must hold strings, not %s",
+                          key, type_name(e));
+            else
+                diag_errf(p->err, p->errlen, p->file, eline, "%s", why);
             return -1;
         }
         if (!pin_in((const unsigned char (*)[TLSPIN_PIN_LEN])*out, *n_out, pin))
