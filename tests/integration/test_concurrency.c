@@ -521,6 +521,26 @@ START_TEST(address_sanitizer_clean)
 }
 END_TEST
 
+/* The ASan build of the shim is a shim too: preloaded alone into programs
+ * that never use TLS, under LD_BIND_NOW, they must run as without it. */
+START_TEST(asan_shim_is_a_polite_guest)
+{
+    const char *const env[] = {"LD_BIND_NOW=1", "LD_PRELOAD=" ASAN_DIR "/lib/libtlspin.so",
+                               NULL};
+    struct run_opts o = {.env = env};
+    struct run_result r;
+
+    ck_assert_int_eq(RUN(&r, &o, "/bin/true"), 0);
+    ck_assert_msg(r.exited && r.code == 0 && r.err[0] == '\0', "/bin/true: " RUN_FMT,
+                  RUN_ARGS(&r));
+    run_result_free(&r);
+    ck_assert_int_eq(RUN(&r, &o, "/bin/sh", "-c", "echo ok"), 0);
+    ck_assert_msg(r.exited && r.code == 0 && strcmp(r.out, "ok\n") == 0 && r.err[0] == '\0',
+                  "sh -c: " RUN_FMT, RUN_ARGS(&r));
+    run_result_free(&r);
+}
+END_TEST
+
 /* ------------------------------------------------------------------ */
 /* fork                                                                */
 /* ------------------------------------------------------------------ */
@@ -705,6 +725,7 @@ static Suite *concurrency_suite(void)
     tcase_set_timeout(tc, 240);
     tcase_add_test(tc, valgrind_memcheck_clean);
     tcase_add_test(tc, address_sanitizer_clean);
+    tcase_add_test(tc, asan_shim_is_a_polite_guest);
     suite_add_tcase(s, tc);
 
     tc = harness_tcase("process life");
