@@ -56,13 +56,33 @@ int chain_pubkey_pin(const X509_PUBKEY *key, unsigned char pin[TLSPIN_PIN_LEN])
            mdlen == TLSPIN_PIN_LEN ? 0 : -1;
 }
 
+/* A certificate already in the chain (the verified chain is mostly the
+ * presented certificates, the same X509 objects): its pin and DER are reused,
+ * not computed again. */
+static const struct tlspin_cert *known_cert(const struct chain *c, const X509 *cert)
+{
+    for (size_t i = 0; i < c->n_presented; i++)
+        if (c->presented_x509[i] == cert)
+            return &c->presented[i];
+    for (size_t i = 0; i < c->n_verified; i++)
+        if (c->verified_x509[i] == cert)
+            return &c->verified[i];
+    return NULL;
+}
+
 static int add_cert(struct chain *c, struct tlspin_cert *certs, X509 **x509s, size_t *n,
                     X509 *cert, int want_der)
 {
     struct tlspin_cert *t = &certs[*n];
+    const struct tlspin_cert *known;
 
     if (*n >= CHAIN_MAX)
         return 0;
+    if ((known = known_cert(c, cert)) != NULL) {
+        *t = *known;
+        x509s[(*n)++] = cert;
+        return 0;
+    }
     memset(t, 0, sizeof(*t));
     if (chain_spki_pin(cert, t->spki_sha256) != 0)
         return -1;

@@ -46,7 +46,6 @@ static void refuse(SSL *ssl, X509_STORE_CTX *ctx, const struct decision *d)
     tlspin_err_raise(d->reason_code, "%s", d->summary);
 }
 
-/* Decides the certificate being verified in ctx; 1 when it must be refused. */
 /* Decides the certificate being verified in ctx under every identity the
  * program gave the server; 1 when it must be refused. */
 static int decide_handshake(SSL *ssl, X509_STORE_CTX *ctx, int app_verified)
