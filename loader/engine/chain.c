@@ -71,7 +71,7 @@ static const struct tlspin_cert *known_cert(const struct chain *c, const X509 *c
 }
 
 static int add_cert(struct chain *c, struct tlspin_cert *certs, X509 **x509s, size_t *n,
-                    X509 *cert, int want_der)
+                    X509 *cert, int want_der, const unsigned char *pin)
 {
     struct tlspin_cert *t = &certs[*n];
     const struct tlspin_cert *known;
@@ -84,7 +84,9 @@ static int add_cert(struct chain *c, struct tlspin_cert *certs, X509 **x509s, si
         return 0;
     }
     memset(t, 0, sizeof(*t));
-    if (chain_spki_pin(cert, t->spki_sha256) != 0)
+    if (pin != NULL)
+        memcpy(t->spki_sha256, pin, TLSPIN_PIN_LEN);
+    else if (chain_spki_pin(cert, t->spki_sha256) != 0)
         return -1;
     if (want_der && c->n_der < 2 * CHAIN_MAX) {
         unsigned char *der = NULL;
@@ -99,14 +101,16 @@ static int add_cert(struct chain *c, struct tlspin_cert *certs, X509 **x509s, si
     return 0;
 }
 
-static int add_stack(struct chain *c, STACK_OF(X509) *sk, int verified, int want_der)
+static int add_stack(struct chain *c, STACK_OF(X509) *sk, int verified, int want_der,
+                     const unsigned char (*pins)[TLSPIN_PIN_LEN], size_t n_pins)
 {
     for (int i = 0; sk && i < sk_X509_num(sk); i++) {
+        const unsigned char *pin = pins != NULL && (size_t)i < n_pins ? pins[i] : NULL;
         int rc = verified
             ? add_cert(c, c->verified, c->verified_x509, &c->n_verified, sk_X509_value(sk, i),
-                       want_der)
+                       want_der, pin)
             : add_cert(c, c->presented, c->presented_x509, &c->n_presented,
-                       sk_X509_value(sk, i), want_der);
+                       sk_X509_value(sk, i), want_der, pin);
         if (rc != 0)
             return -1;
     }
@@ -178,36 +182,37 @@ int chain_from_verification(X509_STORE_CTX *ctx, int app_verified, int want_der,
     memset(out, 0, sizeof(*out));
     if (leaf == NULL)
         return -1;
-    if (add_stack(out, untrusted, 0, want_der) != 0)
+    if (add_stack(out, untrusted, 0, want_der, NULL, 0) != 0)
         return -1;
     if (out->n_presented == 0 && add_cert(out, out->presented, out->presented_x509,
-                                          &out->n_presented, leaf, want_der) != 0)
+                                          &out->n_presented, leaf, want_der, NULL) != 0)
         return -1;
     pthread_once(&default_cb_once, find_default_verify_cb);
     if (app_verified && X509_STORE_CTX_get0_chain(ctx) != NULL && default_verify_cb != NULL &&
         X509_STORE_CTX_get_verify_cb(ctx) == default_verify_cb) {
         out->trust = TLSPIN_CHAIN_APP_VERIFIED;
-        return add_stack(out, X509_STORE_CTX_get0_chain(ctx), 1, want_der);
+        return add_stack(out, X509_STORE_CTX_get0_chain(ctx), 1, want_der, NULL, 0);
     }
     if (app_verified && (out->owned = reverified(ctx, real_verify)) != NULL) {
         out->trust = TLSPIN_CHAIN_APP_VERIFIED;
-        return add_stack(out, out->owned, 1, want_der);
+        return add_stack(out, out->owned, 1, want_der, NULL, 0);
     }
     out->owned = system_verified(leaf, untrusted, real_verify);
     if (out->owned != NULL) {
         out->trust = TLSPIN_CHAIN_SYSTEM_VERIFIED;
-        return add_stack(out, out->owned, 1, want_der);
+        return add_stack(out, out->owned, 1, want_der, NULL, 0);
     }
     out->trust = TLSPIN_CHAIN_LEAF_ONLY;
-    return add_cert(out, out->verified, out->verified_x509, &out->n_verified, leaf, want_der);
+    return add_cert(out, out->verified, out->verified_x509, &out->n_verified, leaf, want_der, NULL);
 }
 
 int chain_from_stack(STACK_OF(X509) *verified, tlspin_chain_trust trust, int want_der,
+                     const unsigned char (*pins)[TLSPIN_PIN_LEN], size_t n_pins,
                      struct chain *out)
 {
     memset(out, 0, sizeof(*out));
     out->trust = trust;
-    return add_stack(out, verified, 1, want_der);
+    return add_stack(out, verified, 1, want_der, pins, n_pins);
 }
 
 void chain_release(struct chain *c)
@@ -279,13 +284,21 @@ const char *chain_trust_name(tlspin_chain_trust trust)
     return "?";
 }
 
-int chain_leaf_matches_host(const struct chain *c, const char *host)
+int chain_leaf_matches_host(struct chain *c, const char *host)
 {
     X509 *leaf = c->n_verified ? c->verified_x509[0] : NULL;
+    size_t len;
 
     if (leaf == NULL || host == NULL || host[0] == '\0')
         return -1;
-    if (tlspin_host_is_ip(host))
-        return X509_check_ip_asc(leaf, host, 0) == 1;
-    return X509_check_host(leaf, host, strlen(host), 0, NULL) == 1;
+    if (strcmp(c->leaf_host, host) == 0)
+        return c->leaf_host_matches;
+    len = strlen(host);
+    c->leaf_host_matches = tlspin_host_is_ip(host) ? X509_check_ip_asc(leaf, host, 0) == 1
+                                                   : X509_check_host(leaf, host, len, 0, NULL) == 1;
+    if (len < sizeof(c->leaf_host))
+        memcpy(c->leaf_host, host, len + 1);
+    else
+        c->leaf_host[0] = '\0';
+    return c->leaf_host_matches;
 }

@@ -23,6 +23,10 @@ struct chain {
     STACK_OF(X509) *owned;               /* a chain tlspin built itself */
     unsigned char *der[2 * CHAIN_MAX];   /* DER buffers to free */
     size_t n_der;
+    /* The last answer of chain_leaf_matches_host (X509_check_host costs as
+     * much as the rest of a decision): host "" when none yet. */
+    char leaf_host[TLSPIN_HOST_TEXT_MAX];
+    int leaf_host_matches;
 };
 
 typedef int verify_fn(X509_STORE_CTX *ctx);
@@ -35,8 +39,11 @@ typedef int verify_fn(X509_STORE_CTX *ctx);
 TLSPIN_ENGINE_API int chain_from_verification(X509_STORE_CTX *ctx, int app_verified, int want_der,
                             verify_fn *real_verify, struct chain *out);
 
-/* Fills `out` from a chain recorded earlier (session resumption). */
+/* Fills `out` from a chain recorded earlier (session resumption). pins, when
+ * not NULL, holds the pins of the first n_pins certificates of `verified`,
+ * computed when the chain was recorded: they are not hashed again. */
 TLSPIN_ENGINE_API int chain_from_stack(STACK_OF(X509) *verified, tlspin_chain_trust trust, int want_der,
+                     const unsigned char (*pins)[TLSPIN_PIN_LEN], size_t n_pins,
                      struct chain *out);
 
 TLSPIN_ENGINE_API void chain_release(struct chain *chain);
@@ -58,7 +65,7 @@ STACK_OF(X509) *chain_copy_verified(const struct chain *chain, size_t from);
 TLSPIN_ENGINE_API const char *chain_trust_name(tlspin_chain_trust trust);
 
 /* 1 when the chain's leaf is valid for host (name or IP), 0 when not, -1
- * without a leaf or host. */
-TLSPIN_ENGINE_API int chain_leaf_matches_host(const struct chain *chain, const char *host);
+ * without a leaf or host. The answer is kept in the chain for the next ask. */
+TLSPIN_ENGINE_API int chain_leaf_matches_host(struct chain *chain, const char *host);
 
 #endif

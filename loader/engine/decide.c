@@ -68,7 +68,7 @@ static tlspin_verdict run_entry(const struct policy_entry *e, const struct tlspi
 }
 
 static void build_conn(struct tlspin_conn *conn, SSL *ssl, const struct peer_id *id,
-                       const struct chain *chain, int resumption)
+                       struct chain *chain, int resumption)
 {
     memset(conn, 0, sizeof(*conn));
     conn->struct_size = sizeof(*conn);
@@ -176,7 +176,7 @@ static void decide_broken_policy(const struct policy *p, const struct peer_id *i
         write_record(p, id, chain, NULL, TLSPIN_ERROR, &f, "policy-error", out->action);
 }
 
-void decide(const struct policy *p, SSL *ssl, const struct peer_id *id, const struct chain *chain,
+void decide(const struct policy *p, SSL *ssl, const struct peer_id *id, struct chain *chain,
             int resumption, struct decision *out, decide_observer *observer, void *observer_ctx)
 {
     struct findings *fs;

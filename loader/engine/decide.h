@@ -28,9 +28,10 @@ typedef void decide_observer(void *ctx, const struct policy_entry *entry, tlspin
 /* Decides the connection and writes its record (none for a silent pass, and
  * none for a resumption check: the handshake that made the session was
  * recorded, and a refused one is followed by a full handshake that is).
- * `ssl` may be NULL. */
+ * `ssl` may be NULL. `chain` is written only to keep the answer of
+ * chain_leaf_matches_host. */
 TLSPIN_ENGINE_API void decide(const struct policy *policy, SSL *ssl, const struct peer_id *id,
-            const struct chain *chain, int resumption, struct decision *out,
+            struct chain *chain, int resumption, struct decision *out,
             decide_observer *observer, void *observer_ctx);
 
 TLSPIN_ENGINE_API const char *verdict_name(tlspin_verdict verdict);

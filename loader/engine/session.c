@@ -24,6 +24,13 @@ struct session_record {
      * holding the leaf too would keep it alive forever. */
     STACK_OF(X509) *verified;
     tlspin_chain_trust trust;
+    /* Computed by the full handshake, so that a resumption hashes and
+     * matches nothing again: the pins of the leaf and of `verified` (in
+     * order), and whether the leaf is valid for id.host. Written once, before
+     * the record is published; read-only after (sessions cross threads). */
+    unsigned char pins[CHAIN_MAX][TLSPIN_PIN_LEN];
+    size_t n_pins;
+    int leaf_host_known, leaf_host_matches;
 };
 
 static int record_index = -1;
@@ -48,7 +55,7 @@ static void make_index(void)
     record_index = X509_get_ex_new_index(0, NULL, NULL, NULL, free_cb);
 }
 
-void session_remember(SSL *ssl, const struct peer_id *id, const struct chain *chain)
+void session_remember(SSL *ssl, const struct peer_id *id, struct chain *chain)
 {
     X509 *leaf = chain->n_presented ? chain->presented_x509[0] : NULL;
     struct session_record *r;
@@ -63,6 +70,14 @@ void session_remember(SSL *ssl, const struct peer_id *id, const struct chain *ch
     if (r->verified == NULL) {
         free(r);
         return;
+    }
+    memcpy(r->pins[0], chain->presented[0].spki_sha256, TLSPIN_PIN_LEN);
+    r->n_pins = 1;
+    for (size_t i = 1; i < chain->n_verified && r->n_pins < CHAIN_MAX; i++)
+        memcpy(r->pins[r->n_pins++], chain->verified[i].spki_sha256, TLSPIN_PIN_LEN);
+    if (id->host[0] != '\0' && strcmp(chain->leaf_host, id->host) == 0) {
+        r->leaf_host_known = 1;
+        r->leaf_host_matches = chain->leaf_host_matches;
     }
     record_free(X509_get_ex_data(leaf, record_index));
     if (!X509_set_ex_data(leaf, record_index, r))
@@ -174,7 +189,14 @@ static int session_decide(SSL *ssl, SSL_SESSION *session)
             ok = X509_up_ref(x) && sk_X509_push(leaf_only, x);
         }
         ok = ok && chain_from_stack(leaf_only, r != NULL ? r->trust : TLSPIN_CHAIN_LEAF_ONLY,
-                                    (p->caps & TLSPIN_CAP_CERT_DER) != 0, &chain) == 0;
+                                    (p->caps & TLSPIN_CAP_CERT_DER) != 0,
+                                    r != NULL ? (const unsigned char (*)[TLSPIN_PIN_LEN])r->pins
+                                              : NULL,
+                                    r != NULL ? r->n_pins : 0, &chain) == 0;
+        if (ok && r != NULL && r->leaf_host_known) {
+            memcpy(chain.leaf_host, r->id.host, sizeof(chain.leaf_host));
+            chain.leaf_host_matches = r->leaf_host_matches;
+        }
     }
     if (!ok) {
         sk_X509_pop_free(leaf_only, X509_free);

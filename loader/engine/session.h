@@ -10,7 +10,7 @@
 #include "peer.h"
 
 /* Records host, port and verified chain on the SSL's current session. */
-void session_remember(SSL *ssl, const struct peer_id *id, const struct chain *chain);
+void session_remember(SSL *ssl, const struct peer_id *id, struct chain *chain);
 
 /* 1 when the policy allows resuming `session` on `ssl`; 0 to refuse it (the
  * program then makes a full handshake, which is decided as usual). */
