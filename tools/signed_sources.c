@@ -11,5 +11,4 @@
 #include "../modules/file/strmap.c"
 #include "../modules/file/date.c"
 #include "../modules/file/diag.c"
-#include "../modules/file/source_lines.c"
-#include "../modules/file/source_check.c"
+#include "../modules/file/conf_tree.c"

@@ -45,13 +45,3 @@ void diag_quote(const char *text, char out[DIAG_QUOTE_MAX])
     }
     out[o] = '\0';
 }
-
-unsigned line_unwrap(struct line_unwrap *u, unsigned short line16)
-{
-    unsigned line = (u->last & ~0xffffu) | line16;
-
-    if (line < u->last)
-        line += 0x10000u;
-    u->last = line;
-    return line;
-}

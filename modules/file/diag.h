@@ -17,14 +17,4 @@ void diag_errf(char *err, size_t errlen, const char *file, unsigned line, const 
  * \xNN, cut with "..." after 64 characters. out holds DIAG_QUOTE_MAX. */
 void diag_quote(const char *text, char out[DIAG_QUOTE_MAX]);
 
-/* libconfig 1.5 keeps setting lines in an unsigned short. Settings visited in
- * document order have non-decreasing lines, so the lost high bits can be
- * recovered as for any wrapping counter (exact unless 65,536 lines pass
- * without a single setting). */
-struct line_unwrap {
-    unsigned last;
-};
-
-unsigned line_unwrap(struct line_unwrap *u, unsigned short line16);
-
 #endif

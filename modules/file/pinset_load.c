@@ -9,7 +9,6 @@
 
 #include "diag.h"
 #include "pinset_parse.h"
-#include "source_check.h"
 #include "source_read.h"
 #include "strmap.h"
 
@@ -27,10 +26,7 @@ static int load_one_file(struct pinset_list *list, const struct tlspin_host *hos
     }
     if (source_read_file(file, &text, &len, err, errlen) != 0)
         return -1;
-    if (source_check(file, text, len, err, errlen) != 0)
-        goto out;
-    r = pinset_parse_text(list, host, file, text, err, errlen);
-out:
+    r = pinset_parse_text(list, host, file, text, len, err, errlen);
     free(text);
     return r;
 }

@@ -1,76 +1,27 @@
-/* Parsing the text of one pinsets file (libconfig) into pinsets.
- *
- * Members are visited in document order (never looked up by name), so that
- * unknown keys are caught and line numbers can be unwrapped (see diag.h) and
- * corrected (see source_lines.h). */
+/* Parsing the text of one pinsets file into pinsets: conf_tree reads the
+ * syntax, this file the meaning. Members are visited in document order, so
+ * that unknown keys are caught where they stand. */
 #include "pinset_parse.h"
 
-#include <libconfig.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "conf_tree.h"
 #include "date.h"
 #include "diag.h"
-#include "source_lines.h"
 
 struct parse {
     struct pinset_list *list;
     const struct tlspin_host *host;
     const char *file;
-    struct line_unwrap lines;
-    struct source_lines src;
     char *err;
     size_t errlen;
 };
 
-static unsigned line_of(struct parse *p, const config_setting_t *s)
+static const char *type_name(const struct conf_node *s)
 {
-    return line_unwrap(&p->lines, config_setting_source_line(s));
-}
-
-/* The line of a scalar inside an array or list. libconfig stamps it with the
- * line of the token after it; its literal is found between `*floor` (the
- * previous element's stamp) and that stamp. Updates *floor. */
-static unsigned element_line(struct parse *p, const config_setting_t *e, unsigned *floor)
-{
-    unsigned stamped = line_of(p, e), line = stamped;
-    char needle[DIAG_QUOTE_MAX];
-    const char *v;
-
-    needle[0] = '\0';
-    switch (config_setting_type(e)) {
-    case CONFIG_TYPE_STRING:
-        v = config_setting_get_string(e);
-        if (v != NULL && strlen(v) + 3 <= sizeof(needle))
-            snprintf(needle, sizeof(needle), "\"%s\"", v);
-        break;
-    case CONFIG_TYPE_INT:
-    case CONFIG_TYPE_INT64:
-        snprintf(needle, sizeof(needle), "%lld", (long long)config_setting_get_int64(e));
-        break;
-    default:
-        break;
-    }
-    if (needle[0] != '\0')
-        line = source_lines_find(&p->src, *floor, stamped, needle, 1);
-    *floor = stamped;
-    return line;
-}
-
-static const char *type_name(const config_setting_t *s)
-{
-    switch (config_setting_type(s)) {
-    case CONFIG_TYPE_GROUP: return "a group";
-    case CONFIG_TYPE_INT:
-    case CONFIG_TYPE_INT64: return "an integer";
-    case CONFIG_TYPE_FLOAT: return "a number with a fraction";
-    case CONFIG_TYPE_STRING: return "a string";
-    case CONFIG_TYPE_BOOL: return "a boolean";
-    case CONFIG_TYPE_ARRAY: return "an array";
-    case CONFIG_TYPE_LIST: return "a list";
-    default: return "nothing";
-    }
+    return conf_type_name(s->type);
 }
 
 static const char *name_for_message(const struct pinset *ps)
@@ -88,10 +39,10 @@ static int name_char_ok(char c)
            c == '.' || c == '_' || c == '-';
 }
 
-static int parse_name(struct parse *p, const config_setting_t *s, unsigned line,
+static int parse_name(struct parse *p, const struct conf_node *s, unsigned line,
                       struct pinset *ps)
 {
-    const char *v = config_setting_get_string(s);
+    const char *v = (s->type == CONF_STRING ? s->str : NULL);
     char q[DIAG_QUOTE_MAX];
     size_t len, i;
 
@@ -122,22 +73,22 @@ static int parse_name(struct parse *p, const config_setting_t *s, unsigned line,
     return 0;
 }
 
-static int parse_bool(struct parse *p, const config_setting_t *s, unsigned line,
+static int parse_bool(struct parse *p, const struct conf_node *s, unsigned line,
                       const char *key, int *out)
 {
-    if (config_setting_type(s) != CONFIG_TYPE_BOOL) {
+    if (s->type != CONF_BOOL) {
         diag_errf(p->err, p->errlen, p->file, line, "\"%s\" must be true or false, not %s",
                   key, type_name(s));
         return -1;
     }
-    *out = config_setting_get_bool(s) ? 1 : 0;
+    *out = s->num ? 1 : 0;
     return 0;
 }
 
-static int parse_expires(struct parse *p, const config_setting_t *s, unsigned line,
+static int parse_expires(struct parse *p, const struct conf_node *s, unsigned line,
                          struct pinset *ps)
 {
-    const char *v = config_setting_get_string(s);
+    const char *v = (s->type == CONF_STRING ? s->str : NULL);
     char q[DIAG_QUOTE_MAX];
 
     if (v == NULL) {
@@ -163,12 +114,10 @@ static int parse_expires(struct parse *p, const config_setting_t *s, unsigned li
 /* ---------------------------------------------------------------------- */
 
 /* hosts, ports, pins and deny are written as arrays [ ... ] or lists ( ... ). */
-static int expect_sequence(struct parse *p, const config_setting_t *s, unsigned line,
+static int expect_sequence(struct parse *p, const struct conf_node *s, unsigned line,
                            const char *key, const char *of)
 {
-    int t = config_setting_type(s);
-
-    if (t != CONFIG_TYPE_ARRAY && t != CONFIG_TYPE_LIST) {
+    if (s->type != CONF_ARRAY && s->type != CONF_LIST) {
         diag_errf(p->err, p->errlen, p->file, line, "\"%s\" must be an array of %s, not %s",
                   key, of, type_name(s));
         return -1;
@@ -176,59 +125,53 @@ static int expect_sequence(struct parse *p, const config_setting_t *s, unsigned 
     return 0;
 }
 
-/* The string element i of a sequence, or NULL after an error. */
-static const char *string_element(struct parse *p, const config_setting_t *seq, int i,
-                                  const char *key, unsigned *floor, unsigned *line)
+/* A string element of a sequence, or NULL after an error. */
+static const char *string_element(struct parse *p, const struct conf_node *e, const char *key)
 {
-    const config_setting_t *e = config_setting_get_elem(seq, (unsigned)i);
-    const char *v;
-
-    *line = element_line(p, e, floor);
-    v = config_setting_get_string(e);
-    if (v == NULL)
-        diag_errf(p->err, p->errlen, p->file, *line, "\"%s\" must hold strings, not %s", key,
+    if (e->type != CONF_STRING) {
+        diag_errf(p->err, p->errlen, p->file, e->line, "\"%s\" must hold strings, not %s", key,
                   type_name(e));
-    return v;
+        return NULL;
+    }
+    return e->str;
 }
 
-static int parse_hosts(struct parse *p, const config_setting_t *s, unsigned line,
+static int parse_hosts(struct parse *p, const struct conf_node *s, unsigned line,
                        struct pinset *ps)
 {
-    int n = config_setting_length(s), i;
-    unsigned floor = line;
+    size_t n = s->n_children;
 
     if (expect_sequence(p, s, line, "hosts", "host names") != 0)
         return -1;
-    if (n <= 0) {
+    if (n == 0) {
         diag_errf(p->err, p->errlen, p->file, line, "\"hosts\" is empty");
         return -1;
     }
-    if ((size_t)n > PINSET_TOTAL_HOSTS_MAX - p->list->n_hosts) {
+    if (n > PINSET_TOTAL_HOSTS_MAX - p->list->n_hosts) {
         diag_errf(p->err, p->errlen, p->file, line, "more than %d hosts in all pinsets",
                   PINSET_TOTAL_HOSTS_MAX);
         return -1;
     }
-    ps->hosts = calloc((size_t)n, sizeof(*ps->hosts));
+    ps->hosts = calloc(n, sizeof(*ps->hosts));
     if (ps->hosts == NULL) {
         diag_errf(p->err, p->errlen, p->file, line, "out of memory");
         return -1;
     }
-    for (i = 0; i < n; i++) {
+    for (const struct conf_node *e = s->first; e != NULL; e = e->next) {
         char norm[256], why[512];
-        unsigned eline;
-        const char *v = string_element(p, s, i, "hosts", &floor, &eline);
+        const char *v = string_element(p, e, "hosts");
         if (v == NULL)
             return -1;
         if (p->host->host_normalize(v, norm, sizeof(norm), why, sizeof(why)) != 0) {
-            diag_errf(p->err, p->errlen, p->file, eline, "bad host pattern: %s", why);
+            diag_errf(p->err, p->errlen, p->file, e->line, "bad host pattern: %s", why);
             return -1;
         }
-        ps->hosts[i].pattern = strdup(norm);
-        if (ps->hosts[i].pattern == NULL) {
-            diag_errf(p->err, p->errlen, p->file, eline, "out of memory");
+        ps->hosts[ps->n_hosts].pattern = strdup(norm);
+        if (ps->hosts[ps->n_hosts].pattern == NULL) {
+            diag_errf(p->err, p->errlen, p->file, e->line, "out of memory");
             return -1;
         }
-        ps->hosts[i].line = eline;
+        ps->hosts[ps->n_hosts].line = e->line;
         ps->n_hosts++;
     }
     return 0;
@@ -241,15 +184,14 @@ static int compare_ports(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-static int parse_ports(struct parse *p, const config_setting_t *s, unsigned line,
+static int parse_ports(struct parse *p, const struct conf_node *s, unsigned line,
                        struct pinset *ps)
 {
-    int n = config_setting_length(s), i;
-    unsigned floor = line;
+    size_t n = s->n_children;
 
     if (expect_sequence(p, s, line, "ports", "port numbers") != 0)
         return -1;
-    if (n <= 0) {
+    if (n == 0) {
         diag_errf(p->err, p->errlen, p->file, line, "\"ports\" is empty (leave it out to "
                   "mean any port)");
         return -1;
@@ -258,28 +200,24 @@ static int parse_ports(struct parse *p, const config_setting_t *s, unsigned line
         diag_errf(p->err, p->errlen, p->file, line, "more than %d ports", PINSET_PORTS_MAX);
         return -1;
     }
-    ps->ports = calloc((size_t)n, sizeof(*ps->ports));
+    ps->ports = calloc(n, sizeof(*ps->ports));
     if (ps->ports == NULL) {
         diag_errf(p->err, p->errlen, p->file, line, "out of memory");
         return -1;
     }
-    for (i = 0; i < n; i++) {
-        const config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
-        unsigned eline = element_line(p, e, &floor);
-        long long v;
-        int t = config_setting_type(e);
-        if (t != CONFIG_TYPE_INT && t != CONFIG_TYPE_INT64) {
-            diag_errf(p->err, p->errlen, p->file, eline, "\"ports\" must hold integers, "
+    for (const struct conf_node *e = s->first; e != NULL; e = e->next) {
+        if (e->type != CONF_INT) {
+            diag_errf(p->err, p->errlen, p->file, e->line, "\"ports\" must hold integers, "
                       "not %s", type_name(e));
             return -1;
         }
-        v = config_setting_get_int64(e);
-        if (v < 1 || v > 65535) {
-            diag_errf(p->err, p->errlen, p->file, eline, "port %lld is not in 1..65535", v);
+        if (e->num < 1 || e->num > 65535) {
+            diag_errf(p->err, p->errlen, p->file, e->line, "port %lld is not in 1..65535",
+                      e->num);
             return -1;
         }
-        if (!pinset_has_port(ps, (unsigned)v))
-            ps->ports[ps->n_ports++] = (unsigned)v;
+        if (!pinset_has_port(ps, (unsigned)e->num))
+            ps->ports[ps->n_ports++] = (unsigned)e->num;
     }
     qsort(ps->ports, ps->n_ports, sizeof(*ps->ports), compare_ports);
     return 0;
@@ -297,43 +235,33 @@ static int pin_in(const unsigned char (*pins)[TLSPIN_PIN_LEN], size_t n,
 }
 
 /* pins or deny: distinct pins in configured order. */
-static int parse_pin_list(struct parse *p, const config_setting_t *s, unsigned line,
+static int parse_pin_list(struct parse *p, const struct conf_node *s, unsigned line,
                           const char *key, size_t max, unsigned char (**out)[TLSPIN_PIN_LEN],
                           size_t *n_out)
 {
-    int n = config_setting_length(s), i;
-    unsigned floor = line;
+    size_t n = s->n_children;
 
     if (expect_sequence(p, s, line, key, "pins") != 0)
         return -1;
-    if (n > (int)max) {
+    if (n > max) {
         diag_errf(p->err, p->errlen, p->file, line, "more than %zu pins in \"%s\"", max, key);
         return -1;
     }
     if (n == 0)
         return 0;
-    *out = calloc((size_t)n, TLSPIN_PIN_LEN);
+    *out = calloc(n, TLSPIN_PIN_LEN);
     if (*out == NULL) {
         diag_errf(p->err, p->errlen, p->file, line, "out of memory");
         return -1;
     }
-    for (i = 0; i < n; i++) {
+    for (const struct conf_node *e = s->first; e != NULL; e = e->next) {
         unsigned char pin[TLSPIN_PIN_LEN];
         char why[512];
-        const config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
-        const char *v = config_setting_get_string(e);
-        unsigned before = floor;
-        /* A pin's own line is needed only to report it: finding it in the
-         * text costs more than parsing the pin, for every pin of every
-         * pinset at the first handshake. */
-        floor = line_of(p, e);
-        if (v == NULL || p->host->pin_parse(v, pin, why, sizeof(why)) != 0) {
-            unsigned eline = element_line(p, e, &before);
-            if (v == NULL)
-                diag_errf(p->err, p->errlen, p->file, eline, "\"%s\" must hold strings, not %s",
-                          key, type_name(e));
-            else
-                diag_errf(p->err, p->errlen, p->file, eline, "%s", why);
+        const char *v = string_element(p, e, key);
+        if (v == NULL)
+            return -1;
+        if (p->host->pin_parse(v, pin, why, sizeof(why)) != 0) {
+            diag_errf(p->err, p->errlen, p->file, e->line, "%s", why);
             return -1;
         }
         if (!pin_in((const unsigned char (*)[TLSPIN_PIN_LEN])*out, *n_out, pin))
@@ -351,15 +279,13 @@ struct seen {
     unsigned pins, deny;
 };
 
-static int parse_member(struct parse *p, const config_setting_t *m, struct pinset *ps,
+static int parse_member(struct parse *p, const struct conf_node *m, struct pinset *ps,
                         struct seen *seen)
 {
-    const char *key = config_setting_name(m);
-    unsigned line = line_of(p, m);
+    const char *key = m->name;
+    unsigned line = m->line;
     char q[DIAG_QUOTE_MAX];
 
-    if (key == NULL)
-        key = "";
     if (strcmp(key, "name") == 0)
         return parse_name(p, m, line, ps);
     if (strcmp(key, "hosts") == 0)
@@ -423,25 +349,23 @@ static int check_pinset(struct parse *p, const struct pinset *ps, const struct s
     return 0;
 }
 
-static int parse_pinset(struct parse *p, const config_setting_t *g, unsigned *floor)
+static int parse_pinset(struct parse *p, const struct conf_node *g)
 {
     struct pinset ps;
     struct seen seen;
-    int n, i, r = -1;
+    int r = -1;
 
     memset(&ps, 0, sizeof(ps));
     memset(&seen, 0, sizeof(seen));
     ps.file = p->file;
-    if (config_setting_type(g) != CONFIG_TYPE_GROUP) {
-        ps.line = element_line(p, g, floor);
+    ps.line = g->line;
+    if (g->type != CONF_GROUP) {
         diag_errf(p->err, p->errlen, p->file, ps.line, "each pinset must be a group "
                   "{ name = ...; hosts = [...]; pins = [...]; }, not %s", type_name(g));
         goto out;
     }
-    ps.line = line_of(p, g); /* a group is stamped where it opens */
-    n = config_setting_length(g);
-    for (i = 0; i < n; i++)
-        if (parse_member(p, config_setting_get_elem(g, (unsigned)i), &ps, &seen) != 0)
+    for (const struct conf_node *m = g->first; m != NULL; m = m->next)
+        if (parse_member(p, m, &ps, &seen) != 0)
             goto out;
     if (check_pinset(p, &ps, &seen) != 0)
         goto out;
@@ -464,46 +388,37 @@ out:
 /* The file                                                                */
 /* ---------------------------------------------------------------------- */
 
-static int parse_pinsets_setting(struct parse *p, const config_setting_t *s, unsigned line)
+static int parse_pinsets_setting(struct parse *p, const struct conf_node *s, unsigned line)
 {
-    int t = config_setting_type(s), n = config_setting_length(s), i;
-    unsigned floor = line;
-
-    if (t != CONFIG_TYPE_LIST && !(t == CONFIG_TYPE_ARRAY && n == 0)) {
+    if (s->type != CONF_LIST && !(s->type == CONF_ARRAY && s->n_children == 0)) {
         diag_errf(p->err, p->errlen, p->file, line, "\"pinsets\" must be a list ( {...}, "
                   "{...} ), not %s", type_name(s));
         return -1;
     }
-    for (i = 0; i < n; i++)
-        if (parse_pinset(p, config_setting_get_elem(s, (unsigned)i), &floor) != 0)
+    for (const struct conf_node *g = s->first; g != NULL; g = g->next)
+        if (parse_pinset(p, g) != 0)
             return -1;
     return 0;
 }
 
-static int parse_root(struct parse *p, const config_setting_t *root)
+static int parse_root(struct parse *p, const struct conf_node *root)
 {
-    int n = config_setting_length(root), i;
-
-
-    for (i = 0; i < n; i++) {
-        const config_setting_t *m = config_setting_get_elem(root, (unsigned)i);
-        const char *key = config_setting_name(m);
-        unsigned line = line_of(p, m);
+    for (const struct conf_node *m = root->first; m != NULL; m = m->next) {
         char q[DIAG_QUOTE_MAX];
-        if (key != NULL && strcmp(key, "pinsets") == 0) {
-            if (parse_pinsets_setting(p, m, line) != 0)
+        if (strcmp(m->name, "pinsets") == 0) {
+            if (parse_pinsets_setting(p, m, m->line) != 0)
                 return -1;
             continue;
         }
-        diag_quote(key, q);
-        diag_errf(p->err, p->errlen, p->file, line, "unknown key \"%s\" (a pinsets file "
+        diag_quote(m->name, q);
+        diag_errf(p->err, p->errlen, p->file, m->line, "unknown key \"%s\" (a pinsets file "
                   "holds only \"pinsets = ( ... );\")", q);
         return -1;
     }
     /* An empty file, or one cut after its comments, is what a reload sees
      * while an editor rewrites the file in place: it must not read as "no
      * pinsets" and drop every pin. A file that means none says so. */
-    if (config_setting_get_member(root, "pinsets") == NULL) {
+    if (conf_member(root, "pinsets") == NULL) {
         diag_errf(p->err, p->errlen, p->file, 1, "no \"pinsets = ( ... );\" (a file caught "
                   "half-written must not drop pins: write \"pinsets = ();\" to have none)");
         return -1;
@@ -512,11 +427,11 @@ static int parse_root(struct parse *p, const config_setting_t *root)
 }
 
 int pinset_parse_text(struct pinset_list *list, const struct tlspin_host *host,
-                      const char *file, const char *text, char *err, size_t errlen)
+                      const char *file, const char *text, size_t len, char *err, size_t errlen)
 {
     struct parse p;
-    config_t cfg;
-    int r = -1;
+    struct conf_tree tree;
+    int r;
 
     memset(&p, 0, sizeof(p));
     p.list = list;
@@ -524,17 +439,9 @@ int pinset_parse_text(struct pinset_list *list, const struct tlspin_host *host,
     p.file = file;
     p.err = err;
     p.errlen = errlen;
-    source_lines_init(&p.src, text, strlen(text));
-    config_init(&cfg);
-    if (config_read_string(&cfg, text) != CONFIG_TRUE) {
-        const char *why = config_error_text(&cfg);
-        int line = config_error_line(&cfg);
-        diag_errf(err, errlen, file, line > 0 ? (unsigned)line : 0, "%s",
-                  why != NULL ? why : "cannot parse");
-        goto out;
-    }
-    r = parse_root(&p, config_root_setting(&cfg));
-out:
-    config_destroy(&cfg);
+    if (conf_tree_read(&tree, file, text, len, err, errlen) != 0)
+        return -1;
+    r = parse_root(&p, tree.root);
+    conf_tree_free(&tree);
     return r;
 }

@@ -8,7 +8,6 @@
 #include "../file/host_index.h"
 #include "../file/pinset.h"
 #include "../file/pinset_parse.h"
-#include "../file/source_check.h"
 #include "../file/strmap.h"
 
 int sigbody_build(struct file_state *st, const struct tlspin_host *host, const char *name,
@@ -29,8 +28,7 @@ int sigbody_build(struct file_state *st, const struct tlspin_host *host, const c
     }
     memcpy(text, body, body_len);
     text[body_len] = '\0';
-    if (source_check(file, text, body_len, err, errlen) != 0 ||
-        pinset_parse_text(&st->pinsets, host, file, text, err, errlen) != 0)
+    if (pinset_parse_text(&st->pinsets, host, file, text, body_len, err, errlen) != 0)
         goto out;
     for (i = 0; i < st->pinsets.n; i++)
         for (j = 0; j < i; j++)
