@@ -32,6 +32,10 @@ struct tlspin_engine {
     int (*verify_cert)(X509_STORE_CTX *ctx);
     /* Before a client handshake starts: lets modules prepare the SSL. */
     void (*before_handshake)(SSL *ssl);
+    /* After the real SSL_connect/SSL_do_handshake returned ret: the value to
+     * return to the program (a decision held for a TLS 1.2 server flight
+     * that libssl never reached is made here). */
+    int (*after_handshake)(SSL *ssl, int ret);
     /* Stands in for SSL_set_session: refuses sessions the policy rejects. */
     int (*set_session)(SSL *ssl, SSL_SESSION *session);
     /* Stands in for SSL_CTX_set_cert_verify_callback: wraps the program's. */

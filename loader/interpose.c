@@ -26,6 +26,16 @@ static void prepare(const struct shim *s, SSL *ssl)
     }
 }
 
+static int finish(const struct shim *s, SSL *ssl, int ret)
+{
+    if (s->engine != NULL) {
+        int saved_errno = errno;
+        ret = s->engine->after_handshake(ssl, ret);
+        errno = saved_errno;
+    }
+    return ret;
+}
+
 TLSPIN_HOOK int SSL_connect(SSL *ssl)
 {
     const struct shim *s = shim_get();
@@ -34,7 +44,7 @@ TLSPIN_HOOK int SSL_connect(SSL *ssl)
         return next ? next(ssl) : -1;
     }
     prepare(s, ssl);
-    return s->reals.SSL_connect(ssl);
+    return finish(s, ssl, s->reals.SSL_connect(ssl));
 }
 
 TLSPIN_HOOK int SSL_do_handshake(SSL *ssl)
@@ -45,7 +55,7 @@ TLSPIN_HOOK int SSL_do_handshake(SSL *ssl)
         return next ? next(ssl) : -1;
     }
     prepare(s, ssl);
-    return s->reals.SSL_do_handshake(ssl);
+    return finish(s, ssl, s->reals.SSL_do_handshake(ssl));
 }
 
 TLSPIN_HOOK void SSL_set_connect_state(SSL *ssl)

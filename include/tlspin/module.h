@@ -39,7 +39,7 @@ extern "C" {
 #endif
 
 #define TLSPIN_ABI_MAJOR 1
-#define TLSPIN_ABI_MINOR 0
+#define TLSPIN_ABI_MINOR 1
 
 /* The one symbol a module exports. Its type is tlspin_module_entry_fn. */
 #define TLSPIN_MODULE_ENTRY "tlspin_module_describe"
@@ -154,7 +154,35 @@ struct tlspin_conn {
      * accept a connection because of a non-leaf pin unless this is 1; a
      * pinned leaf key needs no name. Always set by tlspin 1.0. */
     int leaf_matches_host;
+
+    /* ---- ABI 1.1: read only when struct_size covers them ---------------- */
+
+    /* When check() is called: TLSPIN_PHASE_CERTIFICATE when the server's
+     * certificate has been verified (every handshake, and resumption checks);
+     * TLSPIN_PHASE_SERVER_FLIGHT for the second call of a TLS 1.2 handshake,
+     * after the server's whole first flight (see staple_pending). */
+    int phase;
+
+    /* The OCSP response the server stapled in this handshake (DER, not
+     * verified by anyone), borrowed for the call; NULL when none came, or not
+     * yet: in TLS 1.2 the staple follows the certificate, so at
+     * TLSPIN_PHASE_CERTIFICATE it is still NULL. */
+    const unsigned char *ocsp_response;
+    size_t ocsp_response_len;
+
+    /* 1 when tlspin can call check() again at TLSPIN_PHASE_SERVER_FLIGHT,
+     * before the client sends anything more, with the staple: a module whose
+     * FAIL the staple could turn into a PASS MAY then set
+     * tlspin_finding.wait_for_staple instead of refusing now. tlspin sets it
+     * only when it knows libssl will reach that point (TLS 1.2 and older, a
+     * verified chain of two or more certificates, the SSL's CT validation
+     * callback installed by a module's prepare() that calls
+     * tlspin_host.server_flight). */
+    int staple_pending;
 };
+
+#define TLSPIN_PHASE_CERTIFICATE 0
+#define TLSPIN_PHASE_SERVER_FLIGHT 1
 
 /* What a module says about its verdict, for the syslog record. tlspin empties
  * every field before each check(); every field is optional. Strings are copied by the
@@ -178,6 +206,13 @@ struct tlspin_finding {
      * the failure is logged with action=allowed-report-only and counts as
      * IGNORE in the stack. */
     int report_only;
+
+    /* ABI 1.1 (write only when struct_size covers it). Set to 1 with a FAIL
+     * verdict when tlspin_conn.staple_pending is 1 and the stapled OCSP
+     * response could change the verdict: tlspin then holds the decision
+     * (no record, nothing refused yet) and calls check() again at
+     * TLSPIN_PHASE_SERVER_FLIGHT, where the verdict is final. */
+    int wait_for_staple;
 };
 
 /* ---------------------------------------------------------------------- */
@@ -251,6 +286,17 @@ struct tlspin_host {
     int (*host_match)(const char *pattern, const char *host);
 
     void *internal;              /* tlspin's own; a module MUST NOT touch it */
+
+    /* ---- ABI 1.1: present when struct_size covers it -------------------- */
+
+    /* For a module that installs a Certificate Transparency validation
+     * callback in prepare() (SSL_set_ct_validation_callback): libssl calls
+     * that callback after the server's first flight, and the callback MUST
+     * return what this returns for its SSL: 1 to go on, 0 to abort the
+     * handshake (a decision tlspin held at TLSPIN_PHASE_CERTIFICATE was made
+     * now, and refused). Unlike the other services it outlives close(): the
+     * callback may run for a connection prepared under an older policy. */
+    int (*server_flight)(void *ssl);
 };
 
 /* ---------------------------------------------------------------------- */

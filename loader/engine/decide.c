@@ -35,6 +35,7 @@ static void clear_finding(struct tlspin_finding *f)
     f->struct_size = sizeof(*f);
     f->event[0] = f->rule[0] = f->expected[0] = f->reason[0] = '\0';
     f->report_only = 0;
+    f->wait_for_staple = 0;
 }
 
 static void terminate_finding(struct tlspin_finding *f)
@@ -68,8 +69,10 @@ static tlspin_verdict run_entry(const struct policy_entry *e, const struct tlspi
 }
 
 static void build_conn(struct tlspin_conn *conn, SSL *ssl, const struct peer_id *id,
-                       struct chain *chain, int resumption)
+                       struct chain *chain, int kind)
 {
+    int resumption = kind == DECIDE_RESUMPTION;
+
     memset(conn, 0, sizeof(*conn));
     conn->struct_size = sizeof(*conn);
     conn->host = id->host[0] ? id->host : NULL;
@@ -85,6 +88,17 @@ static void build_conn(struct tlspin_conn *conn, SSL *ssl, const struct peer_id 
     conn->now = (int64_t)time(NULL);
     conn->ssl = ssl;
     conn->leaf_matches_host = chain_leaf_matches_host(chain, conn->host);
+    conn->phase = kind == DECIDE_SERVER_FLIGHT ? TLSPIN_PHASE_SERVER_FLIGHT
+                                               : TLSPIN_PHASE_CERTIFICATE;
+    conn->staple_pending = kind == DECIDE_MAY_WAIT;
+    if (ssl != NULL && !resumption) {
+        const unsigned char *resp = NULL;
+        long len = SSL_get_tlsext_status_ocsp_resp(ssl, &resp);
+        if (len > 0 && resp != NULL) {
+            conn->ocsp_response = resp;
+            conn->ocsp_response_len = (size_t)len;
+        }
+    }
 }
 
 static enum tlspin_reason reason_for(const char *event)
@@ -177,8 +191,9 @@ static void decide_broken_policy(const struct policy *p, const struct peer_id *i
 }
 
 void decide(const struct policy *p, SSL *ssl, const struct peer_id *id, struct chain *chain,
-            int resumption, struct decision *out, decide_observer *observer, void *observer_ctx)
+            int kind, struct decision *out, decide_observer *observer, void *observer_ctx)
 {
+    int resumption = kind == DECIDE_RESUMPTION, waiting = 0;
     struct findings *fs;
     struct tlspin_conn conn;
     struct stack_eval eval;
@@ -208,7 +223,7 @@ void decide(const struct policy *p, SSL *ssl, const struct peer_id *id, struct c
     clear_finding(&fs->hard);
     clear_finding(&fs->soft);
     clear_finding(&fs->note);
-    build_conn(&conn, ssl, id, chain, resumption);
+    build_conn(&conn, ssl, id, chain, kind);
     stack_begin(&eval);
     for (size_t i = 0; i < p->n_entries; i++) {
         const struct policy_entry *e = &p->entries[i];
@@ -218,6 +233,13 @@ void decide(const struct policy *p, SSL *ssl, const struct peer_id *id, struct c
         if (v == TLSPIN_FAIL && fs->current.report_only) {
             v = TLSPIN_IGNORE;   /* the rule reports, it does not block */
             fs->current.report_only = 1;
+        }
+        /* Counted as a pass for now: the stack only ever does better with a
+         * pass, so if even that refuses, the refusal is final already. */
+        if (v == TLSPIN_FAIL && conn.staple_pending && fs->current.wait_for_staple) {
+            v = TLSPIN_PASS;
+            waiting = 1;
+            clear_finding(&fs->current);
         }
         int go_on = stack_step(&eval, i, e->config->control, v);
         /* Keep the finding of whichever entry the stack now blames. */
@@ -270,6 +292,11 @@ void decide(const struct policy *p, SSL *ssl, const struct peer_id *id, struct c
     }
     out->reason_code = reason_for(out->event);
     summarise(out, id, finding ? finding->rule : NULL, finding ? finding->event : NULL);
+    if (waiting && out->action != ACTION_BLOCK) {
+        out->pending = 1;
+        free(fs);
+        return;
+    }
     /* A resumption check writes nothing: the handshake that made the session
      * was recorded, and a refused one is followed by a full handshake that
      * is. (curl asks again after SSL_shutdown: one connection, one record.) */

@@ -16,6 +16,10 @@
 
 struct decision {
     enum decision_action action;
+    /* 1 when the stack allows only because a module waits for the OCSP
+     * staple (DECIDE_MAY_WAIT): nothing was recorded, the decision is made
+     * again at DECIDE_SERVER_FLIGHT. */
+    int pending;
     const char *event;                /* static string; NULL for a silent pass */
     enum tlspin_reason reason_code;   /* for the OpenSSL error queue */
     char summary[448];                /* "host=... port=... pinset=... event=..." */
@@ -25,13 +29,21 @@ struct decision {
 typedef void decide_observer(void *ctx, const struct policy_entry *entry, tlspin_verdict verdict,
                              const struct tlspin_finding *finding);
 
+/* What is being decided (the tlspin_conn phase and flags follow from it). */
+enum decide_kind {
+    DECIDE_HANDSHAKE = 0,        /* the server's certificate was verified */
+    DECIDE_RESUMPTION = 1,       /* may this stored session be resumed? */
+    DECIDE_MAY_WAIT = 2,         /* as HANDSHAKE, and a TLS 1.2 server flight follows */
+    DECIDE_SERVER_FLIGHT = 3     /* the TLS 1.2 server flight is done, staple in hand */
+};
+
 /* Decides the connection and writes its record (none for a silent pass, and
  * none for a resumption check: the handshake that made the session was
- * recorded, and a refused one is followed by a full handshake that is).
- * `ssl` may be NULL. `chain` is written only to keep the answer of
- * chain_leaf_matches_host. */
+ * recorded, and a refused one is followed by a full handshake that is; none
+ * for a pending one). `ssl` may be NULL. `chain` is written only to keep the
+ * answer of chain_leaf_matches_host. kind is an enum decide_kind. */
 TLSPIN_ENGINE_API void decide(const struct policy *policy, SSL *ssl, const struct peer_id *id,
-            struct chain *chain, int resumption, struct decision *out,
+            struct chain *chain, int kind, struct decision *out,
             decide_observer *observer, void *observer_ctx);
 
 TLSPIN_ENGINE_API const char *verdict_name(tlspin_verdict verdict);

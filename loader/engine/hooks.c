@@ -11,6 +11,7 @@
 #include "chain.h"
 #include "decide.h"
 #include "engine_api.h"
+#include "flight.h"
 #include "peer.h"
 #include "policy.h"
 #include "session.h"
@@ -24,6 +25,9 @@ static struct tlspin_reals reals;
  * or trusted the chain without it. */
 static __thread X509_STORE_CTX *decided_ctx;
 static __thread int decided_block;
+/* Inside a program's certificate verification callback, which may overrule
+ * the verification: libssl's later checks cannot be predicted then. */
+static __thread int in_app_cert_verify;
 
 static SSL *client_ssl(X509_STORE_CTX *ctx)
 {
@@ -55,7 +59,9 @@ static int decide_handshake(SSL *ssl, X509_STORE_CTX *ctx, int app_verified)
     size_t n_ids;
     struct chain chain;
     struct decision d;
-    int block = 0;
+    int block = 0, pending = 0;
+    int kind = !in_app_cert_verify && flight_can_wait(ssl, ctx, app_verified) ? DECIDE_MAY_WAIT
+                                                                               : DECIDE_HANDSHAKE;
 
     ERR_set_mark();
     n_ids = peer_identities(ssl, ids, PEER_MAX_IDENTITIES);
@@ -70,10 +76,17 @@ static int decide_handshake(SSL *ssl, X509_STORE_CTX *ctx, int app_verified)
         return 1;
     }
     for (size_t i = 0; i < n_ids && !block; i++) {
-        decide(p, ssl, &ids[i], &chain, 0, &d, NULL, NULL);
+        decide(p, ssl, &ids[i], &chain, kind, &d, NULL, NULL);
         block = d.action == ACTION_BLOCK;
+        pending |= d.pending;
     }
-    if (!block)
+    if (!block && pending && flight_hold(ssl, &chain) != 0) {
+        d.reason_code = TLSPIN_R_POLICY_ERROR;
+        snprintf(d.summary, sizeof(d.summary), "cannot hold the decision for the OCSP staple "
+                 "(out of memory)");
+        block = 1;
+    }
+    if (!block && !pending)
         session_remember(ssl, &ids[0], &chain);
     chain_release(&chain);
     ERR_pop_to_mark();
@@ -133,7 +146,9 @@ static int wrapped_cert_verify(X509_STORE_CTX *ctx, void *arg)
     if (ssl == NULL || decide_busy)
         return app->cb(ctx, app->arg);
     decided_ctx = NULL;
+    in_app_cert_verify++;
     ok = app->cb(ctx, app->arg);
+    in_app_cert_verify--;
     if (decided_ctx == ctx) {
         block = decided_block;
     } else {
@@ -219,9 +234,17 @@ static void engine_before_handshake(SSL *ssl)
     decide_busy--;
 }
 
+static int engine_after_handshake(SSL *ssl, int ret)
+{
+    if (SSL_is_server(ssl))
+        return ret;
+    return flight_after_handshake(ssl, ret);
+}
+
 static const struct tlspin_engine engine = {
     .verify_cert = engine_verify_cert,
     .before_handshake = engine_before_handshake,
+    .after_handshake = engine_after_handshake,
     .set_session = engine_set_session,
     .set_cert_verify_callback = engine_set_cert_verify_callback,
 };

@@ -2,6 +2,8 @@
  * implementation of pins and host names, so modules cannot drift from it. */
 #include "hostsvc.h"
 
+#include "flight.h"
+
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -61,4 +63,5 @@ void hostsvc_init(struct tlspin_host *host, struct hostsvc_ctx *ctx)
     host->host_normalize = host_normalize;
     host->host_match = host_match;
     host->internal = ctx;
+    host->server_flight = flight_decide;
 }

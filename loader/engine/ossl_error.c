@@ -49,6 +49,25 @@ static const char *reason_text(enum tlspin_reason reason)
     return "refused by policy";
 }
 
+static void raise_verify_failed(enum tlspin_reason reason, const char *detail)
+{
+    ERR_new();
+    ERR_set_debug("tlspin", 0, "tlspin_refuse");
+    ERR_set_error(ERR_LIB_SSL, SSL_R_CERTIFICATE_VERIFY_FAILED, "tlspin: %s (%s)",
+                  reason_text(reason), detail);
+}
+
+void tlspin_err_raise_last(enum tlspin_reason reason, const char *fmt, ...)
+{
+    char detail[512];
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(detail, sizeof(detail), fmt, ap);
+    va_end(ap);
+    raise_verify_failed(reason, detail);
+}
+
 void tlspin_err_raise(enum tlspin_reason reason, const char *fmt, ...)
 {
     char detail[512];
@@ -60,10 +79,7 @@ void tlspin_err_raise(enum tlspin_reason reason, const char *fmt, ...)
     va_end(ap);
     /* "tlspin" where OpenSSL prints the source file: no build path leaks
      * into the program's messages. */
-    ERR_new();
-    ERR_set_debug("tlspin", 0, "tlspin_refuse");
-    ERR_set_error(ERR_LIB_SSL, SSL_R_CERTIFICATE_VERIFY_FAILED, "tlspin: %s (%s)",
-                  reason_text(reason), detail);
+    raise_verify_failed(reason, detail);
     ERR_new();
     ERR_set_debug("tlspin", 0, "tlspin_refuse");
     ERR_set_error(lib_code, (int)reason, "%s", detail);

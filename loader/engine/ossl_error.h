@@ -16,4 +16,10 @@ enum tlspin_reason {
 void tlspin_err_raise(enum tlspin_reason reason, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
+/* Only the SSL CERTIFICATE_VERIFY_FAILED entry: on top of a queue libssl
+ * ended with its own error, for programs that read the last entry (python
+ * raises SSLCertVerificationError by it). */
+void tlspin_err_raise_last(enum tlspin_reason reason, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
 #endif

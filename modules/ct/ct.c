@@ -7,7 +7,9 @@
  * (policy.c). OpenSSL's own CT check is never relied on: libssl skips it for
  * failed or one-certificate chains, DANE and resumed sessions, and does not
  * abort with SSL_VERIFY_NONE. */
+#include <limits.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +18,7 @@
 
 #include <openssl/ct.h>
 #include <openssl/err.h>
+#include <openssl/ocsp.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
@@ -29,6 +32,10 @@
 
 #define HOST_SIZE_NEEDED \
     (offsetof(struct tlspin_host, host_match) + sizeof(((struct tlspin_host *)0)->host_match))
+
+/* tlspin's second decision after a TLS 1.2 server flight (ABI 1.1), or NULL.
+ * Kept here, not in a state: the callback may outlive the state. */
+static int (*engine_server_flight)(void *ssl);
 
 struct ct_state {
     const struct tlspin_host *host;
@@ -122,6 +129,9 @@ static int ct_open(const struct tlspin_host *host, const struct tlspin_args *arg
         errf(err, errlen, NULL, "module ct: tlspin's host services are missing or of another ABI");
         return -1;
     }
+    if (host->struct_size >= offsetof(struct tlspin_host, server_flight) +
+                                 sizeof(host->server_flight) && host->server_flight != NULL)
+        __atomic_store_n(&engine_server_flight, host->server_flight, __ATOMIC_RELEASE);
     for (size_t i = 0; args && i < args->n_items; i++) {
         size_t k;
         a = &args->items[i];
@@ -261,14 +271,16 @@ static void ct_close(void *state)
     state_free(state);
 }
 
-/* Gathering only: the verdict is check()'s. Installing any CT callback makes
- * libssl send the SCT extension and an OCSP status request. */
+/* Installing any CT callback makes libssl send the SCT extension and an OCSP
+ * status request. libssl calls it after the server's first flight (TLS 1.2:
+ * after the staple): the verdict held for the staple is made then, by tlspin,
+ * which calls check() again. arg is the SSL. */
 static int gather_cb(const CT_POLICY_EVAL_CTX *ctx, const STACK_OF(SCT) *scts, void *arg)
 {
     (void)ctx;
     (void)scts;
-    (void)arg;
-    return 1;
+    int (*flight)(void *) = __atomic_load_n(&engine_server_flight, __ATOMIC_ACQUIRE);
+    return flight != NULL ? flight(arg) : 1;
 }
 
 /* SSLs whose CT callback is ours carry this ex_data mark. */
@@ -291,7 +303,7 @@ static int ct_prepare(void *state, void *ssl)
     ERR_set_mark();
     /* A program that enabled CT itself already asks; its callback stays. */
     if (!SSL_ct_is_enabled(ssl)) {
-        if (SSL_set_ct_validation_callback(ssl, gather_cb, NULL) != 1)
+        if (SSL_set_ct_validation_callback(ssl, gather_cb, ssl) != 1)
             r = -1;
         else if (mark_index >= 0)
             SSL_set_ex_data(ssl, mark_index, &mark_value);
@@ -352,19 +364,27 @@ struct gathered {
     size_t n;
 };
 
+/* Where a list of SCTs came from: the leaf's DER, the staple, or libssl's
+ * list (SSL_get0_peer_scts), of which only the TLS-extension ones are taken
+ * when the staple is read directly (libssl parses its list once per SSL:
+ * read during a TLS 1.2 verification it never gets the staple's, and it
+ * survives SSL_clear). */
+enum sct_from { FROM_LEAF, FROM_STAPLE, FROM_SSL, FROM_SSL_TLS_ONLY };
+
 static void verify_stack(struct ct_state *st, struct ct_leaf *leaf,
-                         const STACK_OF(SCT) *scts, int from_ssl, int64_t now, struct gathered *g)
+                         const STACK_OF(SCT) *scts, enum sct_from from, int64_t now,
+                         struct gathered *g)
 {
     for (int i = 0; i < sk_SCT_num(scts) && g->n < 32; i++) {
         SCT *s = sk_SCT_value(scts, i);
         unsigned char *raw = NULL;
         int len;
-        enum sct_channel ch = CH_EMBEDDED;
-        if (from_ssl) {
+        enum sct_channel ch = from == FROM_STAPLE ? CH_OCSP : CH_EMBEDDED;
+        if (from == FROM_SSL || from == FROM_SSL_TLS_ONLY) {
             sct_source_t src = SCT_get_source(s);
             if (src == SCT_SOURCE_TLS_EXTENSION)
                 ch = CH_TLS;
-            else if (src == SCT_SOURCE_OCSP_STAPLED_RESPONSE)
+            else if (src == SCT_SOURCE_OCSP_STAPLED_RESPONSE && from == FROM_SSL)
                 ch = CH_OCSP;
             else
                 continue; /* embedded ones come from the leaf's DER */
@@ -378,6 +398,48 @@ static void verify_stack(struct ct_state *st, struct ct_leaf *leaf,
         ct_verify_sct(&st->list, &st->cache, leaf, raw, (size_t)len, ch, now, &g->r[g->n++]);
         OPENSSL_free(raw);
     }
+}
+
+/* The SCTs of a stapled OCSP response: in the singleExtensions of its
+ * responses (RFC 6962, 3.3). A response for another certificate only brings
+ * SCTs whose signatures fail. */
+static void staple_scts(struct ct_state *st, struct ct_leaf *leaf, const unsigned char *der,
+                        size_t len, int64_t now, struct gathered *g)
+{
+    const unsigned char *p = der;
+    OCSP_RESPONSE *resp;
+    OCSP_BASICRESP *basic;
+
+    if (der == NULL || len == 0 || len > LONG_MAX ||
+        (resp = d2i_OCSP_RESPONSE(NULL, &p, (long)len)) == NULL)
+        return;
+    if ((basic = OCSP_response_get1_basic(resp)) != NULL) {
+        for (int i = 0; i < OCSP_resp_count(basic); i++) {
+            STACK_OF(SCT) *scts = OCSP_SINGLERESP_get1_ext_d2i(OCSP_resp_get0(basic, i),
+                                                               NID_ct_cert_scts, NULL, NULL);
+            if (scts != NULL) {
+                verify_stack(st, leaf, scts, FROM_STAPLE, now, g);
+                SCT_LIST_free(scts);
+            }
+        }
+        OCSP_BASICRESP_free(basic);
+    }
+    OCSP_RESPONSE_free(resp);
+}
+
+/* May this FAIL wait for the TLS 1.2 staple? Only when tlspin will ask
+ * again (staple_pending), the staple is not in yet, the CT callback is this
+ * module's (it is what calls tlspin back), and the policy counts OCSP SCTs
+ * (chrome does not). */
+static int may_wait_for_staple(const struct ct_state *st, const struct tlspin_conn *conn,
+                               int has_staple_fields)
+{
+    if (!has_staple_fields || !conn->staple_pending || conn->ocsp_response != NULL ||
+        conn->ssl == NULL || st->policy.kind == POLICY_CHROME ||
+        __atomic_load_n(&engine_server_flight, __ATOMIC_ACQUIRE) == NULL)
+        return 0;
+    pthread_once(&mark_once, make_mark_index);
+    return mark_index >= 0 && SSL_get_ex_data(conn->ssl, mark_index) == &mark_value;
 }
 
 static void describe(const struct gathered *g, char *out, size_t outlen)
@@ -412,6 +474,9 @@ static tlspin_verdict decide(struct ct_state *st, const struct tlspin_conn *conn
     const unsigned char *p;
     char event[32] = "", expected[512] = "", scts[1024];
     tlspin_verdict v = TLSPIN_ERROR;
+    /* tlspin 1.1 hands over the staple (and says when it comes later). */
+    int has_staple_fields = conn->struct_size >= offsetof(struct tlspin_conn, staple_pending) +
+                                                     sizeof(conn->staple_pending);
 
     if (!host_in_scope(st, conn->host))
         return TLSPIN_IGNORE;
@@ -477,14 +542,17 @@ static tlspin_verdict decide(struct ct_state *st, const struct tlspin_conn *conn
     {
         STACK_OF(SCT) *emb = X509_get_ext_d2i(leaf.cert, NID_ct_precert_scts, NULL, NULL);
         if (emb != NULL) {
-            verify_stack(st, &leaf, emb, 0, conn->now, &g);
+            verify_stack(st, &leaf, emb, FROM_LEAF, conn->now, &g);
             SCT_LIST_free(emb);
         }
     }
+    if (has_staple_fields)
+        staple_scts(st, &leaf, conn->ocsp_response, conn->ocsp_response_len, conn->now, &g);
     if (conn->ssl != NULL && may_read_peer_scts(conn->ssl)) {
         const STACK_OF(SCT) *peer = SSL_get0_peer_scts(conn->ssl);
         if (peer != NULL)
-            verify_stack(st, &leaf, peer, 1, conn->now, &g);
+            verify_stack(st, &leaf, peer, has_staple_fields ? FROM_SSL_TLS_ONLY : FROM_SSL,
+                         conn->now, &g);
     }
     {
         const ASN1_TIME *nb = X509_get0_notBefore(leaf.cert), *na = X509_get0_notAfter(leaf.cert);
@@ -503,9 +571,13 @@ static tlspin_verdict decide(struct ct_state *st, const struct tlspin_conn *conn
         set_finding(f, NULL, ct_policy_name(&st->policy), expected, "%s", scts);
         v = TLSPIN_PASS;
     } else {
-        ct_cache_put(&st->cache, 1, leafhash, 0);
         set_finding(f, event, ct_policy_name(&st->policy), expected, "%s", scts);
         v = TLSPIN_FAIL;
+        if (may_wait_for_staple(st, conn, has_staple_fields) &&
+            f->struct_size >= offsetof(struct tlspin_finding, wait_for_staple) + sizeof(int))
+            f->wait_for_staple = 1;   /* not cached: the staple may yet pass it */
+        else
+            ct_cache_put(&st->cache, 1, leafhash, 0);
     }
     X509_free(leaf.cert);
     OPENSSL_free(leaf.precert_tbs);
