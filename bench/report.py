@@ -235,6 +235,11 @@ if tl is not None and no is not None:
         add("7 instructions", "floor: SHA-256 per cert + one lookup", floor, "Ir", "-", None,
             "3 certificates (leaf, intermediate, root)")
         add("7 instructions", "tlspin per handshake / floor", inside / floor, "x", "-", None)
+ctl, cpp = per_op("curl", "tlspin"), per_op("curl", "pinnedpubkey")
+if ctl is not None and cpp is not None:
+    add("7 instructions", "curl per request, --pinnedpubkey", cpp, "Ir", "-", None)
+    add("7 instructions", "curl per request, tlspin / --pinnedpubkey", ctl / cpp, "x", "-", None,
+        "the stable measure behind figure 3: %+.0f Ir per request" % (ctl - cpp))
 rtl, rno = per_op("resumed", "tlspin"), per_op("resumed", "none")
 if rtl is not None and rno is not None:
     add("7 instructions", "resumed handshake, no preload", rno, "Ir", "-", None)
