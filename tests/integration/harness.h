@@ -238,6 +238,10 @@ struct server {
  * NULL-terminated. Fails the test if it does not come up. */
 void server_s_server(struct server *s, const char *cert_file, const char *key_file,
                      const char *chain_file, const char *const extra[]);
+/* A relay to 127.0.0.1:target_port that drops the TLS alert records the
+ * client sends (tests/fixtures/alert_drop_relay.py): a server that ignores
+ * the client's alert. Its out file counts "dropped client alert" lines. */
+void server_alert_drop_relay(struct server *s, int target_port);
 /* The project's tls_server on 127.0.0.1, kernel-chosen port, with --log and
  * --events in H.tmp; args (NULL-terminated) add --cert/--key etc. preload:
  * run it under the shim with H.config. */

@@ -348,6 +348,23 @@ void server_s_server(struct server *s, const char *cert_file, const char *key_fi
     }
 }
 
+void server_alert_drop_relay(struct server *s, int target_port)
+{
+    const char *argv[] = {PYTHON3, "-u", TLSPIN_SOURCE_DIR "/tests/fixtures/alert_drop_relay.py",
+                          fmt("%d", target_port), NULL};
+    static unsigned seq;
+
+    memset(s, 0, sizeof *s);
+    snprintf(s->out, sizeof s->out, "%s/relay.%u.out", H.tmp, ++seq);
+    s->pid = spawn_to_file(argv, s->out, 0);
+    track(s->pid);
+    s->port = wait_port(s, "ACCEPT ", 1);
+    if (s->port <= 0) {
+        char *o = read_file(s->out, NULL);
+        ck_abort_msg("alert_drop_relay did not start:\n%s", o ? o : "(no output)");
+    }
+}
+
 void server_tls_server(struct server *s, const char *const args[], int preload)
 {
     const char *argv[64] = {TLS_SERVER};

@@ -612,6 +612,61 @@ START_TEST(tls12_staple_waits_for_flight)
 }
 END_TEST
 
+/* A server that ignores the client's alert (a relay drops it) and waits for
+ * the rest of the client's flight. A refusal after the TLS 1.2 server flight
+ * must stop the client there even with SSL_VERIFY_NONE, where libssl itself
+ * would send the alert and go on, and in an implicit handshake (SSL_write
+ * first), which the shim's handshake hooks do not wrap. Control: a leaf with
+ * embedded SCTs through the same relay, whose request arrives. */
+START_TEST(tls12_flight_refusal_survives_ignored_alert)
+{
+    struct server good, bare, relay_good, relay_bare;
+    struct run_result r;
+    const char *leaf_bare, *leaf_good;
+    const char *const extra[] = {"--tls1.2", "--verify", "none", "--path", "implicit_write",
+                                 "--send", "GET /secret-request HTTP/1.0\\r\\n\\r\\n", NULL};
+    char *log;
+    size_t mark;
+
+    mk_logs();
+    ct_policy_list(write_usual_list(), "policy = \"apple\";");
+    leaf_bare = mk_leaf("bare", 90, NULL);
+    leaf_good = mk_leaf("good", 90, (const char *const[]){"a1.key", "b1.key", NULL});
+    server_tls_server(&bare, (const char *const[]){"--tls1.2", "--cert", fmt("%s.pem", leaf_bare),
+                                                   "--key", fmt("%s.key", leaf_bare), "--chain",
+                                                   cert("int.pem"), NULL}, 0);
+    server_tls_server(&good, (const char *const[]){"--tls1.2", "--cert", fmt("%s.pem", leaf_good),
+                                                   "--key", fmt("%s.key", leaf_good), "--chain",
+                                                   cert("int.pem"), NULL}, 0);
+    server_alert_drop_relay(&relay_bare, bare.port);
+    server_alert_drop_relay(&relay_good, good.port);
+
+    mark = syslog_mark();
+    client(&r, relay_good.port, extra);
+    assert_ct_passed(&r, mark);
+    run_result_free(&r);
+    assert_server_got(&good, "secret-request");
+
+    mark = syslog_mark();
+    client(&r, relay_bare.port, extra);
+    ck_assert_msg(r.exited && r.code == 1 && !has_line(r.out, "handshake ok"),
+                  "not refused: " RUN_FMT, RUN_ARGS(&r));
+    ck_assert_msg(!strstr(r.out, "sent=") || has_line(r.out, "sent=0"),
+                  "data left the client: " RUN_FMT, RUN_ARGS(&r));
+    ck_assert_msg(syslog_wait_for_since(mark, "event=ct-no-scts ", 2000), "no record:\n%s",
+                  syslog_dump_since(mark));
+    usleep(300 * 1000);
+    log = server_log(&bare);
+    ck_assert_msg(strstr(log, "secret-request") == NULL, "the server got the request:\n%s", log);
+    free(log);
+    log = read_file(relay_bare.out, NULL);
+    ck_assert_msg(log && strstr(log, "dropped client alert"), "the client sent no alert:\n%s",
+                  log ? log : "");
+    free(log);
+    run_result_free(&r);
+}
+END_TEST
+
 /* Real programs over TLS 1.2 with apple: curl and python get the usual
  * certificate error when the staple's SCTs are missing, and pass with them;
  * a resumed session carries the verdict decided after the flight. */
@@ -1382,6 +1437,7 @@ static Suite *ct_suite(void)
     tcase_add_loop_test(tc, tls12_staple_waits_for_flight, 0,
                         (int)(sizeof(flight_modes) / sizeof(flight_modes[0])));
     tcase_add_test(tc, tls12_staple_programs);
+    tcase_add_test(tc, tls12_flight_refusal_survives_ignored_alert);
     tcase_add_loop_test(tc, mixed_channels, 0, 2);
     suite_add_tcase(s, tc);
 
