@@ -152,7 +152,14 @@ struct tlspin_conn {
      * 0 no, -1 unknown (no host). A key pinned on an intermediate or root
      * vouches for every certificate that CA issued, so a module MUST NOT
      * accept a connection because of a non-leaf pin unless this is 1; a
-     * pinned leaf key needs no name. Always set by tlspin 1.0. */
+     * pinned leaf key needs no name. Set by tlspin 1.0 for every call. From
+     * ABI 1.1 on, tlspin works it out only for a module that asks
+     * (tlspin_host.leaf_matches_host: the certificate's names cost as much to
+     * check as the rest of a decision): a module built for 1.1 MUST ask that
+     * service when the host table has it, and read this member only from a
+     * tlspin without it. tlspin 1.1 sets it only when a module built for 1.0
+     * is in the stack, else leaves it -1 (so a module that reads it anyway
+     * never accepts a CA pin: it fails closed). */
     int leaf_matches_host;
 
     /* ---- ABI 1.1: read only when struct_size covers them ---------------- */
@@ -297,6 +304,11 @@ struct tlspin_host {
      * now, and refused). Unlike the other services it outlives close(): the
      * callback may run for a connection prepared under an older policy. */
     int (*server_flight)(void *ssl);
+
+    /* tlspin_conn.leaf_matches_host for the conn passed to check() (exactly
+     * that pointer, during that call): 1, 0 or -1 as documented there,
+     * worked out on the first ask and kept for the connection. */
+    int (*leaf_matches_host)(const struct tlspin_conn *conn);
 };
 
 /* ---------------------------------------------------------------------- */

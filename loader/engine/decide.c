@@ -68,12 +68,34 @@ static tlspin_verdict run_entry(const struct policy_entry *e, const struct tlspi
     return v;
 }
 
-static void build_conn(struct tlspin_conn *conn, SSL *ssl, const struct peer_id *id,
-                       struct chain *chain, int kind)
+/* The conn modules see, and what tlspin keeps with it to answer
+ * host->leaf_matches_host(conn) later. */
+struct conn_ctx {
+    struct tlspin_conn conn;     /* first: modules get &ctx->conn */
+    unsigned magic;
+    struct chain *chain;
+};
+
+#define CONN_CTX_MAGIC 0x7c0a7e11u
+
+int decide_leaf_matches_host(const struct tlspin_conn *conn)
 {
+    const struct conn_ctx *ctx = (const struct conn_ctx *)conn;
+
+    if (conn == NULL || ctx->magic != CONN_CTX_MAGIC)
+        return -1;
+    return chain_leaf_matches_host(ctx->chain, conn->host);
+}
+
+static void build_conn(const struct policy *p, struct conn_ctx *ctx, SSL *ssl,
+                       const struct peer_id *id, struct chain *chain, int kind)
+{
+    struct tlspin_conn *conn = &ctx->conn;
     int resumption = kind == DECIDE_RESUMPTION;
 
-    memset(conn, 0, sizeof(*conn));
+    memset(ctx, 0, sizeof(*ctx));
+    ctx->magic = CONN_CTX_MAGIC;
+    ctx->chain = chain;
     conn->struct_size = sizeof(*conn);
     conn->host = id->host[0] ? id->host : NULL;
     conn->host_source = id->host[0] ? id->source : TLSPIN_HOST_UNKNOWN;
@@ -87,7 +109,9 @@ static void build_conn(struct tlspin_conn *conn, SSL *ssl, const struct peer_id 
     conn->resumption = resumption;
     conn->now = (int64_t)time(NULL);
     conn->ssl = ssl;
-    conn->leaf_matches_host = chain_leaf_matches_host(chain, conn->host);
+    /* Worked out now only for a module built before the service existed. */
+    conn->leaf_matches_host = p->eager_leaf_match ? chain_leaf_matches_host(chain, conn->host)
+                                                  : -1;
     conn->phase = kind == DECIDE_SERVER_FLIGHT ? TLSPIN_PHASE_SERVER_FLIGHT
                                                : TLSPIN_PHASE_CERTIFICATE;
     conn->staple_pending = kind == DECIDE_MAY_WAIT;
@@ -195,7 +219,7 @@ void decide(const struct policy *p, SSL *ssl, const struct peer_id *id, struct c
 {
     int resumption = kind == DECIDE_RESUMPTION, waiting = 0;
     struct findings *fs;
-    struct tlspin_conn conn;
+    struct conn_ctx cctx;
     struct stack_eval eval;
     struct stack_outcome outcome;
     const struct policy_entry *blamed = NULL, *noted = NULL;
@@ -223,11 +247,11 @@ void decide(const struct policy *p, SSL *ssl, const struct peer_id *id, struct c
     clear_finding(&fs->hard);
     clear_finding(&fs->soft);
     clear_finding(&fs->note);
-    build_conn(&conn, ssl, id, chain, kind);
+    build_conn(p, &cctx, ssl, id, chain, kind);
     stack_begin(&eval);
     for (size_t i = 0; i < p->n_entries; i++) {
         const struct policy_entry *e = &p->entries[i];
-        tlspin_verdict v = run_entry(e, &conn, &fs->current);
+        tlspin_verdict v = run_entry(e, &cctx.conn, &fs->current);
         if (observer)
             observer(observer_ctx, e, v, &fs->current);
         if (v == TLSPIN_FAIL && fs->current.report_only) {
@@ -236,7 +260,7 @@ void decide(const struct policy *p, SSL *ssl, const struct peer_id *id, struct c
         }
         /* Counted as a pass for now: the stack only ever does better with a
          * pass, so if even that refuses, the refusal is final already. */
-        if (v == TLSPIN_FAIL && conn.staple_pending && fs->current.wait_for_staple) {
+        if (v == TLSPIN_FAIL && cctx.conn.staple_pending && fs->current.wait_for_staple) {
             v = TLSPIN_PASS;
             waiting = 1;
             clear_finding(&fs->current);

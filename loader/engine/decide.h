@@ -48,6 +48,9 @@ TLSPIN_ENGINE_API void decide(const struct policy *policy, SSL *ssl, const struc
 
 TLSPIN_ENGINE_API const char *verdict_name(tlspin_verdict verdict);
 
+/* tlspin_host.leaf_matches_host: for the conn decide() passed to check(). */
+int decide_leaf_matches_host(const struct tlspin_conn *conn);
+
 /* 1 while this thread runs tlspin code: OpenSSL calls made by modules (or by
  * the engine) then pass straight through the hooks. Exported so that the
  * `tlspin` command can hold it around its own handshakes: when the shim is

@@ -2,6 +2,7 @@
  * implementation of pins and host names, so modules cannot drift from it. */
 #include "hostsvc.h"
 
+#include "decide.h"
 #include "flight.h"
 
 #include <stdarg.h>
@@ -64,4 +65,5 @@ void hostsvc_init(struct tlspin_host *host, struct hostsvc_ctx *ctx)
     host->host_match = host_match;
     host->internal = ctx;
     host->server_flight = flight_decide;
+    host->leaf_matches_host = decide_leaf_matches_host;
 }

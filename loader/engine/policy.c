@@ -31,6 +31,8 @@ static void open_entry(struct policy *p, size_t i)
         e->host_ctx.module_name = e->module.desc->name;
         if (e->module.desc->open(&e->host, &args, &e->state, err, sizeof(err)) == 0) {
             p->caps |= e->module.desc->caps;
+            if (e->module.desc->abi_minor < 1)
+                p->eager_leaf_match = 1;
             return;
         }
         if (err[0] == '\0')

@@ -29,6 +29,8 @@ struct policy {
     size_t n_entries;
     struct log_settings log;
     uint32_t caps;                /* union of the healthy modules' capabilities */
+    int eager_leaf_match;         /* a module built for ABI 1.0 reads
+                                     tlspin_conn.leaf_matches_host itself */
     unsigned long generation;     /* 1, 2, ... as the process-wide policy is
                                      replaced (0: not the process-wide one) */
 };

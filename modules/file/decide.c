@@ -36,6 +36,9 @@
 /* leaf_matches_host is read only when tlspin's struct has it. */
 #define CONN_SIZE_LEAF \
     (offsetof(struct tlspin_conn, leaf_matches_host) + sizeof(int))
+#define HOST_SIZE_LEAF \
+    (offsetof(struct tlspin_host, leaf_matches_host) + \
+     sizeof(((struct tlspin_host *)0)->leaf_matches_host))
 
 /* Whether tlspin's finding (of size struct_size) holds member m entirely. */
 #define FINDING_HAS(f, m) \
@@ -72,16 +75,21 @@ static int chain_has_pin(const struct tlspin_cert *certs, size_t n_certs,
     return 0;
 }
 
-/* conn->leaf_matches_host, or -1 (unknown) from a tlspin without it. */
-static int leaf_matches_host(const struct tlspin_conn *conn)
+/* Whether the leaf is valid for the host: asked of tlspin (1.1), which works
+ * it out only now, or read from conn (1.0), or -1 (unknown) from a tlspin
+ * with neither. */
+static int leaf_matches_host(const struct tlspin_host *host, const struct tlspin_conn *conn)
 {
+    if (host->struct_size >= HOST_SIZE_LEAF && host->leaf_matches_host != NULL)
+        return host->leaf_matches_host(conn);
     if (conn->struct_size < CONN_SIZE_LEAF)
         return -1;
     return conn->leaf_matches_host;
 }
 
 /* The verdict of one live pinset. */
-static enum outcome judge(const struct pinset *ps, const struct tlspin_conn *conn)
+static enum outcome judge(const struct tlspin_host *host, const struct pinset *ps,
+                          const struct tlspin_conn *conn)
 {
     const unsigned char (*deny)[TLSPIN_PIN_LEN] = (const void *)ps->deny;
     const unsigned char (*pins)[TLSPIN_PIN_LEN] = (const void *)ps->pins;
@@ -95,7 +103,7 @@ static enum outcome judge(const struct pinset *ps, const struct tlspin_conn *con
     if (cert_has_pin(&conn->verified[0], pins, ps->n_pins))
         return OUTCOME_PASS;
     if (chain_has_pin(conn->verified + 1, n_verified - 1, pins, ps->n_pins))
-        return leaf_matches_host(conn) == 1 ? OUTCOME_PASS : OUTCOME_CA_NOT_FOR_HOST;
+        return leaf_matches_host(host, conn) == 1 ? OUTCOME_PASS : OUTCOME_CA_NOT_FOR_HOST;
     return OUTCOME_MISMATCH;
 }
 
@@ -156,7 +164,7 @@ static void fill_finding(const struct tlspin_host *host, const struct pinset *ps
         /* A long name is cut; the record carries the host in full anyway. */
         if (snprintf(f->reason, sizeof(f->reason), "a pinned CA key is in the chain but the "
                      "leaf certificate is not %svalid for %s",
-                     leaf_matches_host(conn) == 0 ? "" : "known to be ",
+                     leaf_matches_host(host, conn) == 0 ? "" : "known to be ",
                      name) >= (int)sizeof(f->reason))
             f->reason[sizeof(f->reason) - 1] = '\0';
         break;
@@ -287,7 +295,7 @@ static tlspin_verdict decide(const struct file_state *st, const struct tlspin_co
         enum outcome o;
         if (!host_choice_has(&lk.live, lk.entry, i))
             continue;
-        o = judge(ps, conn);
+        o = judge(st->host, ps, conn);
         if (best == NULL || severity_rank(ps, o) < severity_rank(best, best_outcome)) {
             best = ps;
             best_outcome = o;

@@ -385,6 +385,34 @@ START_TEST(pin_on_intermediate_or_root)
 }
 END_TEST
 
+/* A module built for ABI 1.0 reads tlspin_conn.leaf_matches_host itself
+ * (tests/modules/abi10_leaf.c); tlspin 1.1, which works the answer out only
+ * when asked, still fills the member for it: 1 for good.test, whose leaf is
+ * valid for it, 0 under a name the leaf does not carry (pinned.test). */
+START_TEST(abi10_module_gets_leaf_matches_host)
+{
+    struct server good;
+    struct run_result r;
+    size_t mark;
+
+    policy("enforce", "allow", "deny",
+           fmt("  { module = \"%s/abi10_leaf.so\"; control = \"required\"; }", TESTMODULE_DIR));
+    server_start(&good, "good");
+    mark = syslog_mark();
+    client(&r, &shim, good.port, "good.test");
+    assert_client_ok(&r);
+    assert_no_record(mark);
+    run_result_free(&r);
+
+    mark = syslog_mark();
+    tls_client_run(&r, &shim, TLS_CLIENT, good.port, "pinned.test",
+                   (const char *const[]){"--verify", "none", "--send", REQUEST, NULL});
+    assert_client_blocked(&r);
+    ck_assert_field(record_with(mark, "event=leaf-match-0"), "module", "abi10_leaf");
+    run_result_free(&r);
+}
+END_TEST
+
 /* The Android bypass (CVE-2016-2402): the interceptor appends the pinned
  * good leaf to its own chain. Only the verified chain counts. */
 START_TEST(appended_chain_attack_blocked)
@@ -803,6 +831,7 @@ static Suite *policy_suite(void)
     tcase_add_test(tc, report_only_pinset_allows_and_logs);
     tcase_add_test(tc, deny_pin_refuses);
     tcase_add_loop_test(tc, pin_on_intermediate_or_root, 0, 2);
+    tcase_add_test(tc, abi10_module_gets_leaf_matches_host);
     tcase_add_test(tc, appended_chain_attack_blocked);
     tcase_add_test(tc, ports_limit_a_pinset);
     tcase_add_test(tc, port_limited_pinset_holds_for_curl);

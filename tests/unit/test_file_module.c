@@ -66,6 +66,10 @@ static const struct tlspin_host services = {
     .internal = NULL,
 };
 
+/* The host table open_args() hands over: `services` (a tlspin without the
+ * leaf_matches_host service), unless a test points it elsewhere. */
+static const struct tlspin_host *open_host = &services;
+
 /* ---------------------------------------------------------------------- */
 /* Fixtures                                                                */
 /* ---------------------------------------------------------------------- */
@@ -121,6 +125,7 @@ static void module_setup(void)
     err[0] = '\0';
     conn_leaf_matches_host = 1;
     conn_struct_size = 0;
+    open_host = &services;
 }
 
 static void module_teardown(void)
@@ -212,7 +217,7 @@ static void *open_args(const struct tlspin_arg *items, size_t n)
     void *state = NULL;
 
     err[0] = '\0';
-    if (mod->open(&services, &args, &state, err, sizeof(err)) != 0)
+    if (mod->open(open_host, &args, &state, err, sizeof(err)) != 0)
         return NULL;
     ck_assert_ptr_nonnull(state);
     return state;
@@ -927,6 +932,54 @@ START_TEST(ca_pin_needs_leaf_valid_for_host)
     ck_assert_str_eq(f.rule, "d");
     if (ca_cases[_i].reason != NULL)
         ck_assert_str_eq(f.reason, ca_cases[_i].reason);
+    mod->close(st);
+}
+END_TEST
+
+/* tlspin 1.1 works out leaf_matches_host only when asked: the module asks
+ * the service (never reads conn's member, left -1 here), and only for a CA
+ * pin — a pinned leaf, a deny or no pinned key at all need no name. */
+static int service_answer, service_asks;
+
+static int leaf_service(const struct tlspin_conn *conn)
+{
+    (void)conn;
+    service_asks++;
+    return service_answer;
+}
+
+START_TEST(ca_pin_asks_tlspin_lazily)
+{
+    struct tlspin_host with_service = services;
+    struct tlspin_finding f;
+    tlspin_verdict v;
+    void *st;
+    int ca_only;
+
+    if (ca_cases[_i].leaf == LEAF_ABSENT)
+        return;   /* a 1.0 tlspin: covered above */
+    with_service.leaf_matches_host = leaf_service;
+    open_host = &with_service;
+    write_conf("decide.conf", decide_conf);
+    st = must_open();
+    service_answer = ca_cases[_i].leaf;
+    service_asks = 0;
+    conn_leaf_matches_host = -1;
+    v = check_at(st, "d.example.com", 443, ca_cases[_i].verified, ca_cases[_i].presented, NOW,
+                 &f);
+    ck_assert_msg(v == ca_cases[_i].verdict, "service %d [%s|%s]: %s (%s), want %s",
+                  ca_cases[_i].leaf, ca_cases[_i].verified, ca_cases[_i].presented,
+                  verdict_name(v), f.reason, verdict_name(ca_cases[_i].verdict));
+    ck_assert_str_eq(f.event, ca_cases[_i].event);
+    if (ca_cases[_i].reason != NULL)
+        ck_assert_str_eq(f.reason, ca_cases[_i].reason);
+    /* asked exactly when the verified chain has a pinned key only above the
+     * leaf (pins 1 and 2 of decide_conf; 3 is denied, 8 and 9 unpinned) */
+    ca_only = ca_cases[_i].verified[0] != '1' && ca_cases[_i].verified[0] != '2' &&
+              (strchr(ca_cases[_i].verified, '1') || strchr(ca_cases[_i].verified, '2')) &&
+              !strchr(ca_cases[_i].presented, '3');
+    ck_assert_msg(ca_only ? service_asks > 0 : service_asks == 0, "service asked %d times for "
+                  "[%s|%s]", service_asks, ca_cases[_i].verified, ca_cases[_i].presented);
     mod->close(st);
 }
 END_TEST
@@ -1901,6 +1954,7 @@ static Suite *file_module_suite(void)
     tcase_add_loop_test(decide, decide_table, 0, (int)N_ELEMS(decide_cases));
     tcase_add_test(decide, finding_text);
     tcase_add_loop_test(decide, ca_pin_needs_leaf_valid_for_host, 0, (int)N_ELEMS(ca_cases));
+    tcase_add_loop_test(decide, ca_pin_asks_tlspin_lazily, 0, (int)N_ELEMS(ca_cases));
     tcase_add_test(decide, ca_pin_with_several_candidates);
     tcase_add_test(decide, finding_struct_size_is_respected);
     tcase_add_test(decide, finding_expected_is_truncated);
