@@ -21,6 +21,7 @@
 #include "commands.h"
 #include "config.h"
 #include "decide.h"
+#include "flight.h"
 #include "expiry.h"
 #include "json_out.h"
 #include "module_load.h"
@@ -208,10 +209,37 @@ static void probe_verified(void *arg, SSL *ssl, X509_STORE_CTX *ctx, int ok)
         chain_release(&chain);
         return;
     }
-    decide(pr->p, ssl, &pr->id, &chain, 0, &pr->d, observe, pr);
+    /* As the shim: a module may wait for a TLS 1.2 staple (probe_flight). */
+    decide(pr->p, ssl, &pr->id, &chain,
+           flight_can_wait(ssl, ctx, ok) ? DECIDE_MAY_WAIT : DECIDE_HANDSHAKE, &pr->d, observe,
+           pr);
     pr->decided = 1;
     kept_chain_take(&pr->chain, &chain);
     chain_release(&chain);
+}
+
+/* A decision that waited for the staple, made again with it, as the shim
+ * makes it after the server's first flight. */
+static void probe_flight(void *arg, SSL *ssl)
+{
+    struct probe *pr = arg;
+    const struct kept_chain *kc = &pr->chain;
+    STACK_OF(X509) *sk;
+    struct chain chain;
+
+    if (!pr->decided || !pr->d.pending || (sk = sk_X509_new_null()) == NULL)
+        return;
+    for (size_t i = 0; i < kc->n_verified; i++)
+        if (!X509_up_ref(kc->verified[i]) || !sk_X509_push(sk, kc->verified[i]))
+            goto out;
+    if (chain_from_stack(sk, kc->trust, (pr->p->caps & TLSPIN_CAP_CERT_DER) != 0, NULL, 0,
+                         &chain) == 0) {
+        memset(pr->seen, 0, pr->p->n_entries * sizeof(*pr->seen));
+        decide(pr->p, ssl, &pr->id, &chain, DECIDE_SERVER_FLIGHT, &pr->d, observe, pr);
+    }
+    chain_release(&chain);
+out:
+    sk_X509_pop_free(sk, X509_free);
 }
 
 /* ------------------------------------------------------------------ */
@@ -249,6 +277,12 @@ static void judge(struct probe *pr)
         problem(pr, N_UNKNOWN, "%s", pr->tls.error[0] ? pr->tls.error : "no certificate");
         snprintf(pr->headline, sizeof(pr->headline), "%s", pr->problems[0]);
         return;
+    }
+    if (pr->decided && pr->d.pending) {
+        /* never decided with the staple: the shim would refuse */
+        pr->d.action = ACTION_BLOCK;
+        pr->d.pending = 0;
+        pr->d.event = "staple-never-came";
     }
     if (pr->chain_failed) {
         problem(pr, N_CRITICAL, "no usable server certificate: the shim refuses the handshake");
@@ -615,6 +649,7 @@ static void probe_run(struct probe *pr, const struct policy *p, const struct pro
     so.timeout_ms = o->timeout_ms;
     so.before = probe_before;
     so.verified = probe_verified;
+    so.handshaken = probe_flight;
     so.arg = pr;
     tls_session_run(&so, &pr->tls);
     judge(pr);

@@ -324,6 +324,8 @@ int tls_session_run(const struct tls_session_opts *o, struct tls_session_result 
         goto out;
     }
     r->stage = TLS_STAGE_DONE;
+    if (o->handshaken != NULL)
+        o->handshaken(o->arg, ssl);
     snprintf(r->protocol, sizeof(r->protocol), "%s", SSL_get_version(ssl));
     snprintf(r->cipher, sizeof(r->cipher), "%s", SSL_get_cipher_name(ssl));
     SSL_shutdown(ssl);   /* close_notify, without waiting for the server's */

@@ -45,6 +45,9 @@ struct tls_session_opts {
      * the chain (ok = 1) or failed to (ok = 0). ctx and its certificates are
      * valid only during the call. Optional. */
     void (*verified)(void *arg, SSL *ssl, X509_STORE_CTX *ctx, int ok);
+    /* Called when the handshake completed, before the connection closes:
+     * everything the server sent (a TLS 1.2 OCSP staple too) is in. */
+    void (*handshaken)(void *arg, SSL *ssl);
     void *arg;
 };
 

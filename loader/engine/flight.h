@@ -12,6 +12,7 @@
 #include <openssl/x509.h>
 
 #include "chain.h"
+#include "engine_export.h"
 
 /* 1 when libssl will call the SSL's CT validation callback after this
  * verification: the conditions libssl 3.0 checks in ssl_validate_ct()
@@ -19,7 +20,7 @@
  * two or more certificates, no DANE-TA/EE match). app_verified: the
  * program's own verification succeeded and no certificate verification
  * callback of the program may overrule it. */
-int flight_can_wait(SSL *ssl, X509_STORE_CTX *ctx, int app_verified);
+TLSPIN_ENGINE_API int flight_can_wait(SSL *ssl, X509_STORE_CTX *ctx, int app_verified);
 
 /* Holds the decision on `chain` (its verified certificates and trust are
  * kept for the flight): nothing is refused or recorded yet. The verify mode is

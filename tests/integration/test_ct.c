@@ -1161,6 +1161,45 @@ START_TEST(cli_probe_shows_scts)
 }
 END_TEST
 
+/* Over TLS 1.2, `tlspin probe` decides as the shim does: after the server's
+ * flight, with the staple's SCTs. */
+START_TEST(cli_probe_tls12_staple)
+{
+    struct server stapled, bare;
+    struct run_result r;
+    struct run_opts o = {0};
+    const char *leaf;
+
+    mk_logs();
+    ct_policy_list(write_usual_list(), "policy = \"apple\";");
+    leaf = mk_leaf("leaf", 90, NULL);
+    serve(&stapled, leaf, (const char *const[]){"-tls1_2", "-status_file",
+                                                mk_scts(leaf, "ocsp",
+                                                        (const char *const[]){"a1.key", "b1.key",
+                                                                              NULL}),
+                                                NULL});
+    serve(&bare, leaf, (const char *const[]){"-tls1_2", NULL});
+
+    ck_assert_int_eq(RUN(&r, &o, BIN_DIR "/tlspin", "probe", "--config", H.config, "--cafile",
+                         cert("trust.pem"), "--connect", fmt("127.0.0.1:%d", stapled.port),
+                         "good.test"), 0);
+    /* exit 1 at most: a warning for the test CA's short life */
+    ck_assert_msg(r.exited && r.code <= 1 && strstr(r.out, "2 of 2 SCTs valid") &&
+                      strstr(r.out, "ocsp A/a1 ok") && strstr(r.out, "ocsp B/b1 ok") &&
+                      strstr(r.out, "decision    allowed") && strstr(r.out, "TLSv1.2"),
+                  RUN_FMT, RUN_ARGS(&r));
+    run_result_free(&r);
+
+    ck_assert_int_eq(RUN(&r, &o, BIN_DIR "/tlspin", "probe", "--config", H.config, "--cafile",
+                         cert("trust.pem"), "--connect", fmt("127.0.0.1:%d", bare.port),
+                         "good.test"), 0);
+    ck_assert_msg(r.exited && r.code == 2 && strstr(r.out, "ct-no-scts") &&
+                      strstr(r.out, "decision    blocked"),
+                  RUN_FMT, RUN_ARGS(&r));
+    run_result_free(&r);
+}
+END_TEST
+
 START_TEST(cli_check_validates_list)
 {
     struct run_result r;
@@ -1448,6 +1487,7 @@ static Suite *ct_suite(void)
     tcase_add_test(tc, bad_args);
     tcase_add_test(tc, module_abi_unit);
     tcase_add_test(tc, cli_probe_shows_scts);
+    tcase_add_test(tc, cli_probe_tls12_staple);
     tcase_add_test(tc, cli_check_validates_list);
     suite_add_tcase(s, tc);
 
