@@ -10,8 +10,8 @@
 
 #include "diag.h"
 
-#define CONF_GROUP_MAX 1024     /* settings in one group: duplicate names are
-                                   looked for by a scan */
+#define CONF_GROUP_MAX 64       /* settings in one group: duplicate names are
+                                   looked for by a scan (a pinset has 8 keys) */
 #define BLOCK_MIN (256u * 1024u)
 
 struct conf_block {
@@ -144,6 +144,7 @@ static int scan_string(struct reader *r)
             case '\\': c = '\\'; r->p++; break;
             case '"': c = '"'; r->p++; break;
             case 'x':
+            case 'X':
                 if (r->end - r->p >= 3 && (h1 = hex_value(r->p[1])) >= 0 &&
                     (h2 = hex_value(r->p[2])) >= 0) {
                     c = (char)(h1 * 16 + h2);
@@ -240,10 +241,12 @@ static int scan_number(struct reader *r)
             memcpy(shown, start, n);
             strcpy(shown + n, n < (size_t)(q - start) ? "..." : "");
             if (r->tok_wide)
-                fail(r, r->line, "integer %s is too large (at most 64 bits)", shown);
+                fail(r, r->line, "integer %s is %s (64 bits at most)", shown,
+                     neg ? "too small" : "too large");
             else
-                fail(r, r->line, "integer %s is too large (at most 2147483647; an L suffix "
-                     "makes it 64 bits)", shown);
+                fail(r, r->line, "integer %s is %s (%s; an L suffix makes it 64 bits)", shown,
+                     neg ? "too small" : "too large",
+                     neg ? "at least -2147483648" : "at most 2147483647");
             return -1;
         }
     }
@@ -449,7 +452,8 @@ static struct conf_node *parse_scalar(struct reader *r, const char *wanted)
     }
     if ((n = new_node(r, type, r->tok_line)) == NULL)
         return NULL;
-    n->num = r->tok_num;
+    if (type == CONF_INT || type == CONF_BOOL)
+        n->num = r->tok_num;
     if (type == CONF_STRING && (n->str = copy_text(r, r->tok_text, r->tok_len)) == NULL)
         return NULL;
     return next(r) == 0 ? n : NULL;

@@ -9,18 +9,22 @@
  *
  * The grammar is libconfig 1.5's: settings `name = value` or `name : value`
  * ended by ';', ',' or nothing; groups { }, lists ( ), arrays [ ] of scalars
- * of one type; strings with \n \r \t \f \\ \" \xHH escapes, adjacent strings
+ * of one type; strings with \n \r \t \f \\ \" \xHH (\XHH) escapes, adjacent strings
  * joined; integers (decimal, 0x hex, L / LL for 64 bits), floats, true and
  * false in any case; comments #, // and slash-star. tests/unit/test_conf_tree.c
  * checks that libconfig and this reader accept the same texts and read the
  * same values. Stricter than libconfig, on purpose, for what would otherwise
  * be read silently wrong or cannot be meant:
- *   - NUL bytes, the escape \x00 (libconfig cuts the string there), and
- *     @include or any '@' directive (a pinset file is one file);
- *   - an integer that does not fit 32 bits without an L suffix (libconfig
- *     1.5 wraps it: 4294967739 reads as 443), or 64 bits with one;
+ *   - NUL bytes, the escapes \x00 and \X00 (libconfig cuts the string
+ *     there), and @include or any '@' directive (a pinset file is one file);
+ *   - an integer outside signed 32 bits without an L suffix (libconfig 1.5
+ *     wraps it: 4294967739 reads as 443, 0xFFFFFFFF as -1), or outside signed
+ *     64 bits with one;
  *   - an unterminated string or comment (a file caught half-written);
- *   - nesting deeper than CONF_DEPTH_MAX.
+ *   - nesting deeper than CONF_DEPTH_MAX, more than 64 settings in one group
+ *     (duplicate names are found by a scan; a pinset has 8 keys).
+ * More lenient in one place: a # or // comment on a last line without a
+ * newline (libconfig 1.5 calls it a syntax error).
  */
 #ifndef FILE_CONF_TREE_H
 #define FILE_CONF_TREE_H
