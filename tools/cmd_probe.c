@@ -186,6 +186,8 @@ static void probe_before(void *arg, SSL *ssl)
     struct probe *pr = arg;
     const struct policy *p = pr->p;
 
+    int ct_before = SSL_ct_is_enabled(ssl);
+
     if (!(p->caps & TLSPIN_CAP_PREPARE))
         return;
     for (size_t i = 0; i < p->n_entries; i++) {
@@ -193,6 +195,8 @@ static void probe_before(void *arg, SSL *ssl)
         if (e->fault == NULL && module_has_prepare(e->module.desc))
             e->module.desc->prepare(e->state, ssl);
     }
+    if (!ct_before && SSL_ct_is_enabled(ssl))
+        flight_arm(ssl);
 }
 
 /* What the shim's X509_verify_cert hook does once OpenSSL has verified. */
@@ -236,6 +240,8 @@ static void probe_flight(void *arg, SSL *ssl)
                          &chain) == 0) {
         memset(pr->seen, 0, pr->p->n_entries * sizeof(*pr->seen));
         decide(pr->p, ssl, &pr->id, &chain, DECIDE_SERVER_FLIGHT, &pr->d, observe, pr);
+    } else {
+        pr->chain_failed = 1;
     }
     chain_release(&chain);
 out:
@@ -282,7 +288,8 @@ static void judge(struct probe *pr)
         /* never decided with the staple: the shim would refuse */
         pr->d.action = ACTION_BLOCK;
         pr->d.pending = 0;
-        pr->d.event = "staple-never-came";
+        pr->d.event = pr->tls.stage == TLS_STAGE_DONE ? "staple-never-came"
+                                                      : "handshake-ended-before-flight";
     }
     if (pr->chain_failed) {
         problem(pr, N_CRITICAL, "no usable server certificate: the shim refuses the handshake");

@@ -215,6 +215,28 @@ int chain_from_stack(STACK_OF(X509) *verified, tlspin_chain_trust trust, int wan
     return add_stack(out, verified, 1, want_der, pins, n_pins);
 }
 
+int chain_from_stacks(STACK_OF(X509) *verified, STACK_OF(X509) *presented,
+                      tlspin_chain_trust trust, int want_der, struct chain *out)
+{
+    memset(out, 0, sizeof(*out));
+    out->trust = trust;
+    if (add_stack(out, presented, 0, want_der, NULL, 0) != 0)
+        return -1;
+    return add_stack(out, verified, 1, want_der, NULL, 0);
+}
+
+STACK_OF(X509) *chain_copy_presented(const struct chain *c)
+{
+    STACK_OF(X509) *sk = sk_X509_new_reserve(NULL, (int)c->n_presented);
+    for (size_t i = 0; sk && i < c->n_presented; i++) {
+        if (!X509_up_ref(c->presented_x509[i]) || !sk_X509_push(sk, c->presented_x509[i])) {
+            sk_X509_pop_free(sk, X509_free);
+            return NULL;
+        }
+    }
+    return sk;
+}
+
 void chain_release(struct chain *c)
 {
     for (size_t i = 0; i < c->n_der; i++)

@@ -46,6 +46,14 @@ TLSPIN_ENGINE_API int chain_from_stack(STACK_OF(X509) *verified, tlspin_chain_tr
                      const unsigned char (*pins)[TLSPIN_PIN_LEN], size_t n_pins,
                      struct chain *out);
 
+/* Fills `out` from chains kept from a verification earlier in the same
+ * handshake (the verified one leaf first, and the presented one). */
+int chain_from_stacks(STACK_OF(X509) *verified, STACK_OF(X509) *presented,
+                      tlspin_chain_trust trust, int want_der, struct chain *out);
+
+/* A new reference-counted copy of the presented certificates. */
+STACK_OF(X509) *chain_copy_presented(const struct chain *chain);
+
 TLSPIN_ENGINE_API void chain_release(struct chain *chain);
 
 /* SHA-256 of the DER SubjectPublicKeyInfo of `cert`. Returns 0 or -1. */

@@ -71,30 +71,31 @@ static tlspin_verdict run_entry(const struct policy_entry *e, const struct tlspi
 /* The conn modules see, and what tlspin keeps with it to answer
  * host->leaf_matches_host(conn) later. */
 struct conn_ctx {
-    struct tlspin_conn conn;     /* first: modules get &ctx->conn */
-    unsigned magic;
+    struct tlspin_conn conn;     /* modules get &ctx->conn */
     struct chain *chain;
 };
 
-#define CONN_CTX_MAGIC 0x7c0a7e11u
+/* The conn of the check() this thread runs, the only one the service
+ * answers for: a module that passes another pointer, or keeps one past the
+ * call, gets "unknown". */
+static __thread const struct conn_ctx *current_conn;
 
 int decide_leaf_matches_host(const struct tlspin_conn *conn)
 {
-    const struct conn_ctx *ctx = (const struct conn_ctx *)conn;
+    const struct conn_ctx *ctx = current_conn;
 
-    if (conn == NULL || ctx->magic != CONN_CTX_MAGIC)
+    if (conn == NULL || ctx == NULL || conn != &ctx->conn)
         return -1;
     return chain_leaf_matches_host(ctx->chain, conn->host);
 }
 
 static void build_conn(const struct policy *p, struct conn_ctx *ctx, SSL *ssl,
-                       const struct peer_id *id, struct chain *chain, int kind)
+                       const struct peer_id *id, struct chain *chain, enum decide_kind kind)
 {
     struct tlspin_conn *conn = &ctx->conn;
     int resumption = kind == DECIDE_RESUMPTION;
 
     memset(ctx, 0, sizeof(*ctx));
-    ctx->magic = CONN_CTX_MAGIC;
     ctx->chain = chain;
     conn->struct_size = sizeof(*conn);
     conn->host = id->host[0] ? id->host : NULL;
@@ -215,7 +216,7 @@ static void decide_broken_policy(const struct policy *p, const struct peer_id *i
 }
 
 void decide(const struct policy *p, SSL *ssl, const struct peer_id *id, struct chain *chain,
-            int kind, struct decision *out, decide_observer *observer, void *observer_ctx)
+            enum decide_kind kind, struct decision *out, decide_observer *observer, void *observer_ctx)
 {
     int resumption = kind == DECIDE_RESUMPTION, waiting = 0;
     struct findings *fs;
@@ -251,7 +252,10 @@ void decide(const struct policy *p, SSL *ssl, const struct peer_id *id, struct c
     stack_begin(&eval);
     for (size_t i = 0; i < p->n_entries; i++) {
         const struct policy_entry *e = &p->entries[i];
+        const struct conn_ctx *outer = current_conn;   /* decide() may nest (probe) */
+        current_conn = &cctx;
         tlspin_verdict v = run_entry(e, &cctx.conn, &fs->current);
+        current_conn = outer;
         if (observer)
             observer(observer_ctx, e, v, &fs->current);
         if (v == TLSPIN_FAIL && fs->current.report_only) {

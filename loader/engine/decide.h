@@ -41,9 +41,9 @@ enum decide_kind {
  * none for a resumption check: the handshake that made the session was
  * recorded, and a refused one is followed by a full handshake that is; none
  * for a pending one). `ssl` may be NULL. `chain` is written only to keep the
- * answer of chain_leaf_matches_host. kind is an enum decide_kind. */
+ * answer of chain_leaf_matches_host. */
 TLSPIN_ENGINE_API void decide(const struct policy *policy, SSL *ssl, const struct peer_id *id,
-            struct chain *chain, int kind, struct decision *out,
+            struct chain *chain, enum decide_kind kind, struct decision *out,
             decide_observer *observer, void *observer_ctx);
 
 TLSPIN_ENGINE_API const char *verdict_name(tlspin_verdict verdict);

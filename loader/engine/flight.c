@@ -8,8 +8,8 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
-#include "chain.h"
 #include "decide.h"
 #include "ossl_error.h"
 #include "peer.h"
@@ -19,18 +19,23 @@
 struct held {
     int saved_mode;              /* the program's verify mode */
     STACK_OF(X509) *verified;    /* the chain decided at the certificate, leaf first */
+    STACK_OF(X509) *presented;
     tlspin_chain_trust trust;
-    int refused;                 /* decided in the flight, and refused */
+    unsigned waiting;            /* identities (peer_identities order) still to decide */
+    int refused;                 /* decided, and refused: the SSL stays refused */
+    int reported;                /* tlspin's error given over libssl's */
     struct decision refusal;
 };
 
-static int held_index = -1;
-static pthread_once_t held_once = PTHREAD_ONCE_INIT;
+static int held_index = -1, armed_index = -1;
+static pthread_once_t index_once = PTHREAD_ONCE_INIT;
+static char armed_mark;
 
 static void held_free(struct held *h)
 {
     if (h != NULL) {
         sk_X509_pop_free(h->verified, X509_free);
+        sk_X509_pop_free(h->presented, X509_free);
         free(h);
     }
 }
@@ -41,7 +46,8 @@ static void free_cb(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx, long a
     held_free(ptr);
 }
 
-/* SSL_dup copies ex_data pointers: the copy holds nothing. */
+/* SSL_dup copies ex_data pointers: the copy holds nothing, and is not armed
+ * (its CT callback is not copied). */
 static int dup_cb(CRYPTO_EX_DATA *to, const CRYPTO_EX_DATA *from, void **from_d, int idx,
                   long argl, void *argp)
 {
@@ -50,14 +56,15 @@ static int dup_cb(CRYPTO_EX_DATA *to, const CRYPTO_EX_DATA *from, void **from_d,
     return 1;
 }
 
-static void make_index(void)
+static void make_indexes(void)
 {
     held_index = SSL_get_ex_new_index(0, NULL, NULL, dup_cb, free_cb);
+    armed_index = SSL_get_ex_new_index(0, NULL, NULL, dup_cb, NULL);
 }
 
 static struct held *held_of(SSL *ssl)
 {
-    pthread_once(&held_once, make_index);
+    pthread_once(&index_once, make_indexes);
     return held_index >= 0 ? SSL_get_ex_data(ssl, held_index) : NULL;
 }
 
@@ -71,37 +78,61 @@ static void held_clear(SSL *ssl)
     }
 }
 
+void flight_arm(SSL *ssl)
+{
+    pthread_once(&index_once, make_indexes);
+    if (armed_index >= 0)
+        SSL_set_ex_data(ssl, armed_index, &armed_mark);
+}
+
+void flight_forget(SSL *ssl)
+{
+    struct held *h = held_of(ssl);
+
+    if (h != NULL) {
+        SSL_set_verify(ssl, h->saved_mode, NULL);
+        held_clear(ssl);
+    }
+}
+
 int flight_can_wait(SSL *ssl, X509_STORE_CTX *ctx, int app_verified)
 {
     STACK_OF(X509) *chain = X509_STORE_CTX_get0_chain(ctx);
     uint8_t usage = 0;
     enum { DANE_TA = 2, DANE_EE = 3 };   /* RFC 7671 certificate usages */
 
+    pthread_once(&index_once, make_indexes);
     if (!app_verified || SSL_version(ssl) >= TLS1_3_VERSION || SSL_is_dtls(ssl) ||
-        !SSL_ct_is_enabled(ssl) || chain == NULL || sk_X509_num(chain) <= 1)
+        !SSL_ct_is_enabled(ssl) || chain == NULL || sk_X509_num(chain) <= 1 ||
+        armed_index < 0 || SSL_get_ex_data(ssl, armed_index) != &armed_mark)
         return 0;
-    /* libssl skips CT for a chain that DANE-TA or DANE-EE authenticated. */
+    /* libssl skips CT for a chain that DANE-TA or DANE-EE authenticated. Its
+     * getter answers only while the SSL's verify result is OK, and a stale
+     * one (SSL_clear, a session set) hides the match: then no waiting. */
+    if (SSL_get_verify_result(ssl) != X509_V_OK)
+        return 0;
     if (SSL_get0_dane_tlsa(ssl, &usage, NULL, NULL, NULL, NULL) >= 0 &&
         (usage == DANE_TA || usage == DANE_EE))
         return 0;
     return 1;
 }
 
-int flight_hold(SSL *ssl, const struct chain *chain)
+int flight_hold(SSL *ssl, const struct chain *chain, unsigned waiting)
 {
     struct held *h;
 
-    pthread_once(&held_once, make_index);
+    pthread_once(&index_once, make_indexes);
     if (held_index < 0 || (h = calloc(1, sizeof(*h))) == NULL)
         return -1;
     h->verified = chain_copy_verified(chain, 0);
+    h->presented = chain_copy_presented(chain);
     h->trust = chain->trust;
-    if (h->verified == NULL) {
-        free(h);
+    h->waiting = waiting;
+    if (h->verified == NULL || h->presented == NULL) {
+        held_free(h);
         return -1;
     }
-    /* A renegotiation holds anew: the earlier hold, if any, is over. */
-    held_clear(ssl);
+    flight_forget(ssl);
     h->saved_mode = SSL_get_verify_mode(ssl);
     if (!SSL_set_ex_data(ssl, held_index, h)) {
         held_free(h);
@@ -111,39 +142,55 @@ int flight_hold(SSL *ssl, const struct chain *chain)
     return 0;
 }
 
+/* Decides the waiting identities; 1 when the handshake may go on. */
+static int decide_held(SSL *ssl, struct held *h, struct decision *d)
+{
+    const struct policy *p = policy_acquire();
+    struct peer_id ids[PEER_MAX_IDENTITIES];
+    size_t n_ids = peer_identities(ssl, ids, PEER_MAX_IDENTITIES);
+    struct chain chain;
+    int block = 0;
+
+    if (chain_from_stacks(h->verified, h->presented, h->trust,
+                          (p->caps & TLSPIN_CAP_CERT_DER) != 0, &chain) != 0) {
+        d->reason_code = TLSPIN_R_POLICY_ERROR;
+        snprintf(d->summary, sizeof(d->summary), "no usable server certificate");
+        block = 1;
+    }
+    /* Identities allowed at the certificate were recorded then: only the
+     * waiting ones are decided (and recorded) now. */
+    for (size_t i = 0; i < n_ids && !block; i++) {
+        if (i >= 8 * sizeof(h->waiting) || !(h->waiting & (1u << i)))
+            continue;
+        decide(p, ssl, &ids[i], &chain, DECIDE_SERVER_FLIGHT, d, NULL, NULL);
+        block = d->action == ACTION_BLOCK;
+    }
+    if (!block && n_ids > 0)
+        session_remember(ssl, &ids[0], &chain);
+    chain_release(&chain);
+    policy_release();
+    return !block;
+}
+
 int flight_decide(void *arg)
 {
     SSL *ssl = arg;
     struct held *h = ssl != NULL ? held_of(ssl) : NULL;
-    const struct policy *p;
-    struct peer_id ids[PEER_MAX_IDENTITIES];
-    size_t n_ids;
-    struct chain chain;
     struct decision d;
-    int block = 0;
+    int go_on;
 
-    if (h == NULL || h->refused || decide_busy)
-        return h == NULL || !h->refused;
+    if (h == NULL)
+        return 1;
+    /* Nothing of tlspin's own runs a handshake with a hold; should one, its
+     * verdict is not known: refuse. */
+    if (h->refused || decide_busy)
+        return 0;
+    memset(&d, 0, sizeof(d));
     decide_busy++;
     ERR_set_mark();
-    p = policy_acquire();
-    n_ids = peer_identities(ssl, ids, PEER_MAX_IDENTITIES);
-    if (chain_from_stack(h->verified, h->trust, (p->caps & TLSPIN_CAP_CERT_DER) != 0, NULL, 0,
-                         &chain) != 0) {
-        d.reason_code = TLSPIN_R_POLICY_ERROR;
-        snprintf(d.summary, sizeof(d.summary), "no usable server certificate");
-        block = 1;
-    }
-    for (size_t i = 0; i < n_ids && !block; i++) {
-        decide(p, ssl, &ids[i], &chain, DECIDE_SERVER_FLIGHT, &d, NULL, NULL);
-        block = d.action == ACTION_BLOCK;
-    }
-    if (!block)
-        session_remember(ssl, &ids[0], &chain);
-    chain_release(&chain);
-    policy_release();
+    go_on = decide_held(ssl, h, &d);
     ERR_pop_to_mark();
-    if (block) {
+    if (!go_on) {
         /* The verify mode stays raised: libssl aborts only with PEER set. */
         h->refused = 1;
         h->refusal = d;
@@ -153,7 +200,7 @@ int flight_decide(void *arg)
         held_clear(ssl);
     }
     decide_busy--;
-    return !block;
+    return go_on;
 }
 
 int flight_after_handshake(SSL *ssl, int ret)
@@ -166,16 +213,22 @@ int flight_after_handshake(SSL *ssl, int ret)
         /* libssl never reached the flight callback: decided here */
         if (flight_decide(ssl))
             return ret;
-        ret = -1;
         h = held_of(ssl);
-    }
-    if (h != NULL && h->refused) {
+        h->reported = 1;   /* flight_decide raised tlspin's error */
+    } else if (h->refused && !h->reported && ret <= 0) {
         /* libssl's last word is "callback failed" (and CT's verify result):
          * the program should read tlspin's certificate error instead. */
         SSL_set_verify_result(ssl, X509_V_ERR_APPLICATION_VERIFICATION);
         tlspin_err_raise_last(h->refusal.reason_code, "%s", h->refusal.summary);
-        held_clear(ssl);
-        return ret == 1 ? -1 : ret;
+        h->reported = 1;
+        return ret;
+    }
+    if (h != NULL && h->refused) {
+        /* The handshake is complete on both sides, the decision refused it:
+         * a program that calls again or writes anyway must get no further. */
+        SSL_set_verify_result(ssl, X509_V_ERR_APPLICATION_VERIFICATION);
+        SSL_set_shutdown(ssl, SSL_SENT_SHUTDOWN | SSL_RECEIVED_SHUTDOWN);
+        return -1;
     }
     return ret;
 }

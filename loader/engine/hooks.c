@@ -59,11 +59,13 @@ static int decide_handshake(SSL *ssl, X509_STORE_CTX *ctx, int app_verified)
     size_t n_ids;
     struct chain chain;
     struct decision d;
-    int block = 0, pending = 0;
+    int block = 0;
+    unsigned waiting = 0;
     int kind = !in_app_cert_verify && flight_can_wait(ssl, ctx, app_verified) ? DECIDE_MAY_WAIT
                                                                                : DECIDE_HANDSHAKE;
 
     ERR_set_mark();
+    flight_forget(ssl);   /* a new verification: an older hold is over */
     n_ids = peer_identities(ssl, ids, PEER_MAX_IDENTITIES);
     if (chain_from_verification(ctx, app_verified, (p->caps & TLSPIN_CAP_CERT_DER) != 0,
                                 reals.X509_verify_cert, &chain) != 0) {
@@ -78,15 +80,16 @@ static int decide_handshake(SSL *ssl, X509_STORE_CTX *ctx, int app_verified)
     for (size_t i = 0; i < n_ids && !block; i++) {
         decide(p, ssl, &ids[i], &chain, kind, &d, NULL, NULL);
         block = d.action == ACTION_BLOCK;
-        pending |= d.pending;
+        if (d.pending)
+            waiting |= 1u << i;
     }
-    if (!block && pending && flight_hold(ssl, &chain) != 0) {
+    if (!block && waiting && flight_hold(ssl, &chain, waiting) != 0) {
         d.reason_code = TLSPIN_R_POLICY_ERROR;
         snprintf(d.summary, sizeof(d.summary), "cannot hold the decision for the OCSP staple "
                  "(out of memory)");
         block = 1;
     }
-    if (!block && !pending)
+    if (!block && !waiting)
         session_remember(ssl, &ids[0], &chain);
     chain_release(&chain);
     ERR_pop_to_mark();
@@ -215,6 +218,8 @@ static void engine_before_handshake(SSL *ssl)
     decide_busy++;
     ERR_set_mark();
     p = policy_acquire();   /* first handshake: policy and modules load here */
+    flight_forget(ssl);     /* a hold of an earlier handshake on this SSL is over */
+    int ct_before = SSL_ct_is_enabled(ssl);
     /* A session set before the program named the server (SNI set after
      * SSL_set_session) is decided again now that the names are final. */
     session = SSL_get_session(ssl);
@@ -229,6 +234,10 @@ static void engine_before_handshake(SSL *ssl)
                                  "action=prepare-failed reason=\"prepare() failed\"");
         }
     }
+    /* CT turned on while the modules prepared: the callback is a module's,
+     * which calls tlspin back after the server's flight. */
+    if (!ct_before && SSL_ct_is_enabled(ssl))
+        flight_arm(ssl);
     policy_release();
     ERR_pop_to_mark();
     decide_busy--;

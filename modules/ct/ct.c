@@ -288,9 +288,18 @@ static int mark_index = -1;
 static pthread_once_t mark_once = PTHREAD_ONCE_INIT;
 static char mark_value;
 
+/* SSL_dup copies ex_data pointers but not the CT callback: no mark. */
+static int mark_dup(CRYPTO_EX_DATA *to, const CRYPTO_EX_DATA *from, void **from_d, int idx,
+                    long argl, void *argp)
+{
+    (void)to; (void)from; (void)idx; (void)argl; (void)argp;
+    *from_d = NULL;
+    return 1;
+}
+
 static void make_mark_index(void)
 {
-    mark_index = SSL_get_ex_new_index(0, NULL, NULL, NULL, NULL);
+    mark_index = SSL_get_ex_new_index(0, NULL, NULL, mark_dup, NULL);
 }
 
 static int ct_prepare(void *state, void *ssl)

@@ -722,6 +722,23 @@ START_TEST(tls12_staple_programs)
     assert_ct_passed(&r, mark);
     ck_assert_msg(has_line(r.out, "reused=1"), "not resumed: " RUN_FMT, RUN_ARGS(&r));
     run_result_free(&r);
+
+    /* With a pin on the intermediate too, the session decided after the
+     * flight must carry its chain, or its resumption cannot be allowed. */
+    write_pinsets("ca", "pinsets = ( { name = \"ca\"; hosts = [ \"good.test\" ];\n"
+                        "  pins = [ \"%s\", \"%s\" ]; } );\n",
+                  pin("PIN_INT"), pin("PIN_BACKUP"));
+    write_policy("version = 1;\nmode = \"enforce\";\nunpinned = \"allow\";\non_error = \"deny\";\n"
+                 "log = { facility = \"authpriv\"; level = \"warning\"; rate_limit_seconds = 0; };\n"
+                 "stack = (\n  { module = \"%s\"; control = \"required\"; args = { log_list = "
+                 "\"%s/list.json\"; policy = \"apple\"; }; },\n"
+                 "  { module = \"file\"; control = \"required\"; args = { pinsets = \"%s\"; }; }\n"
+                 ");\n", CT_MODULE, H.tmp, H.pinsets);
+    mark = syslog_mark();
+    client(&r, stapled.port, (const char *const[]){"--tls1.2", "--resume", "1", NULL});
+    assert_ct_passed(&r, mark);
+    ck_assert_msg(has_line(r.out, "reused=1"), "not resumed: " RUN_FMT, RUN_ARGS(&r));
+    run_result_free(&r);
 }
 END_TEST
 
