@@ -141,19 +141,47 @@ static const char *write_usual_list(void)
     return write_list(3600, e, 3);
 }
 
-/* The policy: the ct module alone, with args (inside "args = { ... }"). */
-static void ct_policy(const char *args)
+
+/* The policy header every test uses (enforce, on_error deny, every record
+ * logged) over the given stack entries (one per line, without the last
+ * newline). */
+static void stack_policy(const char *entries)
 {
     write_policy("version = 1;\nmode = \"enforce\";\nunpinned = \"allow\";\non_error = \"deny\";\n"
                  "log = { facility = \"authpriv\"; level = \"warning\"; rate_limit_seconds = 0; };\n"
-                 "stack = (\n  { module = \"%s\"; control = \"required\"; args = { %s }; }\n);\n",
-                 CT_MODULE, args);
+                 "stack = (\n%s\n);\n",
+                 entries);
+}
+
+/* The stack entry of the ct module, required, with args (inside
+ * "args = { ... }"). */
+static const char *ct_entry(const char *args)
+{
+    return fmt("  { module = \"%s\"; control = \"required\"; args = { %s }; }", CT_MODULE, args);
+}
+
+/* The policy: the ct module alone, with args. */
+static void ct_policy(const char *args)
+{
+    stack_policy(ct_entry(args));
 }
 
 static void ct_policy_list(const char *list, const char *extra)
 {
     ct_policy(fmt("log_list = \"%s\"; %s", list, extra ? extra : "policy = \"chrome\";"));
 }
+
+/* Where most tests start: fresh logs, the usual list, and the ct module over
+ * it with `extra` args (NULL: the chrome policy). */
+static void ct_start(const char *extra)
+{
+    mk_logs();
+    ct_policy_list(write_usual_list(), extra);
+}
+
+/* One SCT from each operator's first log: enough for a 90-day leaf under
+ * chrome and apple, whatever the channel. */
+static const char *const a1_b1[] = {"a1.key", "b1.key", NULL};
 
 /* A leaf issued by the test intermediate, valid `days` days, with the
  * embedded SCTs of the logs given (specs like "a1.key@-120!bad"). Returns
@@ -211,10 +239,63 @@ static void serve(struct server *s, const char *leaf, const char *const extra[])
     server_s_server(s, fmt("%s.pem", leaf), fmt("%s.key", leaf), cert("int.pem"), args);
 }
 
+/* Most servers present a fresh leaf whose only SCTs are embedded: make it
+ * (see mk_leaf) and serve it. */
+static void serve_leaf(struct server *s, const char *name, int days, const char *const embeds[])
+{
+    serve(s, mk_leaf(name, days, embeds), NULL);
+}
+
+/* s_server for leaf sending leaf's SCTs from logs outside the certificate:
+ * what = "serverinfo" (the TLS extension, -serverinfo) or "ocsp" (a stapled
+ * OCSP response, -status_file). extra args (or NULL) come first. */
+static void serve_scts(struct server *s, const char *leaf, const char *what,
+                       const char *const logs[], const char *const extra[])
+{
+    const char *args[16];
+    size_t n = 0;
+    for (size_t i = 0; extra && extra[i]; i++)
+        args[n++] = extra[i];
+    args[n++] = strcmp(what, "ocsp") == 0 ? "-status_file" : "-serverinfo";
+    args[n++] = mk_scts(leaf, what, logs);
+    args[n] = NULL;
+    serve(s, leaf, args);
+}
+
+/* The TLS 1.2 staple pair: one leaf without embedded SCTs, served once
+ * stapling a1 + b1 in an OCSP response and once bare; extra (or NULL) are
+ * s_server args of both. What passes and what fails differ only there. */
+static void serve_staple_pair(struct server *stapled, struct server *bare,
+                              const char *const extra[])
+{
+    const char *leaf = mk_leaf("leaf", 90, NULL);
+    serve_scts(stapled, leaf, "ocsp", a1_b1, extra);
+    serve(bare, leaf, extra);
+}
+
+/* The project's tls_server speaking TLS 1.2 only, for leaf + the
+ * intermediate (it waits for the client's whole flight, unlike s_server). */
+static void serve_tls12_server(struct server *s, const char *leaf)
+{
+    server_tls_server(s, (const char *const[]){"--tls1.2", "--cert", fmt("%s.pem", leaf), "--key",
+                                               fmt("%s.key", leaf), "--chain", cert("int.pem"),
+                                               NULL},
+                      0);
+}
+
 static void client(struct run_result *r, int port, const char *const extra[])
 {
     struct run_opts o = {.preload = 1};
     tls_client_run(r, &o, TLS_CLIENT, port, "good.test", extra);
+}
+
+/* The ct record of `event` since mark, waited for: fails the test when none
+ * arrives. */
+static const struct syslog_rec *assert_ct_event(size_t mark, const char *event)
+{
+    const struct syslog_rec *rec = syslog_wait_for_since(mark, fmt("event=%s ", event), 2000);
+    ck_assert_msg(rec != NULL, "no %s record:\n%s", event, syslog_dump_since(mark));
+    return rec;
 }
 
 /* The client was refused and the ct record says `event`. */
@@ -223,8 +304,7 @@ static const struct syslog_rec *assert_ct_blocked(const struct run_result *r, si
 {
     const struct syslog_rec *rec;
     assert_client_blocked(r);
-    rec = syslog_wait_for_since(mark, fmt("event=%s ", event), 2000);
-    ck_assert_msg(rec != NULL, "no %s record:\n%s", event, syslog_dump_since(mark));
+    rec = assert_ct_event(mark, event);
     ck_assert_field(rec, "module", "ct");
     ck_assert_field(rec, "action", "blocked");
     ck_assert_field(rec, "verdict", "fail");
@@ -239,6 +319,166 @@ static void assert_ct_passed(const struct run_result *r, size_t mark)
                   syslog_dump_since(mark));
 }
 
+/* Run the client under the preload and assert ct let it through without a
+ * record; r stays the caller's to inspect further and free. */
+static void client_passes(struct run_result *r, int port, const char *const extra[])
+{
+    size_t mark = syslog_mark();
+    client(r, port, extra);
+    assert_ct_passed(r, mark);
+}
+
+/* The same when nothing more is to be read from the client. */
+static void expect_pass(int port, const char *const extra[])
+{
+    struct run_result r;
+    client_passes(&r, port, extra);
+    run_result_free(&r);
+}
+
+/* Run the client under the preload and assert ct refused it with `event`.
+ * Returns the record for checks of its other fields. */
+static const struct syslog_rec *expect_blocked(int port, const char *const extra[],
+                                               const char *event)
+{
+    struct run_result r;
+    const struct syslog_rec *rec;
+    size_t mark = syslog_mark();
+    client(&r, port, extra);
+    rec = assert_ct_blocked(&r, mark, event);
+    run_result_free(&r);
+    return rec;
+}
+
+/* Run the client under the preload and assert it was refused with a record
+ * containing `needle`: for errors that are not a ct verdict (a broken list,
+ * bad args), which on_error = deny turns into refusals. */
+static void expect_blocked_saying(int port, const char *needle)
+{
+    struct run_result r;
+    size_t mark = syslog_mark();
+    client(&r, port, NULL);
+    assert_client_blocked(&r);
+    ck_assert_msg(syslog_wait_for_since(mark, needle, 2000) != NULL, "no record saying '%s':\n%s",
+                  needle, syslog_dump_since(mark));
+    run_result_free(&r);
+}
+
+/* The same client without the shim: what the program does on its own (the
+ * threat, or a session made outside tlspin). It must complete. */
+static void expect_ok_without_shim(int port, const char *const extra[])
+{
+    struct run_result r;
+    struct run_opts plain = {0};
+    tls_client_run(&r, &plain, TLS_CLIENT, port, "good.test", extra);
+    assert_client_ok(&r);
+    run_result_free(&r);
+}
+
+/* Two connections of one process, the second resuming the first's session
+ * (`version` is "--tls1.2" or "--tls1.3"): both pass and the session is
+ * reused, so the verdict travelled with it. */
+static void expect_pass_resumed(int port, const char *version)
+{
+    struct run_result r;
+    client_passes(&r, port, (const char *const[]){version, "--resume", "1", NULL});
+    ck_assert_msg(has_line(r.out, "reused=1"), "not resumed: " RUN_FMT, RUN_ARGS(&r));
+    run_result_free(&r);
+}
+
+/* A refusal the shim's handshake hooks may not have reported in tlspin's
+ * words (an implicit handshake ends in SSL_write, where libssl reports CT's
+ * verify result): the client failed and never completed a handshake. */
+static void assert_client_refused(const struct run_result *r)
+{
+    ck_assert_msg(r->exited && r->code == 1 && !has_line(r->out, "handshake ok"),
+                  "not refused: " RUN_FMT, RUN_ARGS(r));
+}
+
+/* The refused client sent no application byte. */
+static void assert_client_sent_nothing(const struct run_result *r)
+{
+    ck_assert_msg(!strstr(r->out, "sent=") || has_line(r->out, "sent=0"),
+                  "data left the client: " RUN_FMT, RUN_ARGS(r));
+}
+
+/* ------------------------------------------------------------------ */
+/* Real programs and the CLI                                           */
+/* ------------------------------------------------------------------ */
+
+/* python3's ssl module to 127.0.0.1:port as good.test, trusting the CA file,
+ * at most TLS version max_version (a name of ssl.TLSVersion). Prints
+ * "OK <version>", or "FAILED <why>" and exits 1 on a certificate error. */
+static const char py_ssl[] =
+    "import socket, ssl, sys\n"
+    "port, ca, max_version = int(sys.argv[1]), sys.argv[2], sys.argv[3]\n"
+    "ctx = ssl.create_default_context(cafile=ca)\n"
+    "ctx.maximum_version = getattr(ssl.TLSVersion, max_version)\n"
+    "s = socket.create_connection(('127.0.0.1', port), timeout=10)\n"
+    "try:\n"
+    "    t = ctx.wrap_socket(s, server_hostname='good.test')\n"
+    "except ssl.SSLCertVerificationError as e:\n"
+    "    print('FAILED', e.verify_message); sys.exit(1)\n"
+    "print('OK', t.version())\n";
+
+static void run_python(struct run_result *r, const struct run_opts *o, int port,
+                       const char *max_version)
+{
+    ck_assert_int_eq(RUN(r, o, PYTHON3, "-I", "-c", py_ssl, fmt("%d", port), cert("trust.pem"),
+                         max_version),
+                     0);
+}
+
+/* curl -q -sS to https://good.test:port/ with good.test resolved to
+ * 127.0.0.1 and a 10 s limit; opts (NULL-terminated) say how to verify and
+ * which TLS versions. */
+static void run_curl(struct run_result *r, const struct run_opts *o, int port,
+                     const char *const opts[])
+{
+    const char *argv[24] = {CURL, "-q", "-sS"};
+    size_t n = 3;
+    for (size_t i = 0; opts[i]; i++)
+        argv[n++] = opts[i];
+    argv[n++] = "--max-time";
+    argv[n++] = "10";
+    argv[n++] = "--resolve";
+    argv[n++] = fmt("good.test:%d:127.0.0.1", port);
+    argv[n++] = fmt("https://good.test:%d/", port);
+    argv[n] = NULL;
+    ck_assert_int_eq(run_argv(o, r, argv), 0);
+}
+
+/* openssl s_client to 127.0.0.1:port as good.test, trusting the test CA
+ * (it verifies with SSL_VERIFY_NONE unless extra says otherwise); extra
+ * (NULL-terminated) follows. */
+static void run_s_client(struct run_result *r, const struct run_opts *o, int port,
+                         const char *const extra[])
+{
+    const char *argv[24] = {OPENSSL, "s_client", "-connect", fmt("127.0.0.1:%d", port),
+                            "-servername", "good.test", "-CAfile", cert("trust.pem")};
+    size_t n = 8;
+    for (size_t i = 0; extra && extra[i]; i++)
+        argv[n++] = extra[i];
+    argv[n] = NULL;
+    ck_assert_int_eq(run_argv(o, r, argv), 0);
+}
+
+/* `tlspin probe` of good.test at 127.0.0.1:port with the test's policy. */
+static void run_probe(struct run_result *r, int port)
+{
+    struct run_opts o = {0};
+    ck_assert_int_eq(RUN(r, &o, BIN_DIR "/tlspin", "probe", "--config", H.config, "--cafile",
+                         cert("trust.pem"), "--connect", fmt("127.0.0.1:%d", port), "good.test"),
+                     0);
+}
+
+/* `tlspin check` of the test's policy. */
+static void run_check(struct run_result *r)
+{
+    struct run_opts o = {0};
+    ck_assert_int_eq(RUN(r, &o, BIN_DIR "/tlspin", "check", "--config", H.config), 0);
+}
+
 /* ------------------------------------------------------------------ */
 /* Embedded SCTs, chrome policy                                        */
 /* ------------------------------------------------------------------ */
@@ -246,36 +486,24 @@ static void assert_ct_passed(const struct run_result *r, size_t mark)
 START_TEST(embedded_two_operators_pass)
 {
     struct server s;
-    struct run_result r;
-    size_t mark;
 
-    mk_logs();
-    ct_policy_list(write_usual_list(), NULL);
-    serve(&s, mk_leaf("leaf", 90, (const char *const[]){"a1.key", "b1.key", NULL}), NULL);
-    mark = syslog_mark();
-    client(&r, s.port, NULL);
-    assert_ct_passed(&r, mark);
-    run_result_free(&r);
+    ct_start(NULL);
+    serve_leaf(&s, "leaf", 90, a1_b1);
+    expect_pass(s.port, NULL);
 }
 END_TEST
 
 START_TEST(embedded_one_sct_fails)
 {
     struct server s;
-    struct run_result r;
     const struct syslog_rec *rec;
-    size_t mark;
 
-    mk_logs();
-    ct_policy_list(write_usual_list(), NULL);
-    serve(&s, mk_leaf("leaf", 90, (const char *const[]){"a1.key", NULL}), NULL);
-    mark = syslog_mark();
-    client(&r, s.port, NULL);
-    rec = assert_ct_blocked(&r, mark, "ct-too-few-logs");
+    ct_start(NULL);
+    serve_leaf(&s, "leaf", 90, (const char *const[]){"a1.key", NULL});
+    rec = expect_blocked(s.port, NULL, "ct-too-few-logs");
     ck_assert_field(rec, "pinset", "chrome");
     ck_assert_field_has(rec, "reason", "1 of 1 SCTs valid: embedded A/a1 ok");
     ck_assert_field_has(rec, "expected", "embedded SCTs from >= 2 logs (lifetime 90 days)");
-    run_result_free(&r);
 }
 END_TEST
 
@@ -283,66 +511,42 @@ END_TEST
 START_TEST(embedded_one_operator_fails)
 {
     struct server s;
-    struct run_result r;
-    size_t mark;
 
-    mk_logs();
-    ct_policy_list(write_usual_list(), NULL);
-    serve(&s, mk_leaf("leaf", 90, (const char *const[]){"a1.key", "a2.key", NULL}), NULL);
-    mark = syslog_mark();
-    client(&r, s.port, NULL);
-    assert_ct_blocked(&r, mark, "ct-too-few-operators");
-    run_result_free(&r);
+    ct_start(NULL);
+    serve_leaf(&s, "leaf", 90, (const char *const[]){"a1.key", "a2.key", NULL});
+    expect_blocked(s.port, NULL, "ct-too-few-operators");
 }
 END_TEST
 
 START_TEST(unknown_log_fails)
 {
     struct server s;
-    struct run_result r;
     const struct syslog_rec *rec;
-    size_t mark;
 
-    mk_logs();
-    ct_policy_list(write_usual_list(), NULL);
-    serve(&s, mk_leaf("leaf", 90, (const char *const[]){"a1.key", "x.key", NULL}), NULL);
-    mark = syslog_mark();
-    client(&r, s.port, NULL);
-    rec = assert_ct_blocked(&r, mark, "ct-unknown-log");
+    ct_start(NULL);
+    serve_leaf(&s, "leaf", 90, (const char *const[]){"a1.key", "x.key", NULL});
+    rec = expect_blocked(s.port, NULL, "ct-unknown-log");
     ck_assert_field_has(rec, "reason", "unknown-log");
-    run_result_free(&r);
 }
 END_TEST
 
 START_TEST(bad_signature_fails)
 {
     struct server s;
-    struct run_result r;
-    size_t mark;
 
-    mk_logs();
-    ct_policy_list(write_usual_list(), NULL);
-    serve(&s, mk_leaf("leaf", 90, (const char *const[]){"a1.key", "b1.key!bad", NULL}), NULL);
-    mark = syslog_mark();
-    client(&r, s.port, NULL);
-    assert_ct_blocked(&r, mark, "ct-bad-signature");
-    run_result_free(&r);
+    ct_start(NULL);
+    serve_leaf(&s, "leaf", 90, (const char *const[]){"a1.key", "b1.key!bad", NULL});
+    expect_blocked(s.port, NULL, "ct-bad-signature");
 }
 END_TEST
 
 START_TEST(future_sct_fails)
 {
     struct server s;
-    struct run_result r;
-    size_t mark;
 
-    mk_logs();
-    ct_policy_list(write_usual_list(), NULL);
-    serve(&s, mk_leaf("leaf", 90, (const char *const[]){"a1.key", "b1.key@3600", NULL}), NULL);
-    mark = syslog_mark();
-    client(&r, s.port, NULL);
-    assert_ct_blocked(&r, mark, "ct-future-sct");
-    run_result_free(&r);
+    ct_start(NULL);
+    serve_leaf(&s, "leaf", 90, (const char *const[]){"a1.key", "b1.key@3600", NULL});
+    expect_blocked(s.port, NULL, "ct-future-sct");
 }
 END_TEST
 
@@ -351,25 +555,18 @@ END_TEST
 START_TEST(retired_log_before_after)
 {
     struct server s;
-    struct run_result r;
-    size_t mark;
     const struct lentry e[] = {{&A1, "A", "usable", 86400 * 30},
                                {&A2, "A", "usable", 86400 * 30},
                                {&B1, "B", "retired", 86400}};
 
     mk_logs();
     ct_policy_list(write_list(3600, e, 3), NULL);
-    serve(&s, mk_leaf("leaf", 90, (const char *const[]){"a1.key",
-                                                         _i ? "b1.key@-120" : "b1.key@-172800",
-                                                         NULL}),
-          NULL);
-    mark = syslog_mark();
-    client(&r, s.port, NULL);
+    serve_leaf(&s, "leaf", 90,
+               (const char *const[]){"a1.key", _i ? "b1.key@-120" : "b1.key@-172800", NULL});
     if (_i == 0)
-        assert_ct_passed(&r, mark);
+        expect_pass(s.port, NULL);
     else
-        assert_ct_blocked(&r, mark, "ct-retired-log");
-    run_result_free(&r);
+        expect_blocked(s.port, NULL, "ct-retired-log");
 }
 END_TEST
 
@@ -377,27 +574,18 @@ END_TEST
  * with 2 logs (fails), 1 the same with 3 logs (passes). */
 START_TEST(lifetime_200_days)
 {
+    static const char *const three_logs[] = {"a1.key", "a2.key", "b1.key", NULL};
     struct server s;
-    struct run_result r;
     const struct syslog_rec *rec;
-    size_t mark;
 
-    mk_logs();
-    ct_policy_list(write_usual_list(), NULL);
-    if (_i == 0)
-        serve(&s, mk_leaf("leaf", 200, (const char *const[]){"a1.key", "b1.key", NULL}), NULL);
-    else
-        serve(&s, mk_leaf("leaf", 200, (const char *const[]){"a1.key", "a2.key", "b1.key", NULL}),
-              NULL);
-    mark = syslog_mark();
-    client(&r, s.port, NULL);
+    ct_start(NULL);
+    serve_leaf(&s, "leaf", 200, _i == 0 ? a1_b1 : three_logs);
     if (_i == 0) {
-        rec = assert_ct_blocked(&r, mark, "ct-too-few-logs");
+        rec = expect_blocked(s.port, NULL, "ct-too-few-logs");
         ck_assert_field_has(rec, "expected", ">= 3 logs (lifetime 200 days)");
     } else {
-        assert_ct_passed(&r, mark);
+        expect_pass(s.port, NULL);
     }
-    run_result_free(&r);
 }
 END_TEST
 
@@ -405,21 +593,12 @@ END_TEST
 START_TEST(apple_policy)
 {
     struct server s, s2;
-    struct run_result r;
-    size_t mark;
 
-    mk_logs();
-    ct_policy_list(write_usual_list(), "policy = \"apple\";");
-    serve(&s, mk_leaf("leaf", 90, (const char *const[]){"a1.key", "b1.key", NULL}), NULL);
-    serve(&s2, mk_leaf("leaf2", 200, (const char *const[]){"a1.key", "b1.key", NULL}), NULL);
-    mark = syslog_mark();
-    client(&r, s.port, NULL);
-    assert_ct_passed(&r, mark);
-    run_result_free(&r);
-    mark = syslog_mark();
-    client(&r, s2.port, NULL);
-    assert_ct_blocked(&r, mark, "ct-too-few-logs");
-    run_result_free(&r);
+    ct_start("policy = \"apple\";");
+    serve_leaf(&s, "leaf", 90, a1_b1);
+    serve_leaf(&s2, "leaf2", 200, a1_b1);
+    expect_pass(s.port, NULL);
+    expect_blocked(s2.port, NULL, "ct-too-few-logs");
 }
 END_TEST
 
@@ -428,25 +607,18 @@ END_TEST
 /* ------------------------------------------------------------------ */
 
 static const char *const tls_versions[] = {"--tls1.2", "--tls1.3"};
+static const char *const tls12_only[] = {"--tls1.2", NULL};
+static const char *const tls13_only[] = {"--tls1.3", NULL};
 
 /* The leaf carries no SCTs; the server sends a1 + b1 in the TLS extension. */
 START_TEST(tls_extension_pass)
 {
     struct server s;
     struct run_result r;
-    const char *leaf;
-    size_t mark;
 
-    mk_logs();
-    ct_policy_list(write_usual_list(), NULL);
-    leaf = mk_leaf("leaf", 90, NULL);
-    serve(&s, leaf, (const char *const[]){"-serverinfo",
-                                          mk_scts(leaf, "serverinfo",
-                                                  (const char *const[]){"a1.key", "b1.key", NULL}),
-                                          NULL});
-    mark = syslog_mark();
-    client(&r, s.port, (const char *const[]){tls_versions[_i], NULL});
-    assert_ct_passed(&r, mark);
+    ct_start(NULL);
+    serve_scts(&s, mk_leaf("leaf", 90, NULL), "serverinfo", a1_b1, NULL);
+    client_passes(&r, s.port, (const char *const[]){tls_versions[_i], NULL});
     ck_assert_msg(has_line(r.out, _i ? "protocol=TLSv1.3" : "protocol=TLSv1.2"), RUN_FMT,
                   RUN_ARGS(&r));
     run_result_free(&r);
@@ -457,18 +629,12 @@ END_TEST
 START_TEST(tls_no_scts_fails)
 {
     struct server s;
-    struct run_result r;
     const struct syslog_rec *rec;
-    size_t mark;
 
-    mk_logs();
-    ct_policy_list(write_usual_list(), NULL);
-    serve(&s, mk_leaf("leaf", 90, NULL), NULL);
-    mark = syslog_mark();
-    client(&r, s.port, (const char *const[]){tls_versions[_i], NULL});
-    rec = assert_ct_blocked(&r, mark, "ct-no-scts");
+    ct_start(NULL);
+    serve_leaf(&s, "leaf", 90, NULL);
+    rec = expect_blocked(s.port, (const char *const[]){tls_versions[_i], NULL}, "ct-no-scts");
     ck_assert_field_has(rec, "reason", "0 of 0 SCTs valid");
-    run_result_free(&r);
 }
 END_TEST
 
@@ -477,36 +643,15 @@ END_TEST
 START_TEST(sct_for_other_cert_fails)
 {
     struct server s;
-    struct run_result r;
     const char *leaf, *other;
-    size_t mark;
 
-    mk_logs();
-    ct_policy_list(write_usual_list(), NULL);
+    ct_start(NULL);
     leaf = mk_leaf("leaf", 90, NULL);
     other = mk_leaf("other", 90, NULL);
-    serve(&s, leaf, (const char *const[]){"-serverinfo",
-                                          mk_scts(other, "serverinfo",
-                                                  (const char *const[]){"a1.key", "b1.key", NULL}),
-                                          NULL});
-    mark = syslog_mark();
-    client(&r, s.port, (const char *const[]){tls_versions[_i], NULL});
-    assert_ct_blocked(&r, mark, "ct-bad-signature");
-    run_result_free(&r);
+    serve(&s, leaf, (const char *const[]){"-serverinfo", mk_scts(other, "serverinfo", a1_b1), NULL});
+    expect_blocked(s.port, (const char *const[]){tls_versions[_i], NULL}, "ct-bad-signature");
 }
 END_TEST
-
-static const char py_ssl_tls12[] =
-    "import socket, ssl, sys\n"
-    "port, ca = int(sys.argv[1]), sys.argv[2]\n"
-    "ctx = ssl.create_default_context(cafile=ca)\n"
-    "ctx.maximum_version = ssl.TLSVersion.TLSv1_2\n"
-    "s = socket.create_connection(('127.0.0.1', port), timeout=10)\n"
-    "try:\n"
-    "    t = ctx.wrap_socket(s, server_hostname='good.test')\n"
-    "except ssl.SSLCertVerificationError as e:\n"
-    "    print('FAILED', e.verify_message); sys.exit(1)\n"
-    "print('OK', t.version())\n";
 
 /* OCSP-stapled SCTs count under apple (not chrome), in TLS 1.3 (the staple
  * travels with the certificate) and in TLS 1.2 (the CertificateStatus
@@ -514,37 +659,24 @@ static const char py_ssl_tls12[] =
 START_TEST(ocsp_staple)
 {
     struct server s;
-    struct run_result r;
-    const char *leaf;
-    size_t mark;
 
-    mk_logs();
-    ct_policy_list(write_usual_list(), "policy = \"apple\";");
-    leaf = mk_leaf("leaf", 90, NULL);
-    serve(&s, leaf, (const char *const[]){"-status_file",
-                                          mk_scts(leaf, "ocsp",
-                                                  (const char *const[]){"a1.key", "b1.key", NULL}),
-                                          NULL});
-    mark = syslog_mark();
-    client(&r, s.port, (const char *const[]){"--tls1.3", NULL});
-    assert_ct_passed(&r, mark);
-    run_result_free(&r);
+    ct_start("policy = \"apple\";");
+    serve_scts(&s, mk_leaf("leaf", 90, NULL), "ocsp", a1_b1, NULL);
+    expect_pass(s.port, tls13_only);
 
     /* chrome: stapled-OCSP SCTs do not count */
     ct_policy_list(fmt("%s/list.json", H.tmp), "policy = \"chrome\";");
-    mark = syslog_mark();
-    client(&r, s.port, (const char *const[]){"--tls1.3", NULL});
-    assert_ct_blocked(&r, mark, "ct-too-few-logs");
-    run_result_free(&r);
+    expect_blocked(s.port, tls13_only, "ct-too-few-logs");
 
     /* TLS 1.2: the decision waits for the staple */
     ct_policy_list(fmt("%s/list.json", H.tmp), "policy = \"apple\";");
-    mark = syslog_mark();
-    client(&r, s.port, (const char *const[]){"--tls1.2", NULL});
-    assert_ct_passed(&r, mark);
-    run_result_free(&r);
+    expect_pass(s.port, tls12_only);
 }
 END_TEST
+
+/* What a client sends once its handshake is done: a server that logs it got
+ * the request, so a refused client must never send it. */
+static const char secret_request[] = "GET /secret-request HTTP/1.0\\r\\n\\r\\n";
 
 /* TLS 1.2, apple: a server that staples SCTs of two operators passes, one
  * that staples nothing is refused after its first flight (the decision
@@ -564,28 +696,18 @@ START_TEST(tls12_staple_waits_for_flight)
 {
     struct server stapled, bare;
     struct run_result r;
-    const char *leaf;
     const char *extra[8];
     size_t mark, n = 0;
 
-    mk_logs();
-    ct_policy_list(write_usual_list(), "policy = \"apple\";");
-    leaf = mk_leaf("leaf", 90, NULL);
-    serve(&stapled, leaf, (const char *const[]){"-status_file",
-                                                mk_scts(leaf, "ocsp",
-                                                        (const char *const[]){"a1.key", "b1.key",
-                                                                              NULL}),
-                                                NULL});
-    serve(&bare, leaf, NULL);
+    ct_start("policy = \"apple\";");
+    serve_staple_pair(&stapled, &bare, NULL);
     for (size_t i = 0; flight_modes[_i][i]; i++)
         extra[n++] = flight_modes[_i][i];
     extra[n++] = "--send";
-    extra[n++] = "GET /secret-request HTTP/1.0\\r\\n\\r\\n";
+    extra[n++] = secret_request;
     extra[n] = NULL;
 
-    mark = syslog_mark();
-    client(&r, stapled.port, extra);
-    assert_ct_passed(&r, mark);
+    client_passes(&r, stapled.port, extra);
     ck_assert_msg(strstr(r.out, "sent=") && !has_line(r.out, "sent=0") &&
                   strstr(r.out, "received=") && !has_line(r.out, "received=0"),
                   "no request and answer: " RUN_FMT, RUN_ARGS(&r));
@@ -593,21 +715,15 @@ START_TEST(tls12_staple_waits_for_flight)
 
     mark = syslog_mark();
     client(&r, bare.port, extra);
-    if (_i == 4) {
-        /* an implicit handshake ends in SSL_write, past the shim's reach:
-         * libssl's own words (CT's verify result), still a refusal */
-        ck_assert_msg(r.exited && r.code == 1 && !has_line(r.out, "handshake ok"),
-                      "not refused: " RUN_FMT, RUN_ARGS(&r));
-    } else {
+    if (_i == 4) /* an implicit handshake: refused past the shim's reach */
+        assert_client_refused(&r);
+    else
         assert_client_blocked(&r);
-    }
-    ck_assert_msg(syslog_wait_for_since(mark, "event=ct-no-scts ", 2000), "no record:\n%s",
-                  syslog_dump_since(mark));
+    assert_ct_event(mark, "ct-no-scts");
     usleep(200 * 1000);
     ck_assert_msg(syslog_tlspin_count_since(mark) == 1, "one refusal, one record:\n%s",
                   syslog_dump_since(mark));
-    ck_assert_msg(!strstr(r.out, "sent=") || has_line(r.out, "sent=0"),
-                  "data left the client: " RUN_FMT, RUN_ARGS(&r));
+    assert_client_sent_nothing(&r);
     run_result_free(&r);
 }
 END_TEST
@@ -622,39 +738,25 @@ START_TEST(tls12_flight_refusal_survives_ignored_alert)
 {
     struct server good, bare, relay_good, relay_bare;
     struct run_result r;
-    const char *leaf_bare, *leaf_good;
     const char *const extra[] = {"--tls1.2", "--verify", "none", "--path", "implicit_write",
-                                 "--send", "GET /secret-request HTTP/1.0\\r\\n\\r\\n", NULL};
+                                 "--send", secret_request, NULL};
     char *log;
     size_t mark;
 
-    mk_logs();
-    ct_policy_list(write_usual_list(), "policy = \"apple\";");
-    leaf_bare = mk_leaf("bare", 90, NULL);
-    leaf_good = mk_leaf("good", 90, (const char *const[]){"a1.key", "b1.key", NULL});
-    server_tls_server(&bare, (const char *const[]){"--tls1.2", "--cert", fmt("%s.pem", leaf_bare),
-                                                   "--key", fmt("%s.key", leaf_bare), "--chain",
-                                                   cert("int.pem"), NULL}, 0);
-    server_tls_server(&good, (const char *const[]){"--tls1.2", "--cert", fmt("%s.pem", leaf_good),
-                                                   "--key", fmt("%s.key", leaf_good), "--chain",
-                                                   cert("int.pem"), NULL}, 0);
+    ct_start("policy = \"apple\";");
+    serve_tls12_server(&bare, mk_leaf("bare", 90, NULL));
+    serve_tls12_server(&good, mk_leaf("good", 90, a1_b1));
     server_alert_drop_relay(&relay_bare, bare.port);
     server_alert_drop_relay(&relay_good, good.port);
 
-    mark = syslog_mark();
-    client(&r, relay_good.port, extra);
-    assert_ct_passed(&r, mark);
-    run_result_free(&r);
+    expect_pass(relay_good.port, extra);
     assert_server_got(&good, "secret-request");
 
     mark = syslog_mark();
     client(&r, relay_bare.port, extra);
-    ck_assert_msg(r.exited && r.code == 1 && !has_line(r.out, "handshake ok"),
-                  "not refused: " RUN_FMT, RUN_ARGS(&r));
-    ck_assert_msg(!strstr(r.out, "sent=") || has_line(r.out, "sent=0"),
-                  "data left the client: " RUN_FMT, RUN_ARGS(&r));
-    ck_assert_msg(syslog_wait_for_since(mark, "event=ct-no-scts ", 2000), "no record:\n%s",
-                  syslog_dump_since(mark));
+    assert_client_refused(&r);
+    assert_client_sent_nothing(&r);
+    assert_ct_event(mark, "ct-no-scts");
     usleep(300 * 1000);
     log = server_log(&bare);
     ck_assert_msg(strstr(log, "secret-request") == NULL, "the server got the request:\n%s", log);
@@ -675,39 +777,28 @@ START_TEST(tls12_staple_programs)
     struct server stapled, bare;
     struct run_result r;
     struct run_opts o = {.preload = 1};
-    const char *leaf;
     size_t mark;
 
-    mk_logs();
-    ct_policy_list(write_usual_list(), "policy = \"apple\";");
-    leaf = mk_leaf("leaf", 90, NULL);
-    serve(&stapled, leaf, (const char *const[]){"-status_file",
-                                                mk_scts(leaf, "ocsp",
-                                                        (const char *const[]){"a1.key", "b1.key",
-                                                                              NULL}),
-                                                NULL});
-    serve(&bare, leaf, NULL);
+    ct_start("policy = \"apple\";");
+    serve_staple_pair(&stapled, &bare, NULL);
 
     for (int bad = 0; bad <= 1; bad++) {
         int port = bad ? bare.port : stapled.port;
         mark = syslog_mark();
-        ck_assert_int_eq(RUN(&r, &o, CURL, "-q", "-sS", "--tlsv1.2", "--tls-max", "1.2",
-                             "--max-time", "10", "--cacert", cert("trust.pem"), "--resolve",
-                             fmt("good.test:%d:127.0.0.1", port),
-                             fmt("https://good.test:%d/", port)), 0);
+        run_curl(&r, &o, port,
+                 (const char *const[]){"--tlsv1.2", "--tls-max", "1.2", "--cacert",
+                                       cert("trust.pem"), NULL});
         if (bad) {
             ck_assert_msg(r.exited && r.code == 60, "curl: " RUN_FMT, RUN_ARGS(&r));
             ck_assert_msg(strstr(r.err, "application verification failure") != NULL,
                           "curl's message: " RUN_FMT, RUN_ARGS(&r));
-            ck_assert_msg(syslog_wait_for_since(mark, "event=ct-no-scts ", 2000), "%s",
-                          syslog_dump_since(mark));
+            assert_ct_event(mark, "ct-no-scts");
         } else {
             ck_assert_msg(r.exited && r.code == 0, "curl: " RUN_FMT, RUN_ARGS(&r));
         }
         run_result_free(&r);
 
-        ck_assert_int_eq(RUN(&r, &o, PYTHON3, "-I", "-c", py_ssl_tls12, fmt("%d", port),
-                             cert("trust.pem")), 0);
+        run_python(&r, &o, port, "TLSv1_2");
         if (bad)
             ck_assert_msg(r.exited && r.code == 1 && has_line_prefix(r.out, "FAILED"),
                           "python: " RUN_FMT, RUN_ARGS(&r));
@@ -717,28 +808,18 @@ START_TEST(tls12_staple_programs)
         run_result_free(&r);
     }
 
-    mark = syslog_mark();
-    client(&r, stapled.port, (const char *const[]){"--tls1.2", "--resume", "1", NULL});
-    assert_ct_passed(&r, mark);
-    ck_assert_msg(has_line(r.out, "reused=1"), "not resumed: " RUN_FMT, RUN_ARGS(&r));
-    run_result_free(&r);
+    expect_pass_resumed(stapled.port, "--tls1.2");
 
     /* With a pin on the intermediate too, the session decided after the
      * flight must carry its chain, or its resumption cannot be allowed. */
     write_pinsets("ca", "pinsets = ( { name = \"ca\"; hosts = [ \"good.test\" ];\n"
                         "  pins = [ \"%s\", \"%s\" ]; } );\n",
                   pin("PIN_INT"), pin("PIN_BACKUP"));
-    write_policy("version = 1;\nmode = \"enforce\";\nunpinned = \"allow\";\non_error = \"deny\";\n"
-                 "log = { facility = \"authpriv\"; level = \"warning\"; rate_limit_seconds = 0; };\n"
-                 "stack = (\n  { module = \"%s\"; control = \"required\"; args = { log_list = "
-                 "\"%s/list.json\"; policy = \"apple\"; }; },\n"
-                 "  { module = \"file\"; control = \"required\"; args = { pinsets = \"%s\"; }; }\n"
-                 ");\n", CT_MODULE, H.tmp, H.pinsets);
-    mark = syslog_mark();
-    client(&r, stapled.port, (const char *const[]){"--tls1.2", "--resume", "1", NULL});
-    assert_ct_passed(&r, mark);
-    ck_assert_msg(has_line(r.out, "reused=1"), "not resumed: " RUN_FMT, RUN_ARGS(&r));
-    run_result_free(&r);
+    stack_policy(fmt("%s,\n  { module = \"file\"; control = \"required\"; args = { pinsets = "
+                     "\"%s\"; }; }",
+                     ct_entry(fmt("log_list = \"%s/list.json\"; policy = \"apple\";", H.tmp)),
+                     H.pinsets));
+    expect_pass_resumed(stapled.port, "--tls1.2");
 }
 END_TEST
 
@@ -747,33 +828,25 @@ END_TEST
 START_TEST(mixed_channels)
 {
     struct server s;
-    struct run_result r;
     const char *leaf;
     const char *si;
-    size_t mark;
 
-    mk_logs();
-    ct_policy_list(write_usual_list(), "min_scts = 3; min_operators = 2;");
+    ct_start("min_scts = 3; min_operators = 2;");
     leaf = mk_leaf("leaf", 90, (const char *const[]){"a1.key", NULL});
     si = mk_scts(leaf, "serverinfo", (const char *const[]){"a2.key", NULL});
     if (_i == 0)
-        serve(&s, leaf, (const char *const[]){"-serverinfo", si, "-status_file",
-                                              mk_scts(leaf, "ocsp",
-                                                      (const char *const[]){"b1.key", NULL}),
-                                              NULL});
+        serve_scts(&s, leaf, "ocsp", (const char *const[]){"b1.key", NULL},
+                   (const char *const[]){"-serverinfo", si, NULL});
     else
         serve(&s, leaf, (const char *const[]){"-serverinfo", si, NULL});
-    mark = syslog_mark();
-    client(&r, s.port, (const char *const[]){"--tls1.3", NULL});
     if (_i == 0) {
-        assert_ct_passed(&r, mark);
+        expect_pass(s.port, tls13_only);
     } else {
-        const struct syslog_rec *rec = assert_ct_blocked(&r, mark, "ct-too-few-logs");
+        const struct syslog_rec *rec = expect_blocked(s.port, tls13_only, "ct-too-few-logs");
         ck_assert_field_has(rec, "reason", "2 of 2 SCTs valid");
         ck_assert_field_has(rec, "reason", "tls A/a2 ok");
         ck_assert_field_has(rec, "reason", "embedded A/a1 ok");
     }
-    run_result_free(&r);
 }
 END_TEST
 
@@ -795,27 +868,20 @@ START_TEST(stale_list)
 
     mk_logs();
     list = write_list(86400 * 100, e, 2);
-    serve(&s, mk_leaf("leaf", 90, (const char *const[]){"a1.key", "b1.key", NULL}), NULL);
+    serve_leaf(&s, "leaf", 90, a1_b1);
     ct_policy(fmt("log_list = \"%s\"; max_list_age_days = 70;", list));
-    mark = syslog_mark();
-    client(&r, s.port, NULL);
-    rec = assert_ct_blocked(&r, mark, "ct-list-stale");
+    rec = expect_blocked(s.port, NULL, "ct-list-stale");
     ck_assert_field_has(rec, "reason", "is 100 days old");
-    run_result_free(&r);
 
     ct_policy(fmt("log_list = \"%s\"; max_list_age_days = 70; stale_list = \"ignore\";", list));
     mark = syslog_mark();
     client(&r, s.port, NULL);
     assert_client_ok(&r);
-    ck_assert_msg(syslog_wait_for_since(mark, "event=ct-list-stale ", 2000) != NULL,
-                  "stale list not reported:\n%s", syslog_dump_since(mark));
+    assert_ct_event(mark, "ct-list-stale");
     run_result_free(&r);
 
     ct_policy(fmt("log_list = \"%s\"; max_list_age_days = 120;", list));
-    mark = syslog_mark();
-    client(&r, s.port, NULL);
-    assert_ct_passed(&r, mark);
-    run_result_free(&r);
+    expect_pass(s.port, NULL);
 }
 END_TEST
 
@@ -824,10 +890,7 @@ END_TEST
 START_TEST(malformed_list)
 {
     struct server s;
-    struct run_result r;
-    const struct syslog_rec *rec;
     const char *list;
-    size_t mark;
     char *text, *p;
 
     mk_logs();
@@ -840,56 +903,39 @@ START_TEST(malformed_list)
     list = write_file("list.json", "%s", text);
     free(text);
     ct_policy_list(list, NULL);
-    serve(&s, mk_leaf("leaf", 90, (const char *const[]){"a1.key", "b1.key", NULL}), NULL);
-    mark = syslog_mark();
-    client(&r, s.port, NULL);
-    assert_client_blocked(&r);
-    rec = syslog_wait_for_since(mark, "list.json:16: log key is not a DER SubjectPublicKeyInfo",
-                                2000);
-    ck_assert_msg(rec != NULL, "no record naming list.json:16:\n%s", syslog_dump_since(mark));
-    run_result_free(&r);
+    serve_leaf(&s, "leaf", 90, a1_b1);
+    expect_blocked_saying(s.port, "list.json:16: log key is not a DER SubjectPublicKeyInfo");
 
     /* a JSON syntax error: its line */
     write_file("list.json", "{\n \"log_list_timestamp\": \"%s\",\n \"operators\": [\n  {\"name\": "
                "\"A\" \"logs\": []}\n ]\n}\n", iso(time(NULL)));
-    mark = syslog_mark();
-    client(&r, s.port, NULL);
-    assert_client_blocked(&r);
-    ck_assert_msg(syslog_wait_for_since(mark, "list.json:4: expected ',' or '}'", 2000),
-                  "no record naming list.json:4:\n%s", syslog_dump_since(mark));
-    run_result_free(&r);
+    expect_blocked_saying(s.port, "list.json:4: expected ',' or '}'");
 }
 END_TEST
+
+/* ct_log_list.cnf in OpenSSL's format listing a1 (operator A) and b1 (of
+ * b1_operator), with the `operator` extension. Returns its path. */
+static const char *write_cnf_list(const char *b1_operator)
+{
+    return write_file("ct_log_list.cnf",
+                      "enabled_logs = a1, b1\n\n[a1]\ndescription = a1\nkey = %s\noperator = A\n\n"
+                      "[b1]\ndescription = b1\nkey = %s\noperator = %s\n",
+                      A1.key, B1.key, b1_operator);
+}
 
 /* OpenSSL's ct_log_list.cnf format, with the `operator` extension. */
 START_TEST(cnf_list)
 {
     struct server s;
-    struct run_result r;
-    const char *list;
-    size_t mark;
 
     mk_logs();
-    list = write_file("ct_log_list.cnf",
-                      "enabled_logs = a1, b1\n\n[a1]\ndescription = a1\nkey = %s\noperator = A\n\n"
-                      "[b1]\ndescription = b1\nkey = %s\noperator = B\n",
-                      A1.key, B1.key);
-    ct_policy_list(list, NULL);
-    serve(&s, mk_leaf("leaf", 90, (const char *const[]){"a1.key", "b1.key", NULL}), NULL);
-    mark = syslog_mark();
-    client(&r, s.port, NULL);
-    assert_ct_passed(&r, mark);
-    run_result_free(&r);
+    ct_policy_list(write_cnf_list("B"), NULL);
+    serve_leaf(&s, "leaf", 90, a1_b1);
+    expect_pass(s.port, NULL);
 
     /* both logs of one operator: too few operators */
-    write_file("ct_log_list.cnf",
-               "enabled_logs = a1, b1\n\n[a1]\ndescription = a1\nkey = %s\noperator = A\n\n"
-               "[b1]\ndescription = b1\nkey = %s\noperator = A\n",
-               A1.key, B1.key);
-    mark = syslog_mark();
-    client(&r, s.port, NULL);
-    assert_ct_blocked(&r, mark, "ct-too-few-operators");
-    run_result_free(&r);
+    write_cnf_list("A");
+    expect_blocked(s.port, NULL, "ct-too-few-operators");
 }
 END_TEST
 
@@ -901,29 +947,23 @@ END_TEST
  * refuses. With valid SCTs, curl -k passes. */
 START_TEST(curl_insecure_enforced)
 {
+    static const char *const insecure[] = {"-k", NULL};
     struct server bad, good;
     struct run_result r;
     struct run_opts o = {.preload = 1};
     size_t mark;
 
-    mk_logs();
-    ct_policy_list(write_usual_list(), NULL);
-    serve(&bad, mk_leaf("bad", 90, NULL), NULL);
-    serve(&good, mk_leaf("good", 90, (const char *const[]){"a1.key", "b1.key", NULL}), NULL);
+    ct_start(NULL);
+    serve_leaf(&bad, "bad", 90, NULL);
+    serve_leaf(&good, "good", 90, a1_b1);
 
     mark = syslog_mark();
-    ck_assert_int_eq(RUN(&r, &o, CURL, "-q", "-sS", "-k", "--max-time", "10", "--resolve",
-                         fmt("good.test:%d:127.0.0.1", bad.port),
-                         fmt("https://good.test:%d/", bad.port)), 0);
+    run_curl(&r, &o, bad.port, insecure);
     ck_assert_msg(r.exited && r.code == 60, "curl -k not refused: " RUN_FMT, RUN_ARGS(&r));
-    ck_assert_msg(syslog_wait_for_since(mark, "event=ct-no-scts ", 2000), "no record:\n%s",
-                  syslog_dump_since(mark));
+    assert_ct_event(mark, "ct-no-scts");
     run_result_free(&r);
 
-    mark = syslog_mark();
-    ck_assert_int_eq(RUN(&r, &o, CURL, "-q", "-sS", "-k", "--max-time", "10", "--resolve",
-                         fmt("good.test:%d:127.0.0.1", good.port),
-                         fmt("https://good.test:%d/", good.port)), 0);
+    run_curl(&r, &o, good.port, insecure);
     ck_assert_msg(r.exited && r.code == 0, "curl -k refused: " RUN_FMT, RUN_ARGS(&r));
     run_result_free(&r);
 }
@@ -936,25 +976,16 @@ START_TEST(resumption)
 {
     struct server s;
     struct run_result r;
-    struct run_opts plain = {0};
-    const char *sess = fmt("%s/sess.pem", H.tmp);
-    size_t mark;
+    char sess[PATH_MAX];
+    const char *const from_file[] = {"--tls1.2", "--sess-in", sess, NULL};
 
-    mk_logs();
-    ct_policy_list(write_usual_list(), NULL);
-    serve(&s, mk_leaf("leaf", 90, (const char *const[]){"a1.key", "b1.key", NULL}), NULL);
-    mark = syslog_mark();
-    client(&r, s.port, (const char *const[]){tls_versions[_i], "--resume", "1", NULL});
-    assert_ct_passed(&r, mark);
-    ck_assert_msg(has_line(r.out, "reused=1"), "not resumed: " RUN_FMT, RUN_ARGS(&r));
-    run_result_free(&r);
+    snprintf(sess, sizeof sess, "%s/sess.pem", H.tmp);
+    ct_start(NULL);
+    serve_leaf(&s, "leaf", 90, a1_b1);
+    expect_pass_resumed(s.port, tls_versions[_i]);
 
-    tls_client_run(&r, &plain, TLS_CLIENT, s.port, "good.test",
-                   (const char *const[]){"--tls1.2", "--sess-out", sess, NULL});
-    assert_client_ok(&r);
-    run_result_free(&r);
-    mark = syslog_mark();
-    client(&r, s.port, (const char *const[]){"--tls1.2", "--sess-in", sess, NULL});
+    expect_ok_without_shim(s.port, (const char *const[]){"--tls1.2", "--sess-out", sess, NULL});
+    client(&r, s.port, from_file);
     assert_client_ok(&r);
     ck_assert_msg(has_line(r.out, "reused=0"), "a session without a CT verdict was resumed: "
                   RUN_FMT, RUN_ARGS(&r));
@@ -963,7 +994,7 @@ START_TEST(resumption)
 
     /* Control: where ct has no opinion, the same session file resumes. */
     ct_policy_list(fmt("%s/list.json", H.tmp), "policy = \"chrome\"; hosts = [ \"other.test\" ];");
-    client(&r, s.port, (const char *const[]){"--tls1.2", "--sess-in", sess, NULL});
+    client(&r, s.port, from_file);
     assert_client_ok(&r);
     ck_assert_msg(has_line(r.out, "reused=1"), "control did not resume: " RUN_FMT,
                   RUN_ARGS(&r));
@@ -979,35 +1010,23 @@ START_TEST(interception_blocked)
 {
     struct server s, s2;
     struct run_result r;
-    struct run_opts plain = {0};
     const char *list;
-    size_t mark;
 
     mk_logs();
     list = write_usual_list();
     server_start(&s, "icpt");
-
-    tls_client_run(&r, &plain, TLS_CLIENT, s.port, "good.test", NULL);
-    assert_client_ok(&r); /* the threat is real */
-    run_result_free(&r);
+    expect_ok_without_shim(s.port, NULL); /* the threat is real */
 
     ct_policy_list(list, "policy = \"chrome\"; hosts = [ \"good.test\" ];");
     server_start(&s2, "icpt"); /* a fresh log: not one byte may reach it */
-    mark = syslog_mark();
-    client(&r, s2.port, NULL);
-    assert_ct_blocked(&r, mark, "ct-no-scts");
+    expect_blocked(s2.port, NULL, "ct-no-scts");
     assert_server_got_no_data(&s2);
-    run_result_free(&r);
 
     ct_policy_list(list, "policy = \"chrome\"; hosts = [ \"**.example.com\" ];");
-    mark = syslog_mark();
-    client(&r, s.port, NULL);
-    assert_ct_passed(&r, mark);
-    run_result_free(&r);
+    expect_pass(s.port, NULL);
 
     ct_policy_list(list, fmt("policy = \"chrome\"; private_roots = [ \"%s\" ];",
                              pin("PIN_ICPT_CA")));
-    mark = syslog_mark();
     client(&r, s.port, NULL);
     assert_client_ok(&r);
     run_result_free(&r);
@@ -1018,18 +1037,11 @@ END_TEST
 START_TEST(bad_args)
 {
     struct server s;
-    struct run_result r;
-    size_t mark;
 
     mk_logs();
     ct_policy(fmt("log_list = \"%s\"; policy = \"firefox\";", write_usual_list()));
-    serve(&s, mk_leaf("leaf", 90, (const char *const[]){"a1.key", "b1.key", NULL}), NULL);
-    mark = syslog_mark();
-    client(&r, s.port, NULL);
-    assert_client_blocked(&r);
-    ck_assert_msg(syslog_wait_for_since(mark, "policy of module ct is", 2000), "no record:\n%s",
-                  syslog_dump_since(mark));
-    run_result_free(&r);
+    serve_leaf(&s, "leaf", 90, a1_b1);
+    expect_blocked_saying(s.port, "policy of module ct is");
 }
 END_TEST
 
@@ -1051,18 +1063,6 @@ END_TEST
 /* Real programs: prepare() makes them ask for the TLS extension         */
 /* ------------------------------------------------------------------ */
 
-static const char py_ssl[] =
-    "import socket, ssl, sys\n"
-    "port, ca = int(sys.argv[1]), sys.argv[2]\n"
-    "ctx = ssl.create_default_context(cafile=ca)\n"
-    "s = socket.create_connection(('127.0.0.1', port), timeout=10)\n"
-    "try:\n"
-    "    t = ctx.wrap_socket(s, server_hostname='good.test')\n"
-    "except ssl.SSLCertVerificationError as e:\n"
-    "    print('FAILED', e.verify_message); sys.exit(1)\n"
-    "print('OK', t.version())\n";
-
-
 /* _i = program * 2 + (0: SCTs in the TLS extension, passes; 1: none,
  * blocked). Programs: curl, python3 ssl, openssl s_client (VERIFY_NONE). */
 START_TEST(programs_tls_extension)
@@ -1074,30 +1074,19 @@ START_TEST(programs_tls_extension)
     int prog = _i / 2, none = _i % 2;
     size_t mark;
 
-    mk_logs();
-    ct_policy_list(write_usual_list(), NULL);
+    ct_start(NULL);
     leaf = mk_leaf("leaf", 90, NULL);
     if (none)
         serve(&s, leaf, NULL);
     else
-        serve(&s, leaf, (const char *const[]){"-serverinfo",
-                                              mk_scts(leaf, "serverinfo",
-                                                      (const char *const[]){"a1.key", "b1.key",
-                                                                            NULL}),
-                                              NULL});
+        serve_scts(&s, leaf, "serverinfo", a1_b1, NULL);
     mark = syslog_mark();
     if (prog == 0)
-        ck_assert_int_eq(RUN(&r, &o, CURL, "-q", "-sS", "--max-time", "10", "--cacert",
-                             cert("trust.pem"), "--resolve",
-                             fmt("good.test:%d:127.0.0.1", s.port),
-                             fmt("https://good.test:%d/", s.port)), 0);
+        run_curl(&r, &o, s.port, (const char *const[]){"--cacert", cert("trust.pem"), NULL});
     else if (prog == 1)
-        ck_assert_int_eq(RUN(&r, &o, PYTHON3, "-I", "-c", py_ssl, fmt("%d", s.port),
-                             cert("trust.pem")), 0);
+        run_python(&r, &o, s.port, "MAXIMUM_SUPPORTED");
     else
-        ck_assert_int_eq(RUN(&r, &o, OPENSSL, "s_client", "-connect",
-                             fmt("127.0.0.1:%d", s.port), "-servername", "good.test",
-                             "-CAfile", cert("trust.pem")), 0);
+        run_s_client(&r, &o, s.port, NULL);
     if (!none) {
         ck_assert_msg(r.exited && r.code == 0, "program %d refused: " RUN_FMT, prog,
                       RUN_ARGS(&r));
@@ -1105,8 +1094,7 @@ START_TEST(programs_tls_extension)
     } else {
         ck_assert_msg(r.exited && r.code != 0, "program %d not refused: " RUN_FMT, prog,
                       RUN_ARGS(&r));
-        ck_assert_msg(syslog_wait_for_since(mark, "event=ct-no-scts ", 2000), "%s",
-                      syslog_dump_since(mark));
+        assert_ct_event(mark, "ct-no-scts");
     }
     run_result_free(&r);
 }
@@ -1122,15 +1110,13 @@ START_TEST(program_own_ct_keeps_scts)
     const char *cnf;
     size_t mark;
 
-    mk_logs();
-    ct_policy_list(write_usual_list(), NULL);
+    ct_start(NULL);
     cnf = write_file("ossl_ct.cnf", "enabled_logs = a1,b1\n[a1]\ndescription = a1\nkey = %s\n"
                      "[b1]\ndescription = b1\nkey = %s\n", A1.key, B1.key);
-    serve(&s, mk_leaf("leaf", 90, (const char *const[]){"a1.key", "b1.key", NULL}), NULL);
+    serve_leaf(&s, "leaf", 90, a1_b1);
     mark = syslog_mark();
-    ck_assert_int_eq(RUN(&r, &o, OPENSSL, "s_client", "-connect", fmt("127.0.0.1:%d", s.port),
-                         "-servername", "good.test", "-CAfile", cert("trust.pem"), "-ct",
-                         "-ctlogfile", cnf, "-verify_return_error"), 0);
+    run_s_client(&r, &o, s.port,
+                 (const char *const[]){"-ct", "-ctlogfile", cnf, "-verify_return_error", NULL});
     ck_assert_msg(r.exited && r.code == 0, RUN_FMT, RUN_ARGS(&r));
     ck_assert_msg(strstr(r.out, "SCTs present (2)"), "s_client lost its SCTs: " RUN_FMT,
                   RUN_ARGS(&r));
@@ -1147,29 +1133,18 @@ START_TEST(cli_probe_shows_scts)
 {
     struct server ok, bad;
     struct run_result r;
-    struct run_opts o = {0};
-    const char *leaf;
 
-    mk_logs();
-    ct_policy_list(write_usual_list(), NULL);
-    leaf = mk_leaf("leaf", 90, NULL);
-    serve(&ok, leaf, (const char *const[]){"-serverinfo",
-                                           mk_scts(leaf, "serverinfo",
-                                                   (const char *const[]){"a1.key", "b1.key", NULL}),
-                                           NULL});
-    serve(&bad, mk_leaf("one", 90, (const char *const[]){"a1.key", NULL}), NULL);
+    ct_start(NULL);
+    serve_scts(&ok, mk_leaf("leaf", 90, NULL), "serverinfo", a1_b1, NULL);
+    serve_leaf(&bad, "one", 90, (const char *const[]){"a1.key", NULL});
 
-    ck_assert_int_eq(RUN(&r, &o, BIN_DIR "/tlspin", "probe", "--config", H.config, "--cafile",
-                         cert("trust.pem"), "--connect", fmt("127.0.0.1:%d", ok.port),
-                         "good.test"), 0);
+    run_probe(&r, ok.port);
     ck_assert_msg(strstr(r.out, "2 of 2 SCTs valid") && strstr(r.out, "tls A/a1 ok") &&
                       strstr(r.out, "tls B/b1 ok") && strstr(r.out, "decision    allowed"),
                   RUN_FMT, RUN_ARGS(&r));
     run_result_free(&r);
 
-    ck_assert_int_eq(RUN(&r, &o, BIN_DIR "/tlspin", "probe", "--config", H.config, "--cafile",
-                         cert("trust.pem"), "--connect", fmt("127.0.0.1:%d", bad.port),
-                         "good.test"), 0);
+    run_probe(&r, bad.port);
     ck_assert_msg(r.exited && r.code == 2 && strstr(r.out, "ct-too-few-logs") &&
                       strstr(r.out, "1 of 1 SCTs valid: embedded A/a1 ok") &&
                       strstr(r.out, "decision    blocked"),
@@ -1184,22 +1159,11 @@ START_TEST(cli_probe_tls12_staple)
 {
     struct server stapled, bare;
     struct run_result r;
-    struct run_opts o = {0};
-    const char *leaf;
 
-    mk_logs();
-    ct_policy_list(write_usual_list(), "policy = \"apple\";");
-    leaf = mk_leaf("leaf", 90, NULL);
-    serve(&stapled, leaf, (const char *const[]){"-tls1_2", "-status_file",
-                                                mk_scts(leaf, "ocsp",
-                                                        (const char *const[]){"a1.key", "b1.key",
-                                                                              NULL}),
-                                                NULL});
-    serve(&bare, leaf, (const char *const[]){"-tls1_2", NULL});
+    ct_start("policy = \"apple\";");
+    serve_staple_pair(&stapled, &bare, (const char *const[]){"-tls1_2", NULL});
 
-    ck_assert_int_eq(RUN(&r, &o, BIN_DIR "/tlspin", "probe", "--config", H.config, "--cafile",
-                         cert("trust.pem"), "--connect", fmt("127.0.0.1:%d", stapled.port),
-                         "good.test"), 0);
+    run_probe(&r, stapled.port);
     /* exit 1 at most: a warning for the test CA's short life */
     ck_assert_msg(r.exited && r.code <= 1 && strstr(r.out, "2 of 2 SCTs valid") &&
                       strstr(r.out, "ocsp A/a1 ok") && strstr(r.out, "ocsp B/b1 ok") &&
@@ -1207,9 +1171,7 @@ START_TEST(cli_probe_tls12_staple)
                   RUN_FMT, RUN_ARGS(&r));
     run_result_free(&r);
 
-    ck_assert_int_eq(RUN(&r, &o, BIN_DIR "/tlspin", "probe", "--config", H.config, "--cafile",
-                         cert("trust.pem"), "--connect", fmt("127.0.0.1:%d", bare.port),
-                         "good.test"), 0);
+    run_probe(&r, bare.port);
     ck_assert_msg(r.exited && r.code == 2 && strstr(r.out, "ct-no-scts") &&
                       strstr(r.out, "decision    blocked"),
                   RUN_FMT, RUN_ARGS(&r));
@@ -1220,14 +1182,13 @@ END_TEST
 START_TEST(cli_check_validates_list)
 {
     struct run_result r;
-    struct run_opts o = {0};
     const char *list;
     char *text, *p;
 
     mk_logs();
     list = write_usual_list();
     ct_policy_list(list, NULL);
-    ck_assert_int_eq(RUN(&r, &o, BIN_DIR "/tlspin", "check", "--config", H.config), 0);
+    run_check(&r);
     ck_assert_msg(strstr(r.out, "ct: log list with 3 logs (3 usable/qualified/readonly) of 2 "
                                 "operators") || strstr(r.err, "ct: log list with 3 logs"),
                   RUN_FMT, RUN_ARGS(&r));
@@ -1238,7 +1199,7 @@ START_TEST(cli_check_validates_list)
     memcpy(p, "\"usabel\"", 8);
     write_file("list.json", "%s", text);
     free(text);
-    ck_assert_int_eq(RUN(&r, &o, BIN_DIR "/tlspin", "check", "--config", H.config), 0);
+    run_check(&r);
     ck_assert_msg(r.exited && r.code != 0 &&
                       strstr(r.out, "list.json:9: ") &&
                       strstr(r.out, "unknown log state \"usabel\""),
@@ -1316,17 +1277,13 @@ static pid_t start_mitmdump(int origin_port, int *port, const char **ca)
 START_TEST(interception_through_mitmproxy)
 {
     struct server origin;
-    struct run_result r;
-    struct run_opts plain = {0};
     const char *ca, *trust;
     char *a, *b;
     int port;
     pid_t proxy;
-    size_t mark;
 
-    mk_logs();
-    ct_policy_list(write_usual_list(), NULL);
-    serve(&origin, mk_leaf("leaf", 90, (const char *const[]){"a1.key", "b1.key", NULL}), NULL);
+    ct_start(NULL);
+    serve_leaf(&origin, "leaf", 90, a1_b1);
     proxy = start_mitmdump(origin.port, &port, &ca);
     a = read_file(cert("trust.pem"), NULL);
     b = read_file(ca, NULL);
@@ -1335,22 +1292,13 @@ START_TEST(interception_through_mitmproxy)
     free(b);
 
     /* The origin itself passes CT. */
-    mark = syslog_mark();
-    client(&r, origin.port, (const char *const[]){"--cafile", trust, NULL});
-    assert_ct_passed(&r, mark);
-    run_result_free(&r);
+    expect_pass(origin.port, (const char *const[]){"--cafile", trust, NULL});
 
     /* The threat: without tlspin the client trusts the proxy's minted leaf. */
-    tls_client_run(&r, &plain, TLS_CLIENT, port, "good.test",
-                   (const char *const[]){"--cafile", trust, NULL});
-    assert_client_ok(&r);
-    run_result_free(&r);
+    expect_ok_without_shim(port, (const char *const[]){"--cafile", trust, NULL});
 
     /* With ct: the minted leaf has no SCTs. */
-    mark = syslog_mark();
-    client(&r, port, (const char *const[]){"--cafile", trust, NULL});
-    assert_ct_blocked(&r, mark, "ct-no-scts");
-    run_result_free(&r);
+    expect_blocked(port, (const char *const[]){"--cafile", trust, NULL}, "ct-no-scts");
     kill(-proxy, SIGTERM);
     waitpid(proxy, NULL, 0);
 }
@@ -1361,16 +1309,10 @@ END_TEST
 START_TEST(self_signed_anchor_fails)
 {
     struct server s;
-    struct run_result r;
-    size_t mark;
 
-    mk_logs();
-    ct_policy_list(write_usual_list(), NULL);
+    ct_start(NULL);
     server_start(&s, "self");
-    mark = syslog_mark();
-    client(&r, s.port, (const char *const[]){"--cafile", cert("self.pem"), NULL});
-    assert_ct_blocked(&r, mark, "ct-no-scts");
-    run_result_free(&r);
+    expect_blocked(s.port, (const char *const[]){"--cafile", cert("self.pem"), NULL}, "ct-no-scts");
 }
 END_TEST
 
@@ -1399,7 +1341,7 @@ START_TEST(list_reload)
     tmp = write_file("list-next.json", "%s", body);
     list = write_usual_list();
     ct_policy_list(list, NULL);
-    serve(&s, mk_leaf("leaf", 90, (const char *const[]){"a1.key", "b1.key", NULL}), NULL);
+    serve_leaf(&s, "leaf", 90, a1_b1);
     mark = syslog_mark();
     writer = fork();
     ck_assert(writer >= 0);
@@ -1414,8 +1356,7 @@ START_TEST(list_reload)
                   RUN_ARGS(&r));
     ck_assert_msg(strstr(r.out, "connection 2\nhandshake failed"), "second connection: " RUN_FMT,
                   RUN_ARGS(&r));
-    ck_assert_msg(syslog_wait_for_since(mark, "event=ct-unknown-log ", 2000), "%s",
-                  syslog_dump_since(mark));
+    assert_ct_event(mark, "ct-unknown-log");
     run_result_free(&r);
 }
 END_TEST
@@ -1430,8 +1371,6 @@ START_TEST(log_states)
                                          "ct-outside-interval"};
     struct tlog R;
     struct server s;
-    struct run_result r;
-    size_t mark;
     const char *list;
 
     mk_logs();
@@ -1456,14 +1395,11 @@ START_TEST(log_states)
         list = write_file("list.json", "%s", body);
     }
     ct_policy_list(list, NULL);
-    serve(&s, mk_leaf("leaf", 90, (const char *const[]){"a1.key", "r1.key", NULL}), NULL);
-    mark = syslog_mark();
-    client(&r, s.port, NULL);
+    serve_leaf(&s, "leaf", 90, (const char *const[]){"a1.key", "r1.key", NULL});
     if (_i == 0)
-        assert_ct_passed(&r, mark);
+        expect_pass(s.port, NULL);
     else
-        assert_ct_blocked(&r, mark, events[_i]);
-    run_result_free(&r);
+        expect_blocked(s.port, NULL, events[_i]);
 }
 END_TEST
 

@@ -74,6 +74,94 @@ static void assert_no_record(size_t mark)
                   syslog_dump_since(mark));
 }
 
+/* One client connection (options o) that tlspin must let through. Returns
+ * the syslog mark taken just before it, so the caller can check the records
+ * that this connection, and only it, caused. */
+static size_t expect_allowed(const struct run_opts *o, int port, const char *sni)
+{
+    struct run_result r;
+    size_t mark = syslog_mark();
+
+    client(&r, o, port, sni);
+    assert_client_ok(&r);
+    run_result_free(&r);
+    return mark;
+}
+
+/* The same for a connection that tlspin must refuse. */
+static size_t expect_blocked(const struct run_opts *o, int port, const char *sni)
+{
+    struct run_result r;
+    size_t mark = syslog_mark();
+
+    client(&r, o, port, sni);
+    assert_client_blocked(&r);
+    run_result_free(&r);
+    return mark;
+}
+
+/* Start the interceptor's server and connect to it as good.test under the
+ * shim, for policies that must let a pin mismatch through (report mode, an
+ * expired or report-only pinset): the handshake is allowed and the request
+ * reaches the server. Returns the mark before the connection. */
+static size_t reach_interceptor(struct server *s)
+{
+    size_t mark;
+
+    server_start(s, "icpt");
+    mark = expect_allowed(&shim, s->port, "good.test");
+    assert_server_got(s, REQUEST_SEEN);
+    return mark;
+}
+
+/* A pinset file's text: one pinset `name` for good.test, limited to `port`
+ * unless it is 0, pinning `key` and the backup (which no server presents,
+ * so `key` alone decides), then `options` verbatim ("" or e.g.
+ * " report_only = true;"). In fmt()'s ring. */
+static const char *good_test_pinset_text(const char *name, int port, const char *key,
+                                         const char *options)
+{
+    return fmt("pinsets = ( { name = \"%s\"; hosts = [ \"good.test\" ];%s\n"
+               "  pins = [ \"%s\", \"%s\" ];%s } );\n",
+               name, port ? fmt(" ports = [ %d ];", port) : "", key, pin("PIN_BACKUP"), options);
+}
+
+/* That pinset as H.pinsets/<name>.conf. */
+static void good_test_pinset(const char *name, int port, const char *key, const char *options)
+{
+    write_pinsets(name, "%s", good_test_pinset_text(name, port, key, options));
+}
+
+/* A port other than `port`: a pinset listing only it is not one that a
+ * connection to `port` selects by its port. */
+static int another_port(int port)
+{
+    return port == 1 ? 2 : port - 1;
+}
+
+/* The text of a whole policy, enforcing, with the file module over
+ * `pinsets_dir`: for policies that live elsewhere than H.config. */
+static const char *file_policy_text(const char *pinsets_dir)
+{
+    return fmt("version = 1; mode = \"enforce\"; unpinned = \"allow\"; on_error = \"deny\";\n"
+               "log = { rate_limit_seconds = 0; };\n"
+               "stack = ( { module = \"file\"; control = \"required\";\n"
+               "            args = { pinsets = \"%s\"; }; } );\n",
+               pinsets_dir);
+}
+
+/* A policy other than H.config, in H.tmp/<dir>, pinning good.test to the
+ * interceptor's key (say, a lab machine behind the proxy): what a user
+ * would point TLSPIN_CONFIG at. Returns its path (in a static ring: copy
+ * it to keep it). */
+static const char *write_lab_policy(const char *dir)
+{
+    write_file(fmt("%s/pins.d/lab.conf", dir), "%s",
+               good_test_pinset_text("lab", 0, pin("PIN_ICPT"), ""));
+    return write_file(fmt("%s/tlspin.conf", dir), "%s",
+                      file_policy_text(fmt("%s/%s/pins.d", H.tmp, dir)));
+}
+
 /* ------------------------------------------------------------------ */
 /* mode, unpinned                                                      */
 /* ------------------------------------------------------------------ */
@@ -81,37 +169,28 @@ static void assert_no_record(size_t mark)
 START_TEST(report_mode_allows_and_logs)
 {
     struct server s;
-    struct run_result r;
     const struct syslog_rec *rec;
     size_t mark;
 
     policy("report", "allow", "deny", file_entry("required"));
     write_good_pinset();
-    server_start(&s, "icpt");
-    mark = syslog_mark();
-    client(&r, &shim, s.port, "good.test");
-    assert_client_ok(&r);
-    assert_server_got(&s, REQUEST_SEEN);
+    mark = reach_interceptor(&s);
     rec = record_with(mark, "event=pin-mismatch");
     ck_assert_field(rec, "action", "allowed-report-only");
     ck_assert_field(rec, "pinset", "api");
     ck_assert_field(rec, "verdict", "fail");
     ck_assert_field_has(rec, "chain", pin("PIN_ICPT"));
     assert_one_record(mark);
-    run_result_free(&r);
 
     /* Control: the same pinset enforced blocks. */
-    policy("enforce", "allow", "deny", file_entry("required"));
-    client(&r, &shim, s.port, "good.test");
-    assert_client_blocked(&r);
-    run_result_free(&r);
+    write_file_policy(NULL);
+    expect_blocked(&shim, s.port, "good.test");
 }
 END_TEST
 
 START_TEST(unpinned_deny_blocks_unknown_hosts)
 {
     struct server s;
-    struct run_result r;
     const struct syslog_rec *rec;
     size_t mark;
 
@@ -120,30 +199,19 @@ START_TEST(unpinned_deny_blocks_unknown_hosts)
     server_start(&s, "good");
 
     /* The pinned host still passes, silently. */
-    mark = syslog_mark();
-    client(&r, &shim, s.port, "good.test");
-    assert_client_ok(&r);
-    assert_no_record(mark);
-    run_result_free(&r);
+    assert_no_record(expect_allowed(&shim, s.port, "good.test"));
 
     /* other.test has no pinset: refused. */
-    mark = syslog_mark();
-    client(&r, &shim, s.port, "other.test");
-    assert_client_blocked(&r);
+    mark = expect_blocked(&shim, s.port, "other.test");
     rec = record_with(mark, "event=unpinned-host");
     ck_assert_field(rec, "action", "blocked");
     ck_assert_field(rec, "host", "other.test");
     ck_assert_field_has(rec, "chain", pin("PIN_GOOD"));
     assert_one_record(mark);
-    run_result_free(&r);
 
     /* Control: with unpinned = "allow" the same connection passes. */
-    policy("enforce", "allow", "deny", file_entry("required"));
-    mark = syslog_mark();
-    client(&r, &shim, s.port, "other.test");
-    assert_client_ok(&r);
-    assert_no_record(mark);
-    run_result_free(&r);
+    write_file_policy(NULL);
+    assert_no_record(expect_allowed(&shim, s.port, "other.test"));
 }
 END_TEST
 
@@ -174,7 +242,6 @@ START_TEST(faulty_module_follows_on_error)
     const struct faulty *f = &faulty[_i / 2];
     int allow = _i % 2;
     struct server s;
-    struct run_result r;
     const struct syslog_rec *rec;
     char text[4096], ev[64];
     size_t mark;
@@ -184,13 +251,11 @@ START_TEST(faulty_module_follows_on_error)
                f->module));
     write_good_pinset();
     server_start(&s, "good");
-    mark = syslog_mark();
-    client(&r, &shim, s.port, "good.test");
     if (allow) {
-        assert_client_ok(&r);
+        mark = expect_allowed(&shim, s.port, "good.test");
         rec = record_with(mark, " action=allowed-policy-error ");
     } else {
-        assert_client_blocked(&r);
+        mark = expect_blocked(&shim, s.port, "good.test");
         rec = record_with(mark, " action=blocked ");
     }
     ck_assert_int_eq(rec_field(rec, "event", ev, sizeof ev), 0);
@@ -203,7 +268,6 @@ START_TEST(faulty_module_follows_on_error)
     ck_assert_msg(strstr(text, "tlspin.conf:"), "[%s] reason names no file:line: %s", f->name,
                   rec->msg);
     assert_one_record(mark);
-    run_result_free(&r);
 }
 END_TEST
 
@@ -212,7 +276,6 @@ END_TEST
 START_TEST(broken_policy_file_named_with_line)
 {
     struct server s;
-    struct run_result r;
     const struct syslog_rec *rec;
     char reason[2048];
     size_t mark;
@@ -222,15 +285,12 @@ START_TEST(broken_policy_file_named_with_line)
                  "unpinned = ;\n"
                  "stack = ( );\n");
     server_start(&s, "good");
-    mark = syslog_mark();
-    client(&r, &shim, s.port, "good.test");
-    assert_client_blocked(&r);
+    mark = expect_blocked(&shim, s.port, "good.test");
     rec = record_with(mark, "event=policy-error action=blocked ");
     ck_assert_int_eq(rec_field(rec, "reason", reason, sizeof reason), 0);
     ck_assert_msg(strstr(reason, "tlspin.conf:3"), "reason lacks tlspin.conf:3: %s", rec->msg);
     ck_assert_field(rec, "host", "good.test");
     assert_one_record(mark);
-    run_result_free(&r);
 }
 END_TEST
 
@@ -243,7 +303,6 @@ START_TEST(unknown_key_and_control_are_errors)
         NULL, /* unknown control: built below */
     };
     struct server s;
-    struct run_result r;
     size_t mark;
 
     server_start(&s, "good");
@@ -256,15 +315,12 @@ START_TEST(unknown_key_and_control_are_errors)
                          "  { module = \"file\"; control = \"mandatory\";\n"
                          "    args = { pinsets = \"%s\"; }; }\n);\n",
                          H.pinsets);
-        mark = syslog_mark();
-        client(&r, &shim, s.port, "good.test");
         /* Unreadable policy: the built-in on_error (deny) holds, whatever
          * the broken file says. */
-        assert_client_blocked(&r);
+        mark = expect_blocked(&shim, s.port, "good.test");
         ck_assert_msg(syslog_count_since(mark, "event=policy-error") >= 1 &&
                           syslog_count_since(mark, bad[i] ? "tlspin.conf:5" : "tlspin.conf:6") >= 1,
                       "case %d:\n%s", i, syslog_dump_since(mark));
-        run_result_free(&r);
     }
 }
 END_TEST
@@ -276,50 +332,34 @@ END_TEST
 START_TEST(expired_pinset_allows_and_logs)
 {
     struct server s;
-    struct run_result r;
     const struct syslog_rec *rec;
     size_t mark;
 
-    policy("enforce", "allow", "deny", file_entry("required"));
-    write_pinsets("old", "pinsets = ( { name = \"old\"; hosts = [ \"good.test\" ];\n"
-                         "  pins = [ \"%s\", \"%s\" ]; expires = \"2020-01-31\"; } );\n",
-                  pin("PIN_GOOD"), pin("PIN_BACKUP"));
-    server_start(&s, "icpt");
-    mark = syslog_mark();
-    client(&r, &shim, s.port, "good.test");
-    assert_client_ok(&r);
-    assert_server_got(&s, REQUEST_SEEN);
+    write_file_policy(NULL);
+    good_test_pinset("old", 0, pin("PIN_GOOD"), " expires = \"2020-01-31\";");
+    mark = reach_interceptor(&s);
     rec = record_with(mark, "event=pinset-expired");
     ck_assert_field(rec, "action", "allowed");
     ck_assert_field(rec, "pinset", "old");
     ck_assert_field(rec, "host", "good.test");
     assert_one_record(mark);
-    run_result_free(&r);
 }
 END_TEST
 
 START_TEST(report_only_pinset_allows_and_logs)
 {
     struct server s;
-    struct run_result r;
     const struct syslog_rec *rec;
     size_t mark;
 
-    policy("enforce", "allow", "deny", file_entry("required"));
-    write_pinsets("trial", "pinsets = ( { name = \"trial\"; hosts = [ \"good.test\" ];\n"
-                           "  pins = [ \"%s\", \"%s\" ]; report_only = true; } );\n",
-                  pin("PIN_GOOD"), pin("PIN_BACKUP"));
-    server_start(&s, "icpt");
-    mark = syslog_mark();
-    client(&r, &shim, s.port, "good.test");
-    assert_client_ok(&r);
-    assert_server_got(&s, REQUEST_SEEN);
+    write_file_policy(NULL);
+    good_test_pinset("trial", 0, pin("PIN_GOOD"), " report_only = true;");
+    mark = reach_interceptor(&s);
     rec = record_with(mark, "event=pin-mismatch");
     ck_assert_field(rec, "action", "allowed-report-only");
     ck_assert_field(rec, "pinset", "trial");
     ck_assert_field(rec, "expected", fmt("%s,%s", pin("PIN_GOOD"), pin("PIN_BACKUP")));
     assert_one_record(mark);
-    run_result_free(&r);
 }
 END_TEST
 
@@ -328,31 +368,23 @@ END_TEST
 START_TEST(deny_pin_refuses)
 {
     struct server s;
-    struct run_result r;
     const struct syslog_rec *rec;
     size_t mark;
 
-    policy("enforce", "allow", "deny", file_entry("required"));
+    write_file_policy(NULL);
     write_good_pinset();
     server_start(&s, "good");
-    client(&r, &shim, s.port, "good.test");
-    assert_client_ok(&r); /* control: passes without the deny pin */
-    run_result_free(&r);
+    expect_allowed(&shim, s.port, "good.test"); /* control: passes without the deny pin */
 
     server_stop(&s);
     server_start(&s, "good"); /* a fresh log */
-    write_pinsets("api", "pinsets = ( { name = \"api\"; hosts = [ \"good.test\" ];\n"
-                         "  pins = [ \"%s\", \"%s\" ]; deny = [ \"%s\" ]; } );\n",
-                  pin("PIN_GOOD"), pin("PIN_BACKUP"), pin("PIN_INT"));
-    mark = syslog_mark();
-    client(&r, &shim, s.port, "good.test");
-    assert_client_blocked(&r);
+    good_test_pinset("api", 0, pin("PIN_GOOD"), fmt(" deny = [ \"%s\" ];", pin("PIN_INT")));
+    mark = expect_blocked(&shim, s.port, "good.test");
     assert_server_got_no_data(&s);
     rec = record_with(mark, "event=pin-deny");
     ck_assert_field(rec, "action", "blocked");
     ck_assert_field(rec, "pinset", "api");
     assert_one_record(mark);
-    run_result_free(&r);
 }
 END_TEST
 
@@ -362,26 +394,16 @@ START_TEST(pin_on_intermediate_or_root)
 {
     const char *which = _i ? "PIN_CA" : "PIN_INT";
     struct server good, icpt;
-    struct run_result r;
     size_t mark;
 
-    policy("enforce", "allow", "deny", file_entry("required"));
-    write_pinsets("ca", "pinsets = ( { name = \"ca\"; hosts = [ \"good.test\" ];\n"
-                        "  pins = [ \"%s\", \"%s\" ]; } );\n",
-                  pin(which), pin("PIN_BACKUP"));
+    write_file_policy(NULL);
+    good_test_pinset("ca", 0, pin(which), "");
     server_start(&good, "good");
     server_start(&icpt, "icpt");
-    mark = syslog_mark();
-    client(&r, &shim, good.port, "good.test");
-    assert_client_ok(&r);
-    assert_no_record(mark);
-    run_result_free(&r);
+    assert_no_record(expect_allowed(&shim, good.port, "good.test"));
 
-    mark = syslog_mark();
-    client(&r, &shim, icpt.port, "good.test");
-    assert_client_blocked(&r);
+    mark = expect_blocked(&shim, icpt.port, "good.test");
     ck_assert_field(record_with(mark, "event=pin-mismatch"), "pinset", "ca");
-    run_result_free(&r);
 }
 END_TEST
 
@@ -398,11 +420,7 @@ START_TEST(abi10_module_gets_leaf_matches_host)
     policy("enforce", "allow", "deny",
            fmt("  { module = \"%s/abi10_leaf.so\"; control = \"required\"; }", TESTMODULE_DIR));
     server_start(&good, "good");
-    mark = syslog_mark();
-    client(&r, &shim, good.port, "good.test");
-    assert_client_ok(&r);
-    assert_no_record(mark);
-    run_result_free(&r);
+    assert_no_record(expect_allowed(&shim, good.port, "good.test"));
 
     mark = syslog_mark();
     tls_client_run(&r, &shim, TLS_CLIENT, good.port, "pinned.test",
@@ -418,84 +436,65 @@ END_TEST
 START_TEST(appended_chain_attack_blocked)
 {
     struct server s;
-    struct run_result r;
     const struct syslog_rec *rec;
     char chain[4096];
     size_t mark;
 
     server_start(&s, "appended");
-    client(&r, &plain, s.port, "good.test");
-    assert_client_ok(&r); /* the threat: trusted without tlspin */
-    run_result_free(&r);
+    expect_allowed(&plain, s.port, "good.test"); /* the threat: trusted without tlspin */
 
-    policy("enforce", "allow", "deny", file_entry("required"));
+    write_file_policy(NULL);
     write_good_pinset();
-    mark = syslog_mark();
-    client(&r, &shim, s.port, "good.test");
-    assert_client_blocked(&r);
+    mark = expect_blocked(&shim, s.port, "good.test");
     rec = record_with(mark, "event=pin-mismatch");
     ck_assert_int_eq(rec_field(rec, "chain", chain, sizeof chain), 0);
     ck_assert_msg(strstr(chain, pin("PIN_ICPT")) && !strstr(chain, pin("PIN_GOOD")),
                   "the record's chain must be the verified one: %s", chain);
     assert_one_record(mark);
-    run_result_free(&r);
 }
 END_TEST
 
 /* ports = [...]: the pinset applies on its ports only. */
 /* A port chooses among a host's pinsets; it never exempts the host (through
  * a CONNECT proxy the socket port is the proxy's). */
+/* H.pinsets/api.conf with two pinsets for good.test: "api-port", listing
+ * `port` and pinning the interceptor's key, and "api-any", for every port,
+ * pinning the good key. */
+static void port_and_any_pinsets(int port)
+{
+    write_pinsets("api", "pinsets = (\n"
+                         "  { name = \"api-port\"; hosts = [ \"good.test\" ]; ports = [ %d ];\n"
+                         "    pins = [ \"%s\", \"%s\" ]; },\n"
+                         "  { name = \"api-any\"; hosts = [ \"good.test\" ];\n"
+                         "    pins = [ \"%s\", \"%s\" ]; } );\n",
+                  port, pin("PIN_ICPT"), pin("PIN_BACKUP"), pin("PIN_GOOD"), pin("PIN_BACKUP"));
+}
+
 START_TEST(ports_limit_a_pinset)
 {
     struct server s;
-    struct run_result r;
     size_t mark;
-    policy("enforce", "allow", "deny", file_entry("required"));
+
+    write_file_policy(NULL);
     server_start(&s, "icpt");
 
     /* The port-listed pinset wins over the any-port one: the interceptor's
      * key is right for this port. */
-    write_pinsets("api", "pinsets = (\n"
-                         "  { name = \"api-port\"; hosts = [ \"good.test\" ]; ports = [ %d ];\n"
-                         "    pins = [ \"%s\", \"%s\" ]; },\n"
-                         "  { name = \"api-any\"; hosts = [ \"good.test\" ];\n"
-                         "    pins = [ \"%s\", \"%s\" ]; } );\n",
-                  s.port, pin("PIN_ICPT"), pin("PIN_BACKUP"), pin("PIN_GOOD"), pin("PIN_BACKUP"));
-    mark = syslog_mark();
-    client(&r, &shim, s.port, "good.test");
-    assert_client_ok(&r);
-    assert_no_record(mark);
-    run_result_free(&r);
+    port_and_any_pinsets(s.port);
+    assert_no_record(expect_allowed(&shim, s.port, "good.test"));
 
     /* Another port is listed: the any-port pinset decides, and blocks. */
-    write_pinsets("api", "pinsets = (\n"
-                         "  { name = \"api-port\"; hosts = [ \"good.test\" ]; ports = [ %d ];\n"
-                         "    pins = [ \"%s\", \"%s\" ]; },\n"
-                         "  { name = \"api-any\"; hosts = [ \"good.test\" ];\n"
-                         "    pins = [ \"%s\", \"%s\" ]; } );\n",
-                  s.port == 1 ? 2 : s.port - 1, pin("PIN_ICPT"), pin("PIN_BACKUP"),
-                  pin("PIN_GOOD"), pin("PIN_BACKUP"));
-    mark = syslog_mark();
-    client(&r, &shim, s.port, "good.test");
-    assert_client_blocked(&r);
+    port_and_any_pinsets(another_port(s.port));
+    mark = expect_blocked(&shim, s.port, "good.test");
     ck_assert_field(the_tlspin_record_since(mark), "pinset", "api-any");
-    run_result_free(&r);
 
     /* Only a pinset for another port: it still applies (never exempted). */
-    write_pinsets("api", "pinsets = ( { name = \"api\"; hosts = [ \"good.test\" ]; ports = [ %d ];\n"
-                         "  pins = [ \"%s\", \"%s\" ]; } );\n",
-                  s.port == 1 ? 2 : s.port - 1, pin("PIN_GOOD"), pin("PIN_BACKUP"));
-    client(&r, &shim, s.port, "good.test");
-    assert_client_blocked(&r);
-    run_result_free(&r);
+    good_test_pinset("api", another_port(s.port), pin("PIN_GOOD"), "");
+    expect_blocked(&shim, s.port, "good.test");
 
     /* Control: the same pinset with the interceptor's key passes. */
-    write_pinsets("api", "pinsets = ( { name = \"api\"; hosts = [ \"good.test\" ]; ports = [ %d ];\n"
-                         "  pins = [ \"%s\", \"%s\" ]; } );\n",
-                  s.port == 1 ? 2 : s.port - 1, pin("PIN_ICPT"), pin("PIN_BACKUP"));
-    client(&r, &shim, s.port, "good.test");
-    assert_client_ok(&r);
-    run_result_free(&r);
+    good_test_pinset("api", another_port(s.port), pin("PIN_ICPT"), "");
+    expect_allowed(&shim, s.port, "good.test");
 }
 END_TEST
 
@@ -509,11 +508,9 @@ START_TEST(port_limited_pinset_holds_for_curl)
     const char *argv[20];
     size_t n = 0;
 
-    policy("enforce", "allow", "deny", file_entry("required"));
+    write_file_policy(NULL);
     server_start(&s, "icpt");
-    write_pinsets("api", "pinsets = ( { name = \"api\"; hosts = [ \"good.test\" ]; ports = [ %d ];\n"
-                         "  pins = [ \"%s\", \"%s\" ]; } );\n",
-                  s.port, pin("PIN_GOOD"), pin("PIN_BACKUP"));
+    good_test_pinset("api", s.port, pin("PIN_GOOD"), "");
     argv[n++] = CURL;
     argv[n++] = "-q";
     argv[n++] = "-sS";
@@ -540,36 +537,20 @@ END_TEST
 START_TEST(tlspin_config_selects_the_policy)
 {
     struct server s;
-    struct run_result r;
-    const char *other;
     char other_path[PATH_MAX];
     struct run_opts o = {.preload = 1};
 
     /* H.config pins good.test to the good key; the other policy pins it to
-     * the interceptor's key (say, a lab machine behind the proxy). */
-    policy("enforce", "allow", "deny", file_entry("required"));
+     * the interceptor's key. */
+    write_file_policy(NULL);
     write_good_pinset();
-    write_file("elsewhere/pins.d/lab.conf",
-               "pinsets = ( { name = \"lab\"; hosts = [ \"good.test\" ];\n"
-               "  pins = [ \"%s\", \"%s\" ]; } );\n",
-               pin("PIN_ICPT"), pin("PIN_BACKUP"));
-    other = write_file("elsewhere/policy.conf",
-                       "version = 1; mode = \"enforce\"; unpinned = \"allow\"; on_error = \"deny\";\n"
-                       "log = { rate_limit_seconds = 0; };\n"
-                       "stack = ( { module = \"file\"; control = \"required\";\n"
-                       "            args = { pinsets = \"%s/elsewhere/pins.d\"; }; } );\n",
-                       H.tmp);
-    snprintf(other_path, sizeof other_path, "%s", other);
+    snprintf(other_path, sizeof other_path, "%s", write_lab_policy("elsewhere"));
     server_start(&s, "icpt");
 
-    client(&r, &shim, s.port, "good.test");
-    assert_client_blocked(&r);
-    run_result_free(&r);
+    expect_blocked(&shim, s.port, "good.test");
 
     o.config = other_path;
-    client(&r, &o, s.port, "good.test");
-    assert_client_ok(&r);
-    run_result_free(&r);
+    expect_allowed(&o, s.port, "good.test");
 }
 END_TEST
 
@@ -617,23 +598,10 @@ START_TEST(setuid_program_ignores_tlspin_config)
 
     test_private_mounts();
     /* The policy TLSPIN_CONFIG names: good.test pinned to the interceptor. */
-    write_file("user/pins.d/lab.conf",
-               "pinsets = ( { name = \"lab\"; hosts = [ \"good.test\" ];\n"
-               "  pins = [ \"%s\", \"%s\" ]; } );\n",
-               pin("PIN_ICPT"), pin("PIN_BACKUP"));
-    snprintf(env_config, sizeof env_config, "TLSPIN_CONFIG=%s",
-             write_file("user/tlspin.conf",
-                        "version = 1; mode = \"enforce\"; unpinned = \"allow\"; "
-                        "on_error = \"deny\";\nstack = ( { module = \"file\"; control = "
-                        "\"required\"; args = { pinsets = \"%s/user/pins.d\"; }; } );\n",
-                        H.tmp));
+    snprintf(env_config, sizeof env_config, "TLSPIN_CONFIG=%s", write_lab_policy("user"));
     /* The administrator's default policy: good.test pinned to its key. */
     write_good_pinset();
-    write_system_file(TLSPIN_DEFAULT_CONFIG,
-                      fmt("version = 1; mode = \"enforce\"; unpinned = \"allow\"; "
-                          "on_error = \"deny\";\nstack = ( { module = \"file\"; control = "
-                          "\"required\"; args = { pinsets = \"%s\"; }; } );\n",
-                          H.pinsets));
+    write_system_file(TLSPIN_DEFAULT_CONFIG, file_policy_text(H.pinsets));
     write_system_file("/etc/ld.so.preload", SHIM_PATH "\n");
 
     /* A setuid-root copy of tls_client that nobody may run. */

@@ -104,6 +104,14 @@ static void pinset(const char *name, const char *host, const char *ports, const 
                   name, host, ports, pin1, pin2);
 }
 
+/* The usual policy, with pinset "api" pinning good.test to `key` and the
+ * backup (which no server presents, so `key` alone decides). */
+static void pin_good_test(const char *key)
+{
+    write_file_policy(NULL);
+    pinset("api", "good.test", "", key, pin("PIN_BACKUP"));
+}
+
 /* How many times needle occurs in hay. */
 static int count(const char *hay, const char *needle)
 {
@@ -164,6 +172,58 @@ static void assert_field_lacks(const struct syslog_rec *r, const char *key, cons
     ck_assert_msg(strstr(f, what) == NULL, "record field %s names %s: %s", key, what, r->msg);
 }
 
+/* r's handshake with s went through: the client finished with "handshake
+ * ok" and no failed handshake, its request reached s, and tlspin wrote no
+ * record since mark. label (e.g. "[leaf] ") prefixes the failure message. */
+static void assert_passed(const struct run_result *r, const struct server *s, size_t mark,
+                          const char *label)
+{
+    ck_assert_msg(r->exited && r->code == 0 && has_line(r->out, "handshake ok") &&
+                      !has_line_prefix(r->out, "handshake failed"),
+                  "%sshould pass: " RUN_FMT, label, RUN_ARGS(r));
+    assert_server_got(s, REQUEST);
+    assert_no_record(mark);
+}
+
+/* tlspin refused r's handshake with s: the client failed with tlspin's
+ * error, s received no application data, and the one record since mark is
+ * the pin mismatch that blocked host at s's port. Returns that record for
+ * the test's own field checks. */
+static const struct syslog_rec *assert_refused(const struct run_result *r,
+                                               const struct server *s, size_t mark,
+                                               const char *host)
+{
+    assert_client_blocked(r);
+    assert_server_got_no_data(s);
+    return blocked_record(mark, host, s->port);
+}
+
+/* Once s has logged `after` (bounded wait), its --events contain `want`.
+ * label prefixes the failure message. */
+static void assert_server_event(const struct server *s, const char *after, const char *want,
+                                const char *label)
+{
+    char *ev = events_wait(s, after, 1);
+
+    ck_assert_msg(strstr(ev, want), "%sserver events lack '%s':\n%s", label, want, ev);
+    free(ev);
+}
+
+/* The chain= field of a record for the interceptor's chain as the
+ * application verifies it: its leaf, then its CA. */
+static const char *icpt_chain_field(void)
+{
+    return fmt("%s CN=good.test,O=interception proxy | %s "
+               "CN=interception proxy CA,O=tlspin tests",
+               pin("PIN_ICPT"), pin("PIN_ICPT_CA"));
+}
+
+/* The expected= field of a record for a pinset of `key` and the backup. */
+static const char *expected_with_backup(const char *key)
+{
+    return fmt("%s,%s", key, pin("PIN_BACKUP"));
+}
+
 /* ------------------------------------------------------------------ */
 /* TLS 1.2 / 1.3 x RSA / ECDSA / Ed25519                               */
 /* ------------------------------------------------------------------ */
@@ -191,29 +251,25 @@ START_TEST(key_version_match_passes)
 {
     const struct keytype *k = &keytypes[_i % N_KEYTYPES];
     const struct version *v = &versions[_i / N_KEYTYPES];
+    const char *const flags[] = {v->flag, NULL};
+    char label[64];
     struct server s;
     struct run_result r;
-    char *ev;
     size_t mark;
 
-    write_file_policy(NULL);
-    pinset("api", "good.test", "", pin(k->pin), pin("PIN_BACKUP"));
-    start(&s, k->chain, k->key, (const char *const[]){v->flag, NULL});
+    snprintf(label, sizeof label, KV_FMT, KV_ARGS(k, v));
+    pin_good_test(pin(k->pin));
+    start(&s, k->chain, k->key, flags);
     mark = syslog_mark();
-    client(&r, &shim, v4(s.port), "good.test", (const char *const[]){v->flag, NULL});
-    ck_assert_msg(r.exited && r.code == 0 && has_line(r.out, "handshake ok") &&
-                      has_line(r.out, "verify_result=0 (ok)"),
-                  KV_FMT "should pass: " RUN_FMT, KV_ARGS(k, v), RUN_ARGS(&r));
-    ck_assert_msg(has_line(r.out, fmt("protocol=%s", v->name)), KV_FMT RUN_FMT, KV_ARGS(k, v),
+    client(&r, &shim, v4(s.port), "good.test", flags);
+    assert_passed(&r, &s, mark, label);
+    ck_assert_msg(has_line(r.out, "verify_result=0 (ok)"), "%s" RUN_FMT, label, RUN_ARGS(&r));
+    ck_assert_msg(has_line(r.out, fmt("protocol=%s", v->name)), "%s" RUN_FMT, label,
                   RUN_ARGS(&r));
-    ck_assert_msg(has_line(r.out, fmt("peer_pin=%s", pin(k->pin))), KV_FMT RUN_FMT,
-                  KV_ARGS(k, v), RUN_ARGS(&r));
-    assert_server_got(&s, REQUEST);
-    ev = events_wait(&s, "handshake ok", 1);
-    ck_assert_msg(strstr(ev, fmt("handshake ok protocol=%s reused=0", v->name)),
-                  KV_FMT "server events:\n%s", KV_ARGS(k, v), ev);
-    free(ev);
-    assert_no_record(mark);
+    ck_assert_msg(has_line(r.out, fmt("peer_pin=%s", pin(k->pin))), "%s" RUN_FMT, label,
+                  RUN_ARGS(&r));
+    assert_server_event(&s, "handshake ok", fmt("handshake ok protocol=%s reused=0", v->name),
+                        label);
     run_result_free(&r);
 }
 END_TEST
@@ -224,6 +280,7 @@ START_TEST(key_version_mismatch_blocked)
     const struct version *v = &versions[_i / N_KEYTYPES];
     const char *other1 = pin(keytypes[(_i + 1) % N_KEYTYPES].pin);
     const char *other2 = pin(keytypes[(_i + 2) % N_KEYTYPES].pin);
+    const char *const flags[] = {v->flag, NULL};
     const struct syslog_rec *rec;
     struct server s;
     struct run_result r;
@@ -232,21 +289,19 @@ START_TEST(key_version_mismatch_blocked)
     /* The pinset names the other two leaf keys, not this server's. */
     write_file_policy(NULL);
     pinset("api", "good.test", "", other1, other2);
-    start(&s, k->chain, k->key, (const char *const[]){v->flag, NULL});
+    start(&s, k->chain, k->key, flags);
 
     /* Control: the application alone accepts this server. */
-    client(&r, &plain, v4(s.port), "good.test", (const char *const[]){v->flag, NULL});
+    client(&r, &plain, v4(s.port), "good.test", flags);
     ck_assert_msg(r.exited && r.code == 0 && has_line(r.out, fmt("protocol=%s", v->name)),
                   KV_FMT "control failed: " RUN_FMT, KV_ARGS(k, v), RUN_ARGS(&r));
     run_result_free(&r);
     server_stop(&s);
 
-    start(&s, k->chain, k->key, (const char *const[]){v->flag, NULL});
+    start(&s, k->chain, k->key, flags);
     mark = syslog_mark();
-    client(&r, &shim, v4(s.port), "good.test", (const char *const[]){v->flag, NULL});
-    assert_client_blocked(&r);
-    assert_server_got_no_data(&s);
-    rec = blocked_record(mark, "good.test", s.port);
+    client(&r, &shim, v4(s.port), "good.test", flags);
+    rec = assert_refused(&r, &s, mark, "good.test");
     ck_assert_field(rec, "trust", "app-verified");
     ck_assert_field(rec, "pinset", "api");
     ck_assert_field(rec, "expected", fmt("%s,%s", other1, other2));
@@ -282,15 +337,11 @@ START_TEST(chain_position_pin)
     struct run_result r;
     size_t mark;
 
-    write_file_policy(NULL);
-    pinset("api", "good.test", "", pin(p->pin), pin("PIN_BACKUP"));
+    pin_good_test(pin(p->pin));
     start(&s, "good-chain.pem", "good.key", NULL);
     mark = syslog_mark();
     client(&r, &shim, v4(s.port), "good.test", NULL);
-    ck_assert_msg(r.exited && r.code == 0 && has_line(r.out, "handshake ok"),
-                  "[pin on the %s] should pass: " RUN_FMT, p->name, RUN_ARGS(&r));
-    assert_server_got(&s, REQUEST);
-    assert_no_record(mark);
+    assert_passed(&r, &s, mark, fmt("[pin on the %s] ", p->name));
     run_result_free(&r);
 
     /* Negative control: the interceptor's chain (also trusted by the
@@ -298,13 +349,9 @@ START_TEST(chain_position_pin)
     start(&s, "icpt-chain.pem", "icpt.key", NULL);
     mark = syslog_mark();
     client(&r, &shim, v4(s.port), "good.test", NULL);
-    assert_client_blocked(&r);
-    assert_server_got_no_data(&s);
-    rec = blocked_record(mark, "good.test", s.port);
-    ck_assert_field(rec, "chain", fmt("%s CN=good.test,O=interception proxy | %s "
-                                      "CN=interception proxy CA,O=tlspin tests",
-                                      pin("PIN_ICPT"), pin("PIN_ICPT_CA")));
-    ck_assert_field(rec, "expected", fmt("%s,%s", pin(p->pin), pin("PIN_BACKUP")));
+    rec = assert_refused(&r, &s, mark, "good.test");
+    ck_assert_field(rec, "chain", icpt_chain_field());
+    ck_assert_field(rec, "expected", expected_with_backup(pin(p->pin)));
     run_result_free(&r);
 }
 END_TEST
@@ -323,8 +370,7 @@ START_TEST(appended_certificate_does_not_satisfy_pin)
     struct run_result r;
     size_t mark;
 
-    write_file_policy(NULL);
-    write_good_pinset();
+    pin_good_test(pin("PIN_GOOD"));
     start(&s, "appended-chain.pem", "icpt.key", NULL);
 
     /* Control: the application accepts this server... */
@@ -345,15 +391,11 @@ START_TEST(appended_certificate_does_not_satisfy_pin)
     start(&s, "appended-chain.pem", "icpt.key", NULL);
     mark = syslog_mark();
     client(&r, &shim, v4(s.port), "good.test", mode);
-    assert_client_blocked(&r);
-    assert_server_got_no_data(&s);
-    rec = blocked_record(mark, "good.test", s.port);
+    rec = assert_refused(&r, &s, mark, "good.test");
     assert_field_lacks(rec, "chain", pin("PIN_GOOD"));
     if (_i == 0) {
         ck_assert_field(rec, "trust", "app-verified");
-        ck_assert_field(rec, "chain", fmt("%s CN=good.test,O=interception proxy | %s "
-                                          "CN=interception proxy CA,O=tlspin tests",
-                                          pin("PIN_ICPT"), pin("PIN_ICPT_CA")));
+        ck_assert_field(rec, "chain", icpt_chain_field());
     } else {
         ck_assert_field(rec, "trust", "leaf-only");
         ck_assert_field(rec, "chain", fmt("%s CN=good.test,O=interception proxy",
@@ -385,10 +427,16 @@ static struct literal literal(int i)
     return l;
 }
 
+/* The server's address on this family: "127.0.0.1:P" or "[::1]:P". */
+static const char *literal_addr(const struct literal *l, int port)
+{
+    return l->ipv6 ? v6(port) : v4(port);
+}
+
 static void literal_client(struct run_result *r, const struct run_opts *o, const struct literal *l,
                            int port)
 {
-    client(r, o, l->ipv6 ? v6(port) : v4(port), NULL,
+    client(r, o, literal_addr(l, port), NULL,
            l->ip_check ? (const char *const[]){"--ip-check", l->host, NULL} : NULL);
 }
 
@@ -415,20 +463,17 @@ START_TEST(ip_literal_match_passes)
     struct literal l = literal(_i);
     struct server s;
     struct run_result r;
-    char *ev;
+    char label[64];
     size_t mark;
 
+    snprintf(label, sizeof label, LIT_FMT, LIT_ARGS(&l));
     literal_pinsets(&l);
     literal_server(&s, &l, "good-chain.pem", "good.key");
     mark = syslog_mark();
     literal_client(&r, &shim, &l, s.port);
-    ck_assert_msg(r.exited && r.code == 0 && has_line(r.out, "handshake ok"),
-                  LIT_FMT "should pass: " RUN_FMT, LIT_ARGS(&l), RUN_ARGS(&r));
-    assert_server_got(&s, REQUEST);
-    ev = events_wait(&s, "handshake ok", 1);
-    ck_assert_msg(strstr(ev, "sni=-"), LIT_FMT "the client sent SNI:\n%s", LIT_ARGS(&l), ev);
-    free(ev);
-    assert_no_record(mark);
+    assert_passed(&r, &s, mark, label);
+    /* The client sent no SNI. */
+    assert_server_event(&s, "handshake ok", "sni=-", label);
     run_result_free(&r);
 }
 END_TEST
@@ -453,10 +498,8 @@ START_TEST(ip_literal_mismatch_blocked)
     literal_server(&s, &l, "icpt-chain.pem", "icpt.key");
     mark = syslog_mark();
     literal_client(&r, &shim, &l, s.port);
-    assert_client_blocked(&r);
-    assert_server_got_no_data(&s);
-    rec = blocked_record(mark, l.host, s.port);
-    ck_assert_field(rec, "peer", l.ipv6 ? fmt("[::1]:%d", s.port) : fmt("127.0.0.1:%d", s.port));
+    rec = assert_refused(&r, &s, mark, l.host);
+    ck_assert_field(rec, "peer", literal_addr(&l, s.port));
     ck_assert_field(rec, "pinset", l.name);
     ck_assert_field_has(rec, "chain", pin("PIN_ICPT"));
     run_result_free(&r);
@@ -471,25 +514,20 @@ START_TEST(ipv6_with_sni)
     struct run_result r;
     size_t mark;
 
-    write_file_policy(NULL);
-    write_good_pinset();
+    pin_good_test(pin("PIN_GOOD"));
     /* would allow the interceptor if the address were taken as the host */
     pinset("v6", "::1", "", pin("PIN_ICPT"), pin("PIN_BACKUP"));
     start(&s, "good-chain.pem", "good.key", V6_LISTEN);
     mark = syslog_mark();
     client(&r, &shim, v6(s.port), "good.test", NULL);
-    assert_client_ok(&r);
-    assert_server_got(&s, REQUEST);
-    assert_no_record(mark);
+    assert_passed(&r, &s, mark, "[good.test over IPv6] ");
     run_result_free(&r);
 
     start(&s, "icpt-chain.pem", "icpt.key", V6_LISTEN);
     mark = syslog_mark();
     client(&r, &shim, v6(s.port), "good.test", NULL);
-    assert_client_blocked(&r);
-    assert_server_got_no_data(&s);
-    rec = blocked_record(mark, "good.test", s.port);
-    ck_assert_field(rec, "peer", fmt("[::1]:%d", s.port));
+    rec = assert_refused(&r, &s, mark, "good.test");
+    ck_assert_field(rec, "peer", v6(s.port));
     ck_assert_field(rec, "pinset", "api");
     run_result_free(&r);
 }
@@ -498,10 +536,11 @@ END_TEST
 /* curl https://127.0.0.1:P/ and https://[::1]:P/: curl sends no SNI for an
  * IP literal and gives the SSL its own BIO (no socket); the host and port
  * come from the process's only TCP peer. _i: 0 IPv4, 1 IPv6. */
-static void curl_literal(struct run_result *r, const struct run_opts *o, int ipv6, int port)
+static void curl_literal(struct run_result *r, const struct run_opts *o, const struct literal *l,
+                         int port)
 {
     RUN(r, o, CURL, "-q", "-sS", "--max-time", "10", "--cacert", cert("trust.pem"), "-H",
-        "X-Probe: " REQUEST, ipv6 ? fmt("https://[::1]:%d/", port) : fmt("https://127.0.0.1:%d/", port));
+        "X-Probe: " REQUEST, fmt("https://%s/", literal_addr(l, port)));
 }
 
 START_TEST(curl_ip_literal)
@@ -510,25 +549,23 @@ START_TEST(curl_ip_literal)
     const struct syslog_rec *rec;
     struct server s;
     struct run_result r;
-    char *ev;
     size_t mark;
 
     literal_pinsets(&l);
     literal_server(&s, &l, "good-chain.pem", "good.key");
     mark = syslog_mark();
-    curl_literal(&r, &shim, l.ipv6, s.port);
+    curl_literal(&r, &shim, &l, s.port);
     ck_assert_msg(r.exited && r.code == 0 && strcmp(r.out, "ok\n") == 0,
                   LIT_FMT "curl should pass: " RUN_FMT, LIT_ARGS(&l), RUN_ARGS(&r));
-    ev = events_wait(&s, "handshake ok", 1);
-    ck_assert_msg(strstr(ev, "sni=-"), "curl sent SNI:\n%s", ev);
-    free(ev);
+    /* curl sent no SNI. */
+    assert_server_event(&s, "handshake ok", "sni=-", "curl: ");
     assert_server_got(&s, REQUEST);
     assert_no_record(mark);
     run_result_free(&r);
 
     literal_server(&s, &l, "icpt-chain.pem", "icpt.key");
     /* Control: curl alone accepts the interceptor. */
-    curl_literal(&r, &plain, l.ipv6, s.port);
+    curl_literal(&r, &plain, &l, s.port);
     ck_assert_msg(r.exited && r.code == 0 && strcmp(r.out, "ok\n") == 0,
                   LIT_FMT "control failed: " RUN_FMT, LIT_ARGS(&l), RUN_ARGS(&r));
     run_result_free(&r);
@@ -536,14 +573,14 @@ START_TEST(curl_ip_literal)
 
     literal_server(&s, &l, "icpt-chain.pem", "icpt.key");
     mark = syslog_mark();
-    curl_literal(&r, &shim, l.ipv6, s.port);
+    curl_literal(&r, &shim, &l, s.port);
     ck_assert_msg(r.exited && r.code == 60 &&
                       strstr(r.err, "SSL certificate problem: application verification failure"),
                   LIT_FMT "curl should be blocked: " RUN_FMT, LIT_ARGS(&l), RUN_ARGS(&r));
     assert_server_got_no_data(&s);
     rec = blocked_record(mark, l.host, s.port);
     ck_assert_field(rec, "program", "curl");
-    ck_assert_field(rec, "peer", l.ipv6 ? fmt("[::1]:%d", s.port) : fmt("127.0.0.1:%d", s.port));
+    ck_assert_field(rec, "peer", literal_addr(&l, s.port));
     ck_assert_field(rec, "pinset", l.name);
     run_result_free(&r);
 }
@@ -557,6 +594,31 @@ static void port_pinsets(int p1, const char *pin1, int p2, const char *pin2)
 {
     pinset("p1", "good.test", fmt("ports = [ %d ];", p1), pin1, pin("PIN_BACKUP"));
     pinset("p2", "good.test", fmt("ports = [ %d ];", p2), pin2, pin("PIN_BACKUP"));
+}
+
+/* good.test on s's port is blocked under the shim by pinset `name`, which
+ * expects `expected` (and the backup) while s presents `presented`. */
+static void assert_port_blocked(const struct server *s, const char *name, const char *presented,
+                                const char *expected)
+{
+    const struct syslog_rec *rec;
+    struct run_result r;
+    size_t mark = syslog_mark();
+
+    client(&r, &shim, v4(s->port), "good.test", NULL);
+    assert_client_blocked(&r);
+    rec = blocked_record(mark, "good.test", s->port);
+    ck_assert_field(rec, "pinset", name);
+    ck_assert_field_has(rec, "chain", presented);
+    ck_assert_field(rec, "expected", expected_with_backup(expected));
+    run_result_free(&r);
+}
+
+/* curl https://good.test:P/ with good.test resolved to 127.0.0.1. */
+static void curl_good_test(struct run_result *r, const struct run_opts *o, int port)
+{
+    RUN(r, o, CURL, "-q", "-sS", "--max-time", "10", "--cacert", cert("trust.pem"), "--resolve",
+        fmt("good.test:%d:127.0.0.1", port), fmt("https://good.test:%d/", port));
 }
 
 /* One host, two servers (good on P1, the interceptor on P2), one pinset per
@@ -597,35 +659,18 @@ START_TEST(per_port_pinsets)
     run_result_free(&r);
 
     port_pinsets(s1.port, pin("PIN_ICPT"), s2.port, pin("PIN_GOOD"));
-    mark = syslog_mark();
-    client(&r, &shim, v4(s1.port), "good.test", NULL);
-    assert_client_blocked(&r);
-    rec = blocked_record(mark, "good.test", s1.port);
-    ck_assert_field(rec, "pinset", "p1");
-    ck_assert_field_has(rec, "chain", pin("PIN_GOOD"));
-    ck_assert_field(rec, "expected", fmt("%s,%s", pin("PIN_ICPT"), pin("PIN_BACKUP")));
-    run_result_free(&r);
-
-    mark = syslog_mark();
-    client(&r, &shim, v4(s2.port), "good.test", NULL);
-    assert_client_blocked(&r);
-    rec = blocked_record(mark, "good.test", s2.port);
-    ck_assert_field(rec, "pinset", "p2");
-    ck_assert_field_has(rec, "chain", pin("PIN_ICPT"));
-    ck_assert_field(rec, "expected", fmt("%s,%s", pin("PIN_GOOD"), pin("PIN_BACKUP")));
-    run_result_free(&r);
+    assert_port_blocked(&s1, "p1", pin("PIN_GOOD"), pin("PIN_ICPT"));
+    assert_port_blocked(&s2, "p2", pin("PIN_ICPT"), pin("PIN_GOOD"));
 
     /* curl (own BIO, port from the process's only TCP peer) obeys the
      * per-port pinsets too. */
     mark = syslog_mark();
-    RUN(&r, &shim, CURL, "-q", "-sS", "--max-time", "10", "--cacert", cert("trust.pem"),
-        "--resolve", fmt("good.test:%d:127.0.0.1", s2.port), fmt("https://good.test:%d/", s2.port));
+    curl_good_test(&r, &shim, s2.port);
     ck_assert_msg(r.exited && r.code == 60, "curl should be blocked: " RUN_FMT, RUN_ARGS(&r));
     rec = blocked_record(mark, "good.test", s2.port);
     ck_assert_field(rec, "pinset", "p2");
     run_result_free(&r);
-    RUN(&r, &shim, CURL, "-q", "-sS", "--max-time", "10", "--cacert", cert("trust.pem"),
-        "--resolve", fmt("good.test:%d:127.0.0.1", s3.port), fmt("https://good.test:%d/", s3.port));
+    curl_good_test(&r, &shim, s3.port);
     ck_assert_msg(r.exited && r.code == 0 && strcmp(r.out, "ok\n") == 0,
                   "curl on the unpinned port: " RUN_FMT, RUN_ARGS(&r));
     run_result_free(&r);
@@ -649,8 +694,7 @@ START_TEST(renegotiation_to_other_certificate_blocked)
     char *log, *ev;
     size_t mark;
 
-    write_file_policy(NULL);
-    write_good_pinset();
+    pin_good_test(pin("PIN_GOOD"));
 
     /* Control: without the shim the client follows the server to the
      * interceptor's certificate (it trusts that CA). */
@@ -660,9 +704,7 @@ START_TEST(renegotiation_to_other_certificate_blocked)
     ck_assert_msg(has_line(r.out, "renegotiations=1") &&
                       has_line(r.out, fmt("reneg_peer_pin=%s", pin("PIN_ICPT"))),
                   "control: no renegotiation to the interceptor: " RUN_FMT, RUN_ARGS(&r));
-    ev = events_wait(&s, "reneg ok", 1);
-    ck_assert_msg(strstr(ev, "reneg ok"), "server events:\n%s", ev);
-    free(ev);
+    assert_server_event(&s, "reneg ok", "reneg ok", "control: ");
     run_result_free(&r);
     server_stop(&s);
 
@@ -685,10 +727,8 @@ START_TEST(renegotiation_to_other_certificate_blocked)
     ck_assert_msg(!has_line_prefix(r.out, "reneg_peer_pin=") && has_line(r.out, "received=0"),
                   RUN_FMT, RUN_ARGS(&r));
     rec = blocked_record(mark, "good.test", s.port);
-    ck_assert_field(rec, "chain", fmt("%s CN=good.test,O=interception proxy | %s "
-                                      "CN=interception proxy CA,O=tlspin tests",
-                                      pin("PIN_ICPT"), pin("PIN_ICPT_CA")));
-    ck_assert_field(rec, "peer", fmt("127.0.0.1:%d", s.port));
+    ck_assert_field(rec, "chain", icpt_chain_field());
+    ck_assert_field(rec, "peer", v4(s.port));
     /* The server got the request, then the client's fatal alert in the
      * renegotiation, and never answered. */
     assert_server_got(&s, "handshake failed: renegotiation: ");
@@ -715,11 +755,9 @@ START_TEST(renegotiation_same_certificate_allowed)
     };
     struct server s;
     struct run_result r;
-    char *ev;
     size_t mark;
 
-    write_file_policy(NULL);
-    write_good_pinset();
+    pin_good_test(pin("PIN_GOOD"));
     start(&s, "good-chain.pem", "good.key", same[_i]);
     mark = syslog_mark();
     client(&r, &shim, v4(s.port), "good.test", NULL);
@@ -728,9 +766,7 @@ START_TEST(renegotiation_same_certificate_allowed)
                       has_line(r.out, fmt("reneg_peer_pin=%s", pin("PIN_GOOD"))) &&
                       line_number(r.out, "received=") > 0,
                   "renegotiation: " RUN_FMT, RUN_ARGS(&r));
-    ev = events_wait(&s, "reneg ok", 1);
-    ck_assert_msg(strstr(ev, "reneg ok"), "server events:\n%s", ev);
-    free(ev);
+    assert_server_event(&s, "reneg ok", "reneg ok", "");
     assert_no_record(mark);
     run_result_free(&r);
 }
@@ -744,11 +780,13 @@ END_TEST
 struct resumption {
     const struct version *v;
     int tickets;
+    char sess[PATH_MAX];       /* the session file clients save and offer */
 };
 
 static struct resumption resumption(int i)
 {
-    struct resumption x = {&versions[i % 2], i / 2};
+    struct resumption x = {&versions[i % 2], i / 2, ""};
+    snprintf(x.sess, sizeof x.sess, "%s/sess.pem", H.tmp);
     return x;
 }
 
@@ -765,17 +803,72 @@ static void resumption_server(struct server *s, const struct resumption *x, cons
 
 /* TLS 1.2: the saved session does (tickets) or does not (IDs) carry a
  * ticket, so the variant tested is the one named. */
-static void assert_session_kind(const struct resumption *x, const char *sess)
+static void assert_session_kind(const struct resumption *x)
 {
     struct run_result r;
 
     if (strcmp(x->v->name, "TLSv1.2") != 0)
         return;
-    RUN(&r, &plain, OPENSSL, "sess_id", "-in", sess, "-noout", "-text");
+    RUN(&r, &plain, OPENSSL, "sess_id", "-in", x->sess, "-noout", "-text");
     ck_assert_msg(r.exited && r.code == 0 && strstr(r.out, "Protocol  : TLSv1.2"), RUN_FMT,
                   RUN_ARGS(&r));
     ck_assert_msg(!!strstr(r.out, "TLS session ticket:") == x->tickets,
                   RES_FMT "session file: " RUN_FMT, RES_ARGS(x), RUN_ARGS(&r));
+    run_result_free(&r);
+}
+
+/* A client for good.test under the shim that the policy allows, silently,
+ * and that saves its session to x->sess. */
+static void save_allowed_session(const struct resumption *x, const struct server *s)
+{
+    struct run_result r;
+    size_t mark = syslog_mark();
+
+    client(&r, &shim, v4(s->port), "good.test",
+           (const char *const[]){x->v->flag, "--sess-out", x->sess, NULL});
+    assert_client_ok(&r);
+    run_result_free(&r);
+    assert_no_record(mark);
+}
+
+/* A client (options o) for host offering the session saved in x->sess. */
+static void offer_session(struct run_result *r, const struct run_opts *o,
+                          const struct resumption *x, const struct server *s, const char *host)
+{
+    client(r, o, v4(s->port), host, (const char *const[]){x->v->flag, "--sess-in", x->sess, NULL});
+}
+
+/* Under the shim, the saved session offered for host is not resumed and
+ * the full handshake is blocked. Returns the one record, of the pin
+ * mismatch. */
+static const struct syslog_rec *assert_session_refused(const struct resumption *x,
+                                                       const struct server *s, const char *host)
+{
+    const struct syslog_rec *rec;
+    struct run_result r;
+    size_t mark = syslog_mark();
+
+    offer_session(&r, &shim, x, s, host);
+    ck_assert_msg(!has_line(r.out, "reused=1"), RES_FMT "resumed: " RUN_FMT, RES_ARGS(x),
+                  RUN_ARGS(&r));
+    assert_client_blocked(&r);
+    rec = blocked_record(mark, host, s->port);
+    run_result_free(&r);
+    return rec;
+}
+
+/* Control: without the shim, the server does resume the saved session
+ * offered for host (so the shim, not the server, declined it). */
+static void assert_server_resumes(const struct resumption *x, const struct server *s,
+                                  const char *host)
+{
+    struct run_result r;
+
+    offer_session(&r, &plain, x, s, host);
+    assert_client_ok(&r);
+    ck_assert_msg(has_line(r.out, "reused=1"),
+                  RES_FMT "control: the server does not resume the session: " RUN_FMT,
+                  RES_ARGS(x), RUN_ARGS(&r));
     run_result_free(&r);
 }
 
@@ -787,18 +880,15 @@ START_TEST(resumption_allowed)
     struct resumption x = resumption(_i);
     struct server s;
     struct run_result r;
-    char sess[PATH_MAX];
     char *ev;
     size_t mark;
 
-    snprintf(sess, sizeof sess, "%s/sess.pem", H.tmp);
-    write_file_policy(NULL);
-    write_good_pinset();
+    pin_good_test(pin("PIN_GOOD"));
     resumption_server(&s, &x, "good-chain.pem", "good.key");
     mark = syslog_mark();
     client(&r, &shim, v4(s.port), "good.test",
            (const char *const[]){x.v->flag, "--resume", "1", "--pause", "1200", "--sess-out",
-                                 sess, NULL});
+                                 x.sess, NULL});
     assert_client_ok(&r);
     ck_assert_msg(has_line(connection_output(r.out, 1), "reused=0") &&
                       has_line(connection_output(r.out, 2), "reused=1"),
@@ -810,10 +900,9 @@ START_TEST(resumption_allowed)
                       strstr(ev, fmt("handshake ok protocol=%s reused=1", x.v->name)),
                   RES_FMT "server events:\n%s", RES_ARGS(&x), ev);
     free(ev);
-    assert_session_kind(&x, sess);
+    assert_session_kind(&x);
 
-    client(&r, &shim, v4(s.port), "good.test",
-           (const char *const[]){x.v->flag, "--sess-in", sess, NULL});
+    offer_session(&r, &shim, &x, &s, "good.test");
     assert_client_ok(&r);
     ck_assert_msg(has_line(r.out, "reused=1") &&
                       has_line(r.out, fmt("peer_pin=%s", pin("PIN_GOOD"))),
@@ -890,8 +979,7 @@ START_TEST(resumption_after_pinset_change_same_process)
     int st;
     size_t mark;
 
-    write_file_policy(NULL);
-    pinset("api", "good.test", "", pin("PIN_ICPT"), pin("PIN_BACKUP"));
+    pin_good_test(pin("PIN_ICPT"));
 
     /* Control: without the shim the server resumes the second connection. */
     resumption_server(&s, &x, "icpt-chain.pem", "icpt.key");
@@ -927,7 +1015,7 @@ START_TEST(resumption_after_pinset_change_same_process)
                           "refused: " RUN_FMT,
                   RES_ARGS(&x), RUN_ARGS(&r));
     rec = blocked_record(mark, "good.test", s.port);
-    ck_assert_field(rec, "expected", fmt("%s,%s", pin("PIN_GOOD"), pin("PIN_BACKUP")));
+    ck_assert_field(rec, "expected", expected_with_backup(pin("PIN_GOOD")));
     ck_assert_field_has(rec, "chain", pin("PIN_ICPT"));
     /* The server: one handshake, one request, then a refused handshake. */
     assert_server_got(&s, "handshake failed: ");
@@ -952,41 +1040,18 @@ START_TEST(resumption_after_pinset_change_across_processes)
 {
     struct resumption x = resumption(_i);
     struct server s;
-    struct run_result r;
-    char sess[PATH_MAX];
     char *log, *ev;
-    size_t mark;
 
-    snprintf(sess, sizeof sess, "%s/sess.pem", H.tmp);
-    write_file_policy(NULL);
-    pinset("api", "good.test", "", pin("PIN_ICPT"), pin("PIN_BACKUP"));
+    pin_good_test(pin("PIN_ICPT"));
     resumption_server(&s, &x, "icpt-chain.pem", "icpt.key");
-    mark = syslog_mark();
-    client(&r, &shim, v4(s.port), "good.test",
-           (const char *const[]){x.v->flag, "--sess-out", sess, NULL});
-    assert_client_ok(&r);
-    run_result_free(&r);
-    assert_no_record(mark);
-    assert_session_kind(&x, sess);
+    save_allowed_session(&x, &s);
+    assert_session_kind(&x);
 
     ck_assert_int_eq(rewrite_api_pinset(pin("PIN_GOOD")), 0);
-    mark = syslog_mark();
-    client(&r, &shim, v4(s.port), "good.test",
-           (const char *const[]){x.v->flag, "--sess-in", sess, NULL});
-    ck_assert_msg(!has_line(r.out, "reused=1"), RES_FMT "resumed: " RUN_FMT, RES_ARGS(&x),
-                  RUN_ARGS(&r));
-    assert_client_blocked(&r);
-    blocked_record(mark, "good.test", s.port);
-    run_result_free(&r);
+    assert_session_refused(&x, &s, "good.test");
 
     /* Control: the server would have resumed it. */
-    client(&r, &plain, v4(s.port), "good.test",
-           (const char *const[]){x.v->flag, "--sess-in", sess, NULL});
-    assert_client_ok(&r);
-    ck_assert_msg(has_line(r.out, "reused=1"),
-                  RES_FMT "control: the server does not resume the session: " RUN_FMT,
-                  RES_ARGS(&x), RUN_ARGS(&r));
-    run_result_free(&r);
+    assert_server_resumes(&x, &s, "good.test");
 
     log = server_log(&s);
     ck_assert_msg(count(log, REQUEST) == 2 &&
@@ -1007,39 +1072,18 @@ END_TEST
 START_TEST(resumption_for_another_host)
 {
     struct resumption x = resumption(_i);
+    const struct syslog_rec *rec;
     struct server s;
-    struct run_result r;
-    char sess[PATH_MAX];
-    size_t mark;
 
-    snprintf(sess, sizeof sess, "%s/sess.pem", H.tmp);
-    write_file_policy(NULL);
-    write_good_pinset();
+    pin_good_test(pin("PIN_GOOD"));
     pinset("other", "other.test", "", pin("PIN_ICPT"), pin("PIN_BACKUP"));
     resumption_server(&s, &x, "good-chain.pem", "good.key");
-    mark = syslog_mark();
-    client(&r, &shim, v4(s.port), "good.test",
-           (const char *const[]){x.v->flag, "--sess-out", sess, NULL});
-    assert_client_ok(&r);
-    run_result_free(&r);
-    assert_no_record(mark);
+    save_allowed_session(&x, &s);
 
-    mark = syslog_mark();
-    client(&r, &shim, v4(s.port), "other.test",
-           (const char *const[]){x.v->flag, "--sess-in", sess, NULL});
-    ck_assert_msg(!has_line(r.out, "reused=1"), RES_FMT "resumed: " RUN_FMT, RES_ARGS(&x),
-                  RUN_ARGS(&r));
-    assert_client_blocked(&r);
-    ck_assert_field(blocked_record(mark, "other.test", s.port), "pinset", "other");
-    run_result_free(&r);
+    rec = assert_session_refused(&x, &s, "other.test");
+    ck_assert_field(rec, "pinset", "other");
 
-    client(&r, &plain, v4(s.port), "other.test",
-           (const char *const[]){x.v->flag, "--sess-in", sess, NULL});
-    assert_client_ok(&r);
-    ck_assert_msg(has_line(r.out, "reused=1"),
-                  RES_FMT "control: the server does not resume the session: " RUN_FMT,
-                  RES_ARGS(&x), RUN_ARGS(&r));
-    run_result_free(&r);
+    assert_server_resumes(&x, &s, "other.test");
 }
 END_TEST
 
