@@ -156,6 +156,17 @@ static void pin_text(int n, char out[TLSPIN_PIN_TEXT_MAX])
     tlspin_pin_format(pin, out, TLSPIN_PIN_TEXT_MAX);
 }
 
+/* What finding.expected says for a pinset of test pins 1 and 2 (most of the
+ * fixtures' pinsets): "<pin 1>,<pin 2>". */
+static void pins_1_2_text(char *out, size_t size)
+{
+    char p1[TLSPIN_PIN_TEXT_MAX], p2[TLSPIN_PIN_TEXT_MAX];
+
+    pin_text(1, p1);
+    pin_text(2, p2);
+    snprintf(out, size, "%s,%s", p1, p2);
+}
+
 /* Expand @P<n>@, @C<n>@ and @K<n>@ in a template; the caller frees. */
 static char *expand(const char *tmpl)
 {
@@ -223,12 +234,29 @@ static void *open_args(const struct tlspin_arg *items, size_t n)
     return state;
 }
 
+/* The args of the line "pinsets = <path>" at POLICY_FILE:POLICY_LINE, as
+ * open_path() hands them over; tests that call mod->open() or mod->watch()
+ * themselves need the same. The result points into *a. */
+struct pinsets_args {
+    const char *values[1];
+    struct tlspin_arg arg;
+    struct tlspin_args args;
+};
+
+static const struct tlspin_args *pinsets_args(struct pinsets_args *a, const char *path)
+{
+    a->values[0] = path;
+    a->arg = (struct tlspin_arg){ "pinsets", a->values, 1, POLICY_FILE, POLICY_LINE };
+    a->args = (struct tlspin_args){ &a->arg, 1 };
+    return &a->args;
+}
+
 static void *open_path(const char *path)
 {
-    const char *values[1] = { path };
-    struct tlspin_arg arg = { "pinsets", values, 1, POLICY_FILE, POLICY_LINE };
+    struct pinsets_args a;
 
-    return open_args(&arg, 1);
+    pinsets_args(&a, path);
+    return open_args(&a.arg, 1);
 }
 
 static void *open_dir(void)
@@ -242,6 +270,27 @@ static void *must_open(void)
 
     ck_assert_msg(state != NULL, "open failed: %s", err);
     return state;
+}
+
+/* Most tests load one fixture file: write it into the pinsets directory and
+ * open that, failing the test if the module refuses it. */
+static void *open_conf(const char *name, const char *tmpl)
+{
+    write_conf(name, tmpl);
+    return must_open();
+}
+
+/* The error of the last open names the problem: `want` is somewhere in it. */
+static void assert_err_has(const char *want)
+{
+    ck_assert_msg(strstr(err, want) != NULL, "error \"%s\" lacks \"%s\"", err, want);
+}
+
+/* The pinsets directory as it is now is refused, for the reason `want`. */
+static void assert_open_dir_fails(const char *want)
+{
+    ck_assert_ptr_null(open_dir());
+    assert_err_has(want);
 }
 
 struct chain {
@@ -280,6 +329,26 @@ static int64_t utc(int y, int mon, int d, int h, int min, int s)
 
 #define NOW utc(2026, 1, 15, 12, 0, 0)
 
+/* The connection of a full handshake as tlspin describes it to check(): the
+ * one place that knows which members a test connection sets. The chains
+ * must outlive *conn. */
+static void fill_conn(struct tlspin_conn *conn, const char *host, unsigned port,
+                      const struct chain *v, const struct chain *p, int64_t now, int leaf)
+{
+    memset(conn, 0, sizeof(*conn));
+    conn->struct_size = sizeof(*conn);
+    conn->host = host;
+    conn->host_source = host != NULL ? TLSPIN_HOST_SNI : TLSPIN_HOST_UNKNOWN;
+    conn->port = port;
+    conn->verified = v->certs;
+    conn->n_verified = v->n;
+    conn->trust = TLSPIN_CHAIN_APP_VERIFIED;
+    conn->presented = p->certs;
+    conn->n_presented = p->n;
+    conn->now = now;
+    conn->leaf_matches_host = leaf;
+}
+
 static tlspin_verdict check_at(void *state, const char *host, unsigned port,
                                const char *verified, const char *presented, int64_t now,
                                struct tlspin_finding *f)
@@ -289,18 +358,7 @@ static tlspin_verdict check_at(void *state, const char *host, unsigned port,
 
     chain_of(verified, &v);
     chain_of(presented, &p);
-    memset(&conn, 0, sizeof(conn));
-    conn.struct_size = sizeof(conn);
-    conn.host = host;
-    conn.host_source = host != NULL ? TLSPIN_HOST_SNI : TLSPIN_HOST_UNKNOWN;
-    conn.port = port;
-    conn.verified = v.certs;
-    conn.n_verified = v.n;
-    conn.trust = TLSPIN_CHAIN_APP_VERIFIED;
-    conn.presented = p.certs;
-    conn.n_presented = p.n;
-    conn.now = now;
-    conn.leaf_matches_host = conn_leaf_matches_host;
+    fill_conn(&conn, host, port, &v, &p, now, conn_leaf_matches_host);
     if (conn_struct_size != 0)
         conn.struct_size = conn_struct_size;
     memset(f, 0, sizeof(*f));
@@ -325,6 +383,26 @@ static const char *verdict_name(tlspin_verdict v)
     }
 }
 
+/* check_at() that must come to `want`: the table-driven tests' core, with a
+ * failure message naming the connection and all the finding says. */
+static void expect_at(void *state, const char *host, unsigned port, const char *verified,
+                      const char *presented, int64_t now, tlspin_verdict want,
+                      struct tlspin_finding *f)
+{
+    tlspin_verdict v = check_at(state, host, port, verified, presented, now, f);
+
+    ck_assert_msg(v == want, "%s:%u [%s|%s] at %lld: %s (%s by \"%s\": %s), want %s", host, port,
+                  verified, presented, (long long)now, verdict_name(v), f->event, f->rule,
+                  f->reason, verdict_name(want));
+}
+
+/* expect_at() for the usual connection: at NOW, presenting what verified. */
+static void expect_host(void *state, const char *host, unsigned port, const char *verified,
+                        tlspin_verdict want, struct tlspin_finding *f)
+{
+    expect_at(state, host, port, verified, verified, NOW, want, f);
+}
+
 /* ---------------------------------------------------------------------- */
 /* Descriptor and exports                                                  */
 /* ---------------------------------------------------------------------- */
@@ -346,9 +424,8 @@ static void collect_path(void *ctx, const char *path)
 
 START_TEST(watch_lists_directory_and_files)
 {
-    const char *values[1] = { dir };
-    struct tlspin_arg arg = { "pinsets", values, 1, POLICY_FILE, POLICY_LINE };
-    struct tlspin_args args = { &arg, 1 };
+    struct pinsets_args a;
+    const struct tlspin_args *args = pinsets_args(&a, dir);
     struct watched w = { .n = 0 };
     char want[1024];
     void *state;
@@ -359,7 +436,7 @@ START_TEST(watch_lists_directory_and_files)
                          "pins = [\"@P1@\", \"@P2@\"]; } );\n");
     write_raw("notes.txt", "x", 1);
     state = must_open();
-    mod->watch(state, &args, collect_path, &w);
+    mod->watch(state, args, collect_path, &w);
     ck_assert_int_eq(w.n, 3);
     ck_assert_str_eq(w.paths[0], dir);
     snprintf(want, sizeof(want), "%s/a.conf", dir);
@@ -372,7 +449,7 @@ START_TEST(watch_lists_directory_and_files)
     write_raw("c.conf", "pinsets = (", 11);
     ck_assert_ptr_null(open_dir());
     w.n = 0;
-    mod->watch(NULL, &args, collect_path, &w);
+    mod->watch(NULL, args, collect_path, &w);
     ck_assert_int_eq(w.n, 4);
     snprintf(want, sizeof(want), "%s/c.conf", dir);
     ck_assert_str_eq(w.paths[3], want);
@@ -500,25 +577,20 @@ static const struct {
 START_TEST(lookup_most_specific_pattern)
 {
     struct tlspin_finding f;
-    tlspin_verdict v;
-    void *st;
+    void *st = open_conf("match.conf", match_conf);
+    const char *host = match_cases[_i].host;
+    unsigned port = match_cases[_i].port;
 
-    write_conf("match.conf", match_conf);
-    st = must_open();
     /* pin 99 is in no pinset: the deciding pinset fails and names itself */
-    v = check_host(st, match_cases[_i].host, match_cases[_i].port, "99", &f);
     if (match_cases[_i].rule == NULL) {
-        ck_assert_msg(v == TLSPIN_IGNORE, "%s:%u: %s by \"%s\"", match_cases[_i].host,
-                      match_cases[_i].port, verdict_name(v), f.rule);
+        expect_host(st, host, port, "99", TLSPIN_IGNORE, &f);
         ck_assert_str_eq(f.event, "");
     } else {
-        ck_assert_msg(v == TLSPIN_FAIL, "%s:%u: %s", match_cases[_i].host,
-                      match_cases[_i].port, verdict_name(v));
+        expect_host(st, host, port, "99", TLSPIN_FAIL, &f);
         ck_assert_str_eq(f.rule, match_cases[_i].rule);
         ck_assert_str_eq(f.event, "pin-mismatch");
         /* and with a pinned key it passes */
-        ck_assert_int_eq(check_host(st, match_cases[_i].host, match_cases[_i].port, "99,2", &f),
-                         TLSPIN_PASS);
+        expect_host(st, host, port, "99,2", TLSPIN_PASS, &f);
     }
     mod->close(st);
 }
@@ -557,14 +629,10 @@ static const struct {
 START_TEST(lookup_ports)
 {
     struct tlspin_finding f;
-    tlspin_verdict v;
-    void *st;
+    void *st = open_conf("ports.conf", ports_conf);
 
-    write_conf("ports.conf", ports_conf);
-    st = must_open();
-    v = check_host(st, "web.example.org", port_cases[_i].port, port_cases[_i].verified, &f);
-    ck_assert_msg(v == port_cases[_i].verdict, "port %u chain %s: %s", port_cases[_i].port,
-                  port_cases[_i].verified, verdict_name(v));
+    expect_host(st, "web.example.org", port_cases[_i].port, port_cases[_i].verified,
+                port_cases[_i].verdict, &f);
     ck_assert_str_eq(f.rule, port_cases[_i].rule);
     mod->close(st);
 }
@@ -586,13 +654,18 @@ static const char proxy_conf[] =
     "    pins = [ \"@P3@\", \"@P4@\" ]; }\n"
     ");\n";
 
-static const struct {
+/* A connection to host:port with the chain `verified` (presented as well),
+ * and what the lookup must come to: the verdict and the pinset the finding
+ * names (proxy_cases, and the core of expired_cases). */
+struct lookup_case {
     const char *host;
     unsigned port;
     const char *verified;
     tlspin_verdict verdict;
     const char *rule;
-} proxy_cases[] = {
+};
+
+static const struct lookup_case proxy_cases[] = {
     /* alone: the proxy's port does not leave the host unpinned */
     { "bank.test", 443, "1", TLSPIN_PASS, "bank-443" },
     { "bank.test", 443, "9", TLSPIN_FAIL, "bank-443" },
@@ -613,21 +686,21 @@ static const struct {
     { "www.corp.test", 3128, "1", TLSPIN_FAIL, "corp-any" },
 };
 
+/* Case c, with its fixture loaded in state: its verdict and its pinset. */
+static void expect_lookup_case(void *state, const struct lookup_case *c,
+                               struct tlspin_finding *f)
+{
+    expect_host(state, c->host, c->port, c->verified, c->verdict, f);
+    ck_assert_str_eq(f->rule, c->rule);
+}
+
 START_TEST(lookup_port_never_exempts)
 {
     struct tlspin_finding f;
-    tlspin_verdict v;
-    void *st;
+    void *st = open_conf("proxy.conf", proxy_conf);
 
-    write_conf("proxy.conf", proxy_conf);
-    st = must_open();
-    v = check_host(st, proxy_cases[_i].host, proxy_cases[_i].port, proxy_cases[_i].verified,
-                   &f);
-    ck_assert_msg(v == proxy_cases[_i].verdict, "%s:%u chain %s: %s by \"%s\", want %s",
-                  proxy_cases[_i].host, proxy_cases[_i].port, proxy_cases[_i].verified,
-                  verdict_name(v), f.rule, verdict_name(proxy_cases[_i].verdict));
-    ck_assert_str_eq(f.rule, proxy_cases[_i].rule);
-    if (v == TLSPIN_FAIL)
+    expect_lookup_case(st, &proxy_cases[_i], &f);
+    if (proxy_cases[_i].verdict == TLSPIN_FAIL)
         ck_assert_str_eq(f.event, "pin-mismatch");
     mod->close(st);
 }
@@ -659,55 +732,43 @@ static const char expired_conf[] =
     ");\n";
 
 static const struct {
-    const char *host;
-    unsigned port;
-    const char *verified;
-    tlspin_verdict verdict;
+    struct lookup_case c;
     const char *event;
-    const char *rule;
     int report_only;
 } expired_cases[] = {
     /* the live "**." pinset decides in place of the expired exact one */
-    { "good.test", 443, "9,7", TLSPIN_FAIL, "pin-mismatch", "good-live", 0 },
-    { "good.test", 443, "1", TLSPIN_FAIL, "pin-mismatch", "good-live", 0 },
-    { "good.test", 443, "8,3", TLSPIN_FAIL, "pin-deny", "good-live", 0 },
-    { "good.test", 0, "9", TLSPIN_FAIL, "pin-mismatch", "good-live", 0 },
+    { { "good.test", 443, "9,7", TLSPIN_FAIL, "good-live" }, "pin-mismatch", 0 },
+    { { "good.test", 443, "1", TLSPIN_FAIL, "good-live" }, "pin-mismatch", 0 },
+    { { "good.test", 443, "8,3", TLSPIN_FAIL, "good-live" }, "pin-deny", 0 },
+    { { "good.test", 0, "9", TLSPIN_FAIL, "good-live" }, "pin-mismatch", 0 },
     /* the expired pinset's deny list is not enforced either */
-    { "good.test", 443, "9,3", TLSPIN_PASS, "pinset-expired", "good-old", 0 },
+    { { "good.test", 443, "9,3", TLSPIN_PASS, "good-old" }, "pinset-expired", 0 },
     /* a pass keeps the note that the more specific pinset expired */
-    { "good.test", 443, "3", TLSPIN_PASS, "pinset-expired", "good-old", 0 },
+    { { "good.test", 443, "3", TLSPIN_PASS, "good-old" }, "pinset-expired", 0 },
     /* hosts the expired pattern never named: no note */
-    { "a.good.test", 443, "3", TLSPIN_PASS, "", "good-live", 0 },
-    { "a.good.test", 443, "9", TLSPIN_FAIL, "pin-mismatch", "good-live", 0 },
+    { { "a.good.test", 443, "3", TLSPIN_PASS, "good-live" }, "", 0 },
+    { { "a.good.test", 443, "9", TLSPIN_FAIL, "good-live" }, "pin-mismatch", 0 },
     /* a report-only failure's finding wins over the note as well */
-    { "ro.r.test", 443, "9", TLSPIN_FAIL, "pin-mismatch", "ro-live", 1 },
-    { "ro.r.test", 443, "4", TLSPIN_PASS, "pinset-expired", "ro-old", 0 },
+    { { "ro.r.test", 443, "9", TLSPIN_FAIL, "ro-live" }, "pin-mismatch", 1 },
+    { { "ro.r.test", 443, "4", TLSPIN_PASS, "ro-old" }, "pinset-expired", 0 },
     /* nothing live: not enforced, the most specific expired pinset noted */
-    { "x.both.test", 443, "9", TLSPIN_IGNORE, "pinset-expired", "both-old", 0 },
-    { "y.both.test", 443, "9", TLSPIN_IGNORE, "pinset-expired", "both-older", 0 },
+    { { "x.both.test", 443, "9", TLSPIN_IGNORE, "both-old" }, "pinset-expired", 0 },
+    { { "y.both.test", 443, "9", TLSPIN_IGNORE, "both-older" }, "pinset-expired", 0 },
     /* within one pattern: the expired any-port pinset no longer takes port
      * 80, the live pinset for 443 does (no pinset lists 80) */
-    { "mix.example", 443, "9", TLSPIN_FAIL, "pin-mismatch", "mix-443", 0 },
-    { "mix.example", 443, "3", TLSPIN_PASS, "", "mix-443", 0 },
-    { "mix.example", 80, "1", TLSPIN_FAIL, "pin-mismatch", "mix-443", 0 },
-    { "mix.example", 80, "3", TLSPIN_PASS, "pinset-expired", "mix-any", 0 },
+    { { "mix.example", 443, "9", TLSPIN_FAIL, "mix-443" }, "pin-mismatch", 0 },
+    { { "mix.example", 443, "3", TLSPIN_PASS, "mix-443" }, "", 0 },
+    { { "mix.example", 80, "1", TLSPIN_FAIL, "mix-443" }, "pin-mismatch", 0 },
+    { { "mix.example", 80, "3", TLSPIN_PASS, "mix-any" }, "pinset-expired", 0 },
 };
 
 START_TEST(expired_pinset_never_shadows)
 {
     struct tlspin_finding f;
-    tlspin_verdict v;
-    void *st;
+    void *st = open_conf("expired.conf", expired_conf);
 
-    write_conf("expired.conf", expired_conf);
-    st = must_open();
-    v = check_host(st, expired_cases[_i].host, expired_cases[_i].port,
-                   expired_cases[_i].verified, &f);
-    ck_assert_msg(v == expired_cases[_i].verdict, "%s:%u chain %s: %s (%s by \"%s\"), want %s",
-                  expired_cases[_i].host, expired_cases[_i].port, expired_cases[_i].verified,
-                  verdict_name(v), f.event, f.rule, verdict_name(expired_cases[_i].verdict));
+    expect_lookup_case(st, &expired_cases[_i].c, &f);
     ck_assert_str_eq(f.event, expired_cases[_i].event);
-    ck_assert_str_eq(f.rule, expired_cases[_i].rule);
     ck_assert_int_eq(f.report_only, expired_cases[_i].report_only);
     mod->close(st);
 }
@@ -715,15 +776,11 @@ END_TEST
 
 START_TEST(expired_note_text)
 {
-    char p1[TLSPIN_PIN_TEXT_MAX], p2[TLSPIN_PIN_TEXT_MAX], want[256];
+    char want[256];
     struct tlspin_finding f;
-    void *st;
+    void *st = open_conf("expired.conf", expired_conf);
 
-    write_conf("expired.conf", expired_conf);
-    st = must_open();
-    pin_text(1, p1);
-    pin_text(2, p2);
-    snprintf(want, sizeof(want), "%s,%s", p1, p2);
+    pins_1_2_text(want, sizeof(want));
 
     /* a live pinset passed: the note names the expired one and the decider */
     ck_assert_int_eq(check_host(st, "good.test", 443, "4", &f), TLSPIN_PASS);
@@ -806,17 +863,11 @@ static const struct {
 START_TEST(decide_table)
 {
     struct tlspin_finding f;
-    tlspin_verdict v;
     int64_t now = decide_cases[_i].now ? decide_cases[_i].now : NOW;
-    void *st;
+    void *st = open_conf("decide.conf", decide_conf);
 
-    write_conf("decide.conf", decide_conf);
-    st = must_open();
-    v = check_at(st, decide_cases[_i].host, 443, decide_cases[_i].verified,
-                 decide_cases[_i].presented, now, &f);
-    ck_assert_msg(v == decide_cases[_i].verdict, "%s [%s|%s]: %s, want %s",
-                  decide_cases[_i].host, decide_cases[_i].verified, decide_cases[_i].presented,
-                  verdict_name(v), verdict_name(decide_cases[_i].verdict));
+    expect_at(st, decide_cases[_i].host, 443, decide_cases[_i].verified,
+              decide_cases[_i].presented, now, decide_cases[_i].verdict, &f);
     ck_assert_str_eq(f.event, decide_cases[_i].event);
     ck_assert_int_eq(f.report_only, decide_cases[_i].report_only);
     mod->close(st);
@@ -825,17 +876,14 @@ END_TEST
 
 START_TEST(finding_text)
 {
-    char p1[TLSPIN_PIN_TEXT_MAX], p2[TLSPIN_PIN_TEXT_MAX], want[256];
+    char want[256];
     struct tlspin_finding f;
     void *st;
 
     ck_assert(LAST_ENFORCED == utc(2027, 6, 30, 23, 59, 59));
     ck_assert(FIRST_EXPIRED == utc(2027, 7, 1, 0, 0, 0));
-    write_conf("decide.conf", decide_conf);
-    st = must_open();
-    pin_text(1, p1);
-    pin_text(2, p2);
-    snprintf(want, sizeof(want), "%s,%s", p1, p2);
+    st = open_conf("decide.conf", decide_conf);
+    pins_1_2_text(want, sizeof(want));
 
     ck_assert_int_eq(check_host(st, "d.example.com", 443, "8", &f), TLSPIN_FAIL);
     ck_assert_str_eq(f.rule, "d");
@@ -908,14 +956,27 @@ static const struct {
     { 0, "8,2", "8,2,3", TLSPIN_FAIL, "pin-deny", NULL },
 };
 
+/* Case i of ca_cases, on d.example.com with decide_conf loaded in state:
+ * the verdict, event and reason (when given) it wants. `source` says where
+ * leaf_matches_host came from, for the failure message. */
+static void expect_ca_case(void *state, int i, const char *source, struct tlspin_finding *f)
+{
+    tlspin_verdict v = check_at(state, "d.example.com", 443, ca_cases[i].verified,
+                                ca_cases[i].presented, NOW, f);
+
+    ck_assert_msg(v == ca_cases[i].verdict, "%s %d [%s|%s]: %s (%s), want %s", source,
+                  ca_cases[i].leaf, ca_cases[i].verified, ca_cases[i].presented,
+                  verdict_name(v), f->reason, verdict_name(ca_cases[i].verdict));
+    ck_assert_str_eq(f->event, ca_cases[i].event);
+    if (ca_cases[i].reason != NULL)
+        ck_assert_str_eq(f->reason, ca_cases[i].reason);
+}
+
 START_TEST(ca_pin_needs_leaf_valid_for_host)
 {
     struct tlspin_finding f;
-    tlspin_verdict v;
-    void *st;
+    void *st = open_conf("decide.conf", decide_conf);
 
-    write_conf("decide.conf", decide_conf);
-    st = must_open();
     if (ca_cases[_i].leaf == LEAF_ABSENT) {
         /* an older tlspin: the member holds whatever follows its struct */
         conn_leaf_matches_host = 1;
@@ -923,15 +984,8 @@ START_TEST(ca_pin_needs_leaf_valid_for_host)
     } else {
         conn_leaf_matches_host = ca_cases[_i].leaf;
     }
-    v = check_at(st, "d.example.com", 443, ca_cases[_i].verified, ca_cases[_i].presented, NOW,
-                 &f);
-    ck_assert_msg(v == ca_cases[_i].verdict, "leaf %d [%s|%s]: %s (%s), want %s",
-                  ca_cases[_i].leaf, ca_cases[_i].verified, ca_cases[_i].presented,
-                  verdict_name(v), f.reason, verdict_name(ca_cases[_i].verdict));
-    ck_assert_str_eq(f.event, ca_cases[_i].event);
+    expect_ca_case(st, _i, "leaf", &f);
     ck_assert_str_eq(f.rule, "d");
-    if (ca_cases[_i].reason != NULL)
-        ck_assert_str_eq(f.reason, ca_cases[_i].reason);
     mod->close(st);
 }
 END_TEST
@@ -952,7 +1006,6 @@ START_TEST(ca_pin_asks_tlspin_lazily)
 {
     struct tlspin_host with_service = services;
     struct tlspin_finding f;
-    tlspin_verdict v;
     void *st;
     int ca_only;
 
@@ -960,19 +1013,11 @@ START_TEST(ca_pin_asks_tlspin_lazily)
         return;   /* a 1.0 tlspin: covered above */
     with_service.leaf_matches_host = leaf_service;
     open_host = &with_service;
-    write_conf("decide.conf", decide_conf);
-    st = must_open();
+    st = open_conf("decide.conf", decide_conf);
     service_answer = ca_cases[_i].leaf;
     service_asks = 0;
     conn_leaf_matches_host = -1;
-    v = check_at(st, "d.example.com", 443, ca_cases[_i].verified, ca_cases[_i].presented, NOW,
-                 &f);
-    ck_assert_msg(v == ca_cases[_i].verdict, "service %d [%s|%s]: %s (%s), want %s",
-                  ca_cases[_i].leaf, ca_cases[_i].verified, ca_cases[_i].presented,
-                  verdict_name(v), f.reason, verdict_name(ca_cases[_i].verdict));
-    ck_assert_str_eq(f.event, ca_cases[_i].event);
-    if (ca_cases[_i].reason != NULL)
-        ck_assert_str_eq(f.reason, ca_cases[_i].reason);
+    expect_ca_case(st, _i, "service", &f);
     /* asked exactly when the verified chain has a pinned key only above the
      * leaf (pins 1 and 2 of decide_conf; 3 is denied, 8 and 9 unpinned) */
     ca_only = ca_cases[_i].verified[0] != '1' && ca_cases[_i].verified[0] != '2' &&
@@ -991,8 +1036,7 @@ START_TEST(ca_pin_with_several_candidates)
     struct tlspin_finding f;
     void *st;
 
-    write_conf("ports.conf", ports_conf);
-    st = must_open();
+    st = open_conf("ports.conf", ports_conf);
     conn_leaf_matches_host = 0;
     ck_assert_int_eq(check_host(st, "web.example.org", 0, "8,1", &f), TLSPIN_FAIL);
     ck_assert_str_eq(f.event, "pin-mismatch");
@@ -1021,17 +1065,7 @@ static void check_sized(void *st, const char *host, const char *verified, size_t
     struct tlspin_conn conn;
 
     chain_of(verified, &v);
-    memset(&conn, 0, sizeof(conn));
-    conn.struct_size = sizeof(conn);
-    conn.host = host;
-    conn.host_source = TLSPIN_HOST_SNI;
-    conn.port = 443;
-    conn.verified = v.certs;
-    conn.n_verified = v.n;
-    conn.presented = v.certs;
-    conn.n_presented = v.n;
-    conn.now = NOW;
-    conn.leaf_matches_host = 1;
+    fill_conn(&conn, host, 443, &v, &v, NOW, 1);
     memset(b, 0xa5, sizeof(*b));
     b->f.struct_size = size;
     ck_assert_int_eq(mod->check(st, &conn, &b->f), want);
@@ -1048,6 +1082,13 @@ static int untouched(const void *p, size_t n)
     return 1;
 }
 
+/* Nothing of *b but its struct_size member was written: what a finding
+ * whose struct_size is too small for any other member must look like. */
+static int untouched_past_size(const struct big_finding *b)
+{
+    return untouched((const unsigned char *)b + sizeof(size_t), sizeof(*b) - sizeof(size_t));
+}
+
 #define FINDING_END(m) (offsetof(struct tlspin_finding, m) + sizeof(((struct tlspin_finding *)0)->m))
 
 START_TEST(finding_struct_size_is_respected)
@@ -1055,8 +1096,7 @@ START_TEST(finding_struct_size_is_respected)
     struct big_finding b;
     void *st;
 
-    write_conf("decide.conf", decide_conf);
-    st = must_open();
+    st = open_conf("decide.conf", decide_conf);
 
     /* the full struct: every member written */
     check_sized(st, "ro.example.com", "8", sizeof(struct tlspin_finding), &b, TLSPIN_FAIL);
@@ -1091,13 +1131,13 @@ START_TEST(finding_struct_size_is_respected)
 
     /* nothing: not even on a pass, an expiry or an error */
     check_sized(st, "d.example.com", "1", 0, &b, TLSPIN_PASS);
-    ck_assert(untouched((unsigned char *)&b + sizeof(size_t), sizeof(b) - sizeof(size_t)));
+    ck_assert(untouched_past_size(&b));
     check_sized(st, "d.example.com", "9", sizeof(size_t), &b, TLSPIN_FAIL);
-    ck_assert(untouched((unsigned char *)&b + sizeof(size_t), sizeof(b) - sizeof(size_t)));
+    ck_assert(untouched_past_size(&b));
     memset(&b, 0xa5, sizeof(b));
     b.f.struct_size = sizeof(size_t);
     ck_assert_int_eq(mod->check(st, NULL, &b.f), TLSPIN_ERROR);
-    ck_assert(untouched((unsigned char *)&b + sizeof(size_t), sizeof(b) - sizeof(size_t)));
+    ck_assert(untouched_past_size(&b));
 
     /* a larger finding (a newer tlspin): nothing past this module's struct */
     check_sized(st, "d.example.com", "9", sizeof(b), &b, TLSPIN_FAIL);
@@ -1144,8 +1184,7 @@ START_TEST(check_odd_connections)
     char longname[400];
     void *st;
 
-    write_conf("decide.conf", decide_conf);
-    st = must_open();
+    st = open_conf("decide.conf", decide_conf);
     ck_assert_int_eq(check_host(st, NULL, 443, "1", &f), TLSPIN_IGNORE);
     ck_assert_str_eq(f.event, "");
     ck_assert_int_eq(mod->check(st, NULL, &f), TLSPIN_ERROR);
@@ -1199,9 +1238,8 @@ START_TEST(load_skips_other_files)
     snprintf(sub, sizeof(sub), "%s/sub", dir);
     ck_assert_int_eq(mkdir(sub, 0700), 0);
     write_conf("sub/deeper.conf", "garbage ((\n");
-    write_conf("z.conf", "pinsets = ( { name = \"z\"; hosts = [ \"z.example.com\" ];\n"
-                         "  pins = [ \"@P1@\", \"@P2@\" ]; } );\n");
-    st = must_open();
+    st = open_conf("z.conf", "pinsets = ( { name = \"z\"; hosts = [ \"z.example.com\" ];\n"
+                             "  pins = [ \"@P1@\", \"@P2@\" ]; } );\n");
     ck_assert_int_eq(check_host(st, "z.example.com", 443, "1", &f), TLSPIN_PASS);
     mod->close(st);
 }
@@ -1214,11 +1252,9 @@ START_TEST(load_refuses_file_without_pinsets)
     const char *texts[] = { "", "# the api pinset\n", "/* cut here */\n\n" };
     for (size_t i = 0; i < sizeof(texts) / sizeof(texts[0]); i++) {
         write_conf("a.conf", texts[i]);
-        ck_assert_ptr_null(open_dir());
-        ck_assert_msg(strstr(err, "a.conf:1: no \"pinsets = ( ... );\"") != NULL, "%s", err);
+        assert_open_dir_fails("a.conf:1: no \"pinsets = ( ... );\"");
     }
-    write_conf("a.conf", "pinsets = ();\n");
-    void *st = must_open();
+    void *st = open_conf("a.conf", "pinsets = ();\n");
     mod->close(st);
 }
 END_TEST
@@ -1478,9 +1514,9 @@ START_TEST(load_rejects_bad_input)
     snprintf(loc, sizeof(loc), "%s/%s:%u: ", dir, c->at, c->line);
     ck_assert_msg(strncmp(err, loc, strlen(loc)) == 0, "error \"%s\" does not start with \"%s\"",
                   err, loc);
-    ck_assert_msg(strstr(err, c->why) != NULL, "error \"%s\" lacks \"%s\"", err, c->why);
+    assert_err_has(c->why);
     if (c->also != NULL)
-        ck_assert_msg(strstr(err, c->also) != NULL, "error \"%s\" lacks \"%s\"", err, c->also);
+        assert_err_has(c->also);
 }
 END_TEST
 
@@ -1489,8 +1525,7 @@ START_TEST(load_rejects_nul_byte)
     static const char text[] = "pinsets = (\n  { name = \"a\0\"; }\n);\n";
 
     write_raw("a.conf", text, sizeof(text) - 1);
-    ck_assert_ptr_null(open_dir());
-    ck_assert_ptr_nonnull(strstr(err, "/a.conf:2: NUL byte"));
+    assert_open_dir_fails("/a.conf:2: NUL byte");
 }
 END_TEST
 
@@ -1504,8 +1539,7 @@ START_TEST(load_rejects_huge_file)
     ck_assert_int_ge(fd, 0);
     ck_assert_int_eq(ftruncate(fd, 64 * 1024 * 1024 + 1), 0); /* sparse */
     close(fd);
-    ck_assert_ptr_null(open_dir());
-    ck_assert_ptr_nonnull(strstr(err, "/huge.conf: larger than 64 MiB"));
+    assert_open_dir_fails("/huge.conf: larger than 64 MiB");
 }
 END_TEST
 
@@ -1515,8 +1549,7 @@ START_TEST(load_rejects_conf_directory)
 
     snprintf(path, sizeof(path), "%s/x.conf", dir);
     ck_assert_int_eq(mkdir(path, 0700), 0);
-    ck_assert_ptr_null(open_dir());
-    ck_assert_ptr_nonnull(strstr(err, "/x.conf: not a regular file"));
+    assert_open_dir_fails("/x.conf: not a regular file");
 }
 END_TEST
 
@@ -1544,43 +1577,42 @@ START_TEST(open_rejects_bad_args)
     ck_assert_str_eq(err, POLICY_FILE ":12: pinsets \"pins.d\" must be an absolute path");
 
     ck_assert_ptr_null(open_path("/dev/null"));
-    ck_assert_ptr_nonnull(strstr(err, "is neither a directory nor a regular file"));
+    assert_err_has("is neither a directory nor a regular file");
 
     ck_assert_ptr_null(open_args(unknown, 2));
     ck_assert_str_eq(err, POLICY_FILE ":13: unknown key \"pinset\" in args of module file");
 
     ck_assert_ptr_null(open_args(twice, 2));
-    ck_assert_ptr_nonnull(strstr(err, POLICY_FILE ":14: \"pinsets\" given twice"));
+    assert_err_has(POLICY_FILE ":14: \"pinsets\" given twice");
 
     ck_assert_ptr_null(open_args(&multi, 1));
-    ck_assert_ptr_nonnull(strstr(err, POLICY_FILE ":15: \"pinsets\" of module file takes one"));
+    assert_err_has(POLICY_FILE ":15: \"pinsets\" of module file takes one");
 
     ck_assert_ptr_null(open_args(NULL, 0));
-    ck_assert_ptr_nonnull(strstr(err, "module file needs args = { pinsets ="));
+    assert_err_has("module file needs args = { pinsets =");
 }
 END_TEST
 
 START_TEST(open_rejects_bad_host_table)
 {
-    const char *values[1] = { dir };
-    struct tlspin_arg arg = { "pinsets", values, 1, POLICY_FILE, 12 };
-    struct tlspin_args args = { &arg, 1 };
+    struct pinsets_args a;
+    const struct tlspin_args *args = pinsets_args(&a, dir);
     struct tlspin_host other = services;
     void *st = (void *)&other;
 
-    ck_assert_int_eq(mod->open(NULL, &args, &st, err, sizeof(err)), -1);
+    ck_assert_int_eq(mod->open(NULL, args, &st, err, sizeof(err)), -1);
     ck_assert_ptr_null(st);
     other.abi_major = TLSPIN_ABI_MAJOR + 1;
-    ck_assert_int_eq(mod->open(&other, &args, &st, err, sizeof(err)), -1);
-    ck_assert_ptr_nonnull(strstr(err, "host services"));
+    ck_assert_int_eq(mod->open(&other, args, &st, err, sizeof(err)), -1);
+    assert_err_has("host services");
     other = services;
     other.struct_size = offsetof(struct tlspin_host, host_normalize);
-    ck_assert_int_eq(mod->open(&other, &args, &st, err, sizeof(err)), -1);
+    ck_assert_int_eq(mod->open(&other, args, &st, err, sizeof(err)), -1);
     other = services;
     other.pin_parse = NULL;
-    ck_assert_int_eq(mod->open(&other, &args, &st, err, sizeof(err)), -1);
-    ck_assert_int_eq(mod->open(&services, &args, NULL, err, sizeof(err)), -1);
-    ck_assert_int_eq(mod->open(&services, &args, &st, NULL, 0), 0); /* err is optional */
+    ck_assert_int_eq(mod->open(&other, args, &st, err, sizeof(err)), -1);
+    ck_assert_int_eq(mod->open(&services, args, NULL, err, sizeof(err)), -1);
+    ck_assert_int_eq(mod->open(&services, args, &st, NULL, 0), 0); /* err is optional */
     mod->close(st);
     mod->close(NULL);
 }
@@ -1714,8 +1746,7 @@ START_TEST(check_is_thread_safe)
     void *st;
     int i;
 
-    write_conf("decide.conf", decide_conf);
-    st = must_open();
+    st = open_conf("decide.conf", decide_conf);
     for (i = 0; i < 8; i++) {
         w[i].state = st;
         w[i].failures = 0;
@@ -1756,6 +1787,27 @@ static void collect_diag(void *ctx, tlspin_severity sev, const char *file, unsig
              base != NULL ? base : "-", line, names[sev], message);
 }
 
+/* lint() as of `now` into a cleared *d; returns what lint() returns. */
+static int lint_into(void *state, int64_t now, struct diags *d)
+{
+    memset(d, 0, sizeof(*d));
+    return mod->lint(state, now, collect_diag, d);
+}
+
+/* One of the diagnostics holds `want`. */
+static void assert_diag_has(const struct diags *d, const char *want)
+{
+    ck_assert_msg(strstr(d->text, want) != NULL, "got \"%s\", want \"%s\"", d->text, want);
+}
+
+/* lint() said exactly this many notes, warnings and errors. */
+static void assert_diag_counts(const struct diags *d, int notes, int warnings, int errors)
+{
+    ck_assert_int_eq(d->notes, notes);
+    ck_assert_int_eq(d->warnings, warnings);
+    ck_assert_int_eq(d->errors, errors);
+}
+
 static const char expiry_conf[] =
     "pinsets = (\n"
     "  { name = \"e\";\n"
@@ -1788,15 +1840,12 @@ START_TEST(lint_expiry)
     void *st;
     int errors;
 
-    write_conf("e.conf", expiry_conf);
-    st = must_open();
-    memset(&d, 0, sizeof(d));
-    errors = mod->lint(st, now, collect_diag, &d);
+    st = open_conf("e.conf", expiry_conf);
+    errors = lint_into(st, now, &d);
     if (expiry_cases[_i].says == NULL) {
         ck_assert_msg(d.text[0] == '\0', "unexpected: %s", d.text);
     } else {
-        ck_assert_msg(strstr(d.text, expiry_cases[_i].says) != NULL, "got \"%s\", want \"%s\"",
-                      d.text, expiry_cases[_i].says);
+        assert_diag_has(&d, expiry_cases[_i].says);
         ck_assert_int_eq(d.notes + d.warnings + d.errors, 1);
     }
     ck_assert_int_eq(errors, expiry_cases[_i].says && expiry_cases[_i].sev == TLSPIN_SEV_ERROR);
@@ -1822,28 +1871,23 @@ START_TEST(lint_single_pin_and_shadowing)
                "    pins = [ \"@P1@\" ]; }\n"
                ");\n");
     st = must_open();
-    memset(&d, 0, sizeof(d));
-    ck_assert_int_eq(mod->lint(st, NOW, collect_diag, &d), 0);
-    ck_assert_msg(strstr(d.text, "s.conf:2: note: pattern \"*.example.com\" of pinset \"wild\" is "
-                                 "shadowed for \"api.example.com\" by the more specific pinset "
-                                 "\"api\" (") != NULL, "%s", d.text);
-    ck_assert_msg(strstr(d.text, "s.conf:4: note: pattern \"**.example.com\" of pinset \"deep\" "
-                                 "is shadowed for \"api.example.com\"") != NULL, "%s", d.text);
-    ck_assert_msg(strstr(d.text, "s.conf:4: note: pattern \"**.example.com\" of pinset \"deep\" "
-                                 "is shadowed for \"*.example.com\" by the more specific pinset "
-                                 "\"wild\"") != NULL, "%s", d.text);
-    ck_assert_msg(strstr(d.text, "s.conf:9: warning: pinset \"one\" has a single pin") != NULL,
-                  "%s", d.text);
+    ck_assert_int_eq(lint_into(st, NOW, &d), 0);
+    assert_diag_has(&d, "s.conf:2: note: pattern \"*.example.com\" of pinset \"wild\" is "
+                        "shadowed for \"api.example.com\" by the more specific pinset "
+                        "\"api\" (");
+    assert_diag_has(&d, "s.conf:4: note: pattern \"**.example.com\" of pinset \"deep\" "
+                        "is shadowed for \"api.example.com\"");
+    assert_diag_has(&d, "s.conf:4: note: pattern \"**.example.com\" of pinset \"deep\" "
+                        "is shadowed for \"*.example.com\" by the more specific pinset "
+                        "\"wild\"");
+    assert_diag_has(&d, "s.conf:9: warning: pinset \"one\" has a single pin");
     /* ports do not limit shadowing: a.ports.test on port 80 is p443's too */
-    ck_assert_msg(strstr(d.text, "s.conf:7: note: pattern \"*.ports.test\" of pinset \"p80\" is "
-                                 "shadowed for \"a.ports.test\" by the more specific pinset "
-                                 "\"p443\" (") != NULL, "%s", d.text);
-    ck_assert_msg(strstr(d.text, ") on every port, even the ones only it lists\n") != NULL, "%s",
-                  d.text);
+    assert_diag_has(&d, "s.conf:7: note: pattern \"*.ports.test\" of pinset \"p80\" is "
+                        "shadowed for \"a.ports.test\" by the more specific pinset "
+                        "\"p443\" (");
+    assert_diag_has(&d, ") on every port, even the ones only it lists\n");
     ck_assert_msg(strstr(d.text, "self") == NULL, "%s", d.text);
-    ck_assert_int_eq(d.notes, 4);
-    ck_assert_int_eq(d.warnings, 1);
-    ck_assert_int_eq(d.errors, 0);
+    assert_diag_counts(&d, 4, 1, 0);
     mod->close(st);
 }
 END_TEST
@@ -1867,24 +1911,19 @@ START_TEST(lint_shadowing_follows_lookup)
                "  { name = \"corp\"; hosts = [ \"**.corp.test\" ]; " PINSET_OK " }\n"
                ");\n");
     st = must_open();
-    memset(&d, 0, sizeof(d));
-    ck_assert_int_eq(mod->lint(st, NOW, collect_diag, &d), 1);
-    ck_assert_msg(strstr(d.text, "x.conf:2: error: pinset \"old\" expired on 2025-12-31") != NULL,
-                  "%s", d.text);
-    ck_assert_msg(strstr(d.text, "x.conf:9: note: pattern \"**.corp.test\" of pinset \"corp\" "
-                                 "is shadowed for \"api.corp.test\" by the more specific pinset "
-                                 "\"api-443\" (") != NULL, "%s", d.text);
+    ck_assert_int_eq(lint_into(st, NOW, &d), 1);
+    assert_diag_has(&d, "x.conf:2: error: pinset \"old\" expired on 2025-12-31");
+    assert_diag_has(&d, "x.conf:9: note: pattern \"**.corp.test\" of pinset \"corp\" "
+                        "is shadowed for \"api.corp.test\" by the more specific pinset "
+                        "\"api-443\" (");
     ck_assert_msg(strstr(d.text, "good.test\" of") == NULL, "%s", d.text);
-    ck_assert_int_eq(d.notes, 1);
-    ck_assert_int_eq(d.errors, 1);
-    ck_assert_int_eq(d.warnings, 0);
+    assert_diag_counts(&d, 1, 0, 1);
 
     /* before the expiry, "old" shadows "live" for good.test */
-    memset(&d, 0, sizeof(d));
-    ck_assert_int_eq(mod->lint(st, utc(2025, 6, 1, 12, 0, 0), collect_diag, &d), 0);
-    ck_assert_msg(strstr(d.text, "x.conf:4: note: pattern \"**.good.test\" of pinset \"live\" "
-                                 "is shadowed for \"good.test\" by the more specific pinset "
-                                 "\"old\"") != NULL, "%s", d.text);
+    ck_assert_int_eq(lint_into(st, utc(2025, 6, 1, 12, 0, 0), &d), 0);
+    assert_diag_has(&d, "x.conf:4: note: pattern \"**.good.test\" of pinset \"live\" "
+                        "is shadowed for \"good.test\" by the more specific pinset "
+                        "\"old\"");
     mod->close(st);
 }
 END_TEST
