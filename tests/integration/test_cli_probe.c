@@ -18,6 +18,7 @@
  */
 #include "harness.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,12 +40,17 @@ static void probe_with(struct run_result *r, const struct run_opts *o, const cha
     argv[n] = NULL;
     ck_assert_int_eq(run_argv(o, r, argv), 0);
 }
-#define PROBE(r, ...) probe_with((r), &plain, (const char *const[]){__VA_ARGS__, NULL})
+#define PROBE_WITH(r, o, ...) probe_with((r), (o), (const char *const[]){__VA_ARGS__, NULL})
+#define PROBE(r, ...) PROBE_WITH((r), &plain, __VA_ARGS__)
 
-/* good.test:PORT via 127.0.0.1, verified against the test CA. */
-#define PROBE_GOOD(r, port, ...)                                                            \
-    PROBE((r), fmt("good.test:%d", (port)), "--connect", "127.0.0.1", "--cafile",         \
-          cert("trust.pem"), ##__VA_ARGS__)
+/* HOST:PORT reached at 127.0.0.1 (--connect), verified against the test CA:
+ * the servers of the tests, under whatever name a test needs. */
+#define PROBE_LOCAL(r, o, host, port, ...)                                                  \
+    PROBE_WITH((r), (o), fmt("%s:%d", (host), (port)), "--connect", "127.0.0.1", "--cafile", \
+               cert("trust.pem"), ##__VA_ARGS__)
+
+/* good.test:PORT, the pinned name, the same way. */
+#define PROBE_GOOD(r, port, ...) PROBE_LOCAL((r), &plain, "good.test", (port), ##__VA_ARGS__)
 
 static void expect_exit(const struct run_result *r, int code)
 {
@@ -57,10 +63,33 @@ static void expect_text(const struct run_result *r, const char *text)
     ck_assert_msg(strstr(r->out, text) != NULL, "no '%s': " RUN_FMT, text, RUN_ARGS(r));
 }
 
+/* One of two texts: a count of days may be a day less than the span
+ * (certificates made in the same second as the test, or just before). */
+static void expect_text_either(const struct run_result *r, const char *a, const char *b)
+{
+    ck_assert_msg(strstr(r->out, a) != NULL || strstr(r->out, b) != NULL,
+                  "neither '%s' nor '%s': " RUN_FMT, a, b, RUN_ARGS(r));
+}
+
+/* What a probe that could not start says (usage errors) is on stderr. */
+static void expect_err_text(const struct run_result *r, const char *text)
+{
+    ck_assert_msg(strstr(r->err, text) != NULL, "stderr lacks '%s': " RUN_FMT, text,
+                  RUN_ARGS(r));
+}
+
 static void expect_first_line(const struct run_result *r, const char *prefix)
 {
     ck_assert_msg(strncmp(r->out, prefix, strlen(prefix)) == 0,
                   "first line does not start '%s': " RUN_FMT, prefix, RUN_ARGS(r));
+}
+
+/* The Nagios verdict of a probe: the exit code and the status line that
+ * goes with it ("TLSPIN OK - ...", "TLSPIN CRITICAL - ..."). */
+static void expect_verdict(const struct run_result *r, int code, const char *status_line)
+{
+    expect_exit(r, code);
+    expect_first_line(r, status_line);
 }
 
 static void expect_line_prefix(const struct run_result *r, const char *prefix)
@@ -103,6 +132,19 @@ static void assert_py(const char *json, const char *expr, const char *want)
     free(got);
 }
 
+/* The verdict of a --json probe: the exit code and the status it reports. */
+static void expect_json_status(const struct run_result *r, int code, const char *status)
+{
+    expect_exit(r, code);
+    assert_py(r->out, "d['status']", status);
+}
+
+/* An allowed handshake is a silent one: no tlspin record since mark. */
+static void expect_no_record_since(size_t mark)
+{
+    ck_assert_msg(syslog_tlspin_count_since(mark) == 0, "%s", syslog_dump_since(mark));
+}
+
 static void policy(const char *mode, const char *unpinned, const char *on_error,
                    const char *stack)
 {
@@ -120,6 +162,52 @@ static const char *file_entry(const char *control)
 {
     return fmt("  { module = \"file\"; control = \"%s\"; args = { pinsets = \"%s\"; }; }",
                control, H.pinsets);
+}
+
+/* The policy of most tests: enforce, unpinned hosts allowed, errors deny,
+ * the file module required. */
+static void usual_policy(void)
+{
+    policy("enforce", "allow", "deny", file_entry("required"));
+}
+
+/* The setup of most tests: a server presenting `identity`, the usual
+ * policy, good.test pinned. Returns the syslog mark taken last, so that only
+ * the probe's records follow it. */
+static size_t serve_pinned(struct server *s, const char *identity)
+{
+    server_start(s, identity);
+    usual_policy();
+    write_good_pinset();
+    return syslog_mark();
+}
+
+/* A pinset entry pinning the good key and its backup for `hosts` (quoted,
+ * comma separated), `more` settings (or "") after the pins. */
+static const char *good_pins_for(const char *name, const char *hosts, const char *more)
+{
+    return fmt("  { name = \"%s\"; hosts = [ %s ];\n    pins = [ \"%s\", \"%s\" ]; %s}", name,
+               hosts, pin("PIN_GOOD"), pin("PIN_BACKUP"), more);
+}
+
+/* "ports = [ port ]; " for good_pins_for(). */
+static const char *ports(int port)
+{
+    return fmt("ports = [ %d ]; ", port);
+}
+
+/* pins.d/api.conf holding the entries (NULL-terminated) in their order, in
+ * place of what was there. */
+static void __attribute__((sentinel)) write_api_pinsets(const char *entry, ...)
+{
+    const char *body = entry;
+    va_list ap;
+
+    va_start(ap, entry);
+    for (const char *e = va_arg(ap, const char *); e; e = va_arg(ap, const char *))
+        body = fmt("%s,\n%s", body, e);
+    va_end(ap);
+    write_pinsets("api", "pinsets = (\n%s\n);\n", body);
 }
 
 /* A record's fields, copied out of the syslog store. */
@@ -152,20 +240,13 @@ START_TEST(pinned_match_allowed_silently)
 {
     struct server s;
     struct run_result r;
-    size_t mark;
+    size_t mark = serve_pinned(&s, "good");
 
-    server_start(&s, "good");
-    policy("enforce", "allow", "deny", file_entry("required"));
-    write_good_pinset();
-    mark = syslog_mark();
     /* mkcerts.sh certificates live 30 days: below the 20-day threshold, OK */
     PROBE_GOOD(&r, s.port, "--warn-days", "20");
-    expect_exit(&r, 0);
     /* (29 days and some hours; 30 within the second the fixtures were made) */
-    expect_first_line(&r, fmt("TLSPIN OK - good.test:%d: allowed; the chain expires in ",
-                              s.port));
-    ck_assert_msg(strstr(r.out, " days | days_left=29;20:;7:\n") ||
-                      strstr(r.out, " days | days_left=30;20:;7:\n"), RUN_FMT, RUN_ARGS(&r));
+    expect_verdict(&r, 0, fmt("TLSPIN OK - good.test:%d: allowed; the chain expires in ", s.port));
+    expect_text_either(&r, " days | days_left=29;20:;7:\n", " days | days_left=30;20:;7:\n");
     expect_line_prefix(&r, fmt("connection  127.0.0.1:%d, TLSv1.3, ", s.port));
     expect_line_prefix(&r, fmt("identity    host good.test (from SNI), port %d, peer "
                                "127.0.0.1:%d", s.port, s.port));
@@ -182,12 +263,11 @@ START_TEST(pinned_match_allowed_silently)
     expect_line_prefix(&r, "expiry      leaf CN=good.test,O=tlspin tests ends first: ");
     ck_assert_msg(strchr(r.out, '\033') == NULL, "colour in a pipe");
     run_result_free(&r);
-    ck_assert_msg(syslog_tlspin_count_since(mark) == 0, "%s", syslog_dump_since(mark));
+    expect_no_record_since(mark);
 
     /* The default 30-day threshold: WARNING for the same chain. */
     PROBE_GOOD(&r, s.port, "--json");
-    expect_exit(&r, 1);
-    assert_py(r.out, "d['status']", "WARNING");
+    expect_json_status(&r, 1, "WARNING");
     assert_py(r.out, "d['decision']['action']", "allowed");
     assert_py(r.out, "d['decision']['event']", "null");
     assert_py(r.out, "d['expiry']['mark']", "30");
@@ -208,15 +288,10 @@ START_TEST(blocked_with_the_shims_own_record)
     struct server s;
     struct run_result r;
     struct fields from_probe, from_client;
-    size_t mark;
+    size_t mark = serve_pinned(&s, "icpt");
 
-    server_start(&s, "icpt");
-    policy("enforce", "allow", "deny", file_entry("required"));
-    write_good_pinset();
-    mark = syslog_mark();
     PROBE_GOOD(&r, s.port, "--warn-days", "20");
-    expect_exit(&r, 2);
-    expect_first_line(&r, fmt("TLSPIN CRITICAL - good.test:%d: BLOCKED by the policy "
+    expect_verdict(&r, 2, fmt("TLSPIN CRITICAL - good.test:%d: BLOCKED by the policy "
                               "(event pin-mismatch) | days_left=", s.port));
     expect_line_prefix(&r, "            1   file    required  fail     pin-mismatch  api   no "
                            "certificate of the verified chain has a pinned key");
@@ -253,14 +328,11 @@ START_TEST(report_only_and_report_mode)
     size_t mark;
 
     server_start(&s, "icpt");
-    policy("enforce", "allow", "deny", file_entry("required"));
-    write_pinsets("api", "pinsets = ( { name = \"api\"; hosts = [ \"good.test\" ];\n"
-                         "  pins = [ \"%s\", \"%s\" ]; report_only = true; } );\n",
-                  pin("PIN_GOOD"), pin("PIN_BACKUP"));
+    usual_policy();
+    write_api_pinsets(good_pins_for("api", "\"good.test\"", "report_only = true; "), NULL);
     mark = syslog_mark();
     PROBE_GOOD(&r, s.port, "--warn-days", "20");
-    expect_exit(&r, 1);
-    expect_first_line(&r, fmt("TLSPIN WARNING - good.test:%d: allowed-report-only (event "
+    expect_verdict(&r, 1, fmt("TLSPIN WARNING - good.test:%d: allowed-report-only (event "
                               "pin-mismatch)", s.port));
     expect_line_prefix(&r, "            1   file    required  fail (report-only)  pin-mismatch");
     run_result_free(&r);
@@ -269,8 +341,7 @@ START_TEST(report_only_and_report_mode)
     policy("report", "allow", "deny", file_entry("required"));
     write_good_pinset();
     PROBE_GOOD(&r, s.port, "--warn-days", "20", "--json");
-    expect_exit(&r, 1);
-    assert_py(r.out, "d['status']", "WARNING");
+    expect_json_status(&r, 1, "WARNING");
     assert_py(r.out, "d['policy']['mode']", "report");
     assert_py(r.out, "(d['decision']['action'], d['decision']['event'])",
               "[\"allowed-report-only\", \"pin-mismatch\"]");
@@ -289,23 +360,19 @@ START_TEST(unpinned_hosts)
     policy("enforce", "deny", "deny", file_entry("required"));
     write_good_pinset();
     mark = syslog_mark();
-    PROBE(&r, fmt("other.test:%d", s.port), "--connect", "127.0.0.1", "--cafile",
-          cert("trust.pem"), "--warn-days", "20");
-    expect_exit(&r, 2);
-    expect_first_line(&r, fmt("TLSPIN CRITICAL - other.test:%d: BLOCKED by the policy (event "
+    PROBE_LOCAL(&r, &plain, "other.test", s.port, "--warn-days", "20");
+    expect_verdict(&r, 2, fmt("TLSPIN CRITICAL - other.test:%d: BLOCKED by the policy (event "
                               "unpinned-host)", s.port));
     expect_line_prefix(&r, "            1   file    required  ignore ");
     run_result_free(&r);
     ck_assert_field(the_tlspin_record_since(mark), "event", "unpinned-host");
 
-    policy("enforce", "allow", "deny", file_entry("required"));
+    usual_policy();
     mark = syslog_mark();
-    PROBE(&r, fmt("other.test:%d", s.port), "--connect", "127.0.0.1", "--cafile",
-          cert("trust.pem"), "--warn-days", "20");
-    expect_exit(&r, 0);
-    expect_first_line(&r, fmt("TLSPIN OK - other.test:%d: allowed", s.port));
+    PROBE_LOCAL(&r, &plain, "other.test", s.port, "--warn-days", "20");
+    expect_verdict(&r, 0, fmt("TLSPIN OK - other.test:%d: allowed", s.port));
     run_result_free(&r);
-    ck_assert_msg(syslog_tlspin_count_since(mark) == 0, "%s", syslog_dump_since(mark));
+    expect_no_record_since(mark);
 }
 END_TEST
 
@@ -320,13 +387,11 @@ START_TEST(expired_pinset_warns)
     gmtime_r(&t, &tm);
     strftime(yesterday, sizeof yesterday, "%Y-%m-%d", &tm);
     server_start(&s, "icpt");
-    policy("enforce", "allow", "deny", file_entry("required"));
-    write_pinsets("api", "pinsets = ( { name = \"api\"; hosts = [ \"good.test\" ];\n"
-                         "  pins = [ \"%s\", \"%s\" ]; expires = \"%s\"; } );\n",
-                  pin("PIN_GOOD"), pin("PIN_BACKUP"), yesterday);
+    usual_policy();
+    write_api_pinsets(good_pins_for("api", "\"good.test\"", fmt("expires = \"%s\"; ", yesterday)),
+                      NULL);
     PROBE_GOOD(&r, s.port, "--warn-days", "20");
-    expect_exit(&r, 1);
-    expect_first_line(&r, fmt("TLSPIN WARNING - good.test:%d: allowed (event pinset-expired)",
+    expect_verdict(&r, 1, fmt("TLSPIN WARNING - good.test:%d: allowed (event pinset-expired)",
                               s.port));
     run_result_free(&r);
 }
@@ -343,8 +408,7 @@ START_TEST(broken_entries_follow_on_error)
     policy("enforce", "allow", "deny", stack);
     write_good_pinset();
     PROBE_GOOD(&r, s.port, "--warn-days", "20");
-    expect_exit(&r, 2);
-    expect_first_line(&r, fmt("TLSPIN CRITICAL - good.test:%d: BLOCKED by the policy (event "
+    expect_verdict(&r, 2, fmt("TLSPIN CRITICAL - good.test:%d: BLOCKED by the policy (event "
                               "module-error)", s.port));
     expect_line_prefix(&r, "            fault: ");
     expect_line_prefix(&r, "            1   file    required  pass ");
@@ -353,8 +417,7 @@ START_TEST(broken_entries_follow_on_error)
 
     policy("enforce", "allow", "allow", stack);
     PROBE_GOOD(&r, s.port, "--warn-days", "20");
-    expect_exit(&r, 1);
-    expect_first_line(&r, fmt("TLSPIN WARNING - good.test:%d: allowed-policy-error (event "
+    expect_verdict(&r, 1, fmt("TLSPIN WARNING - good.test:%d: allowed-policy-error (event "
                               "module-error)", s.port));
     run_result_free(&r);
 
@@ -401,14 +464,11 @@ START_TEST(verification_is_part_of_the_verdict)
     struct run_opts system_store = {
         .env = (const char *const[]){fmt("SSL_CERT_FILE=%s", cert("trust.pem")), NULL}};
 
-    server_start(&s, "good");
-    policy("enforce", "allow", "deny", file_entry("required"));
-    write_good_pinset();
+    serve_pinned(&s, "good");
 
     /* The system trust store does not know the test CA. */
     PROBE(&r, fmt("good.test:%d", s.port), "--connect", "127.0.0.1", "--warn-days", "20");
-    expect_exit(&r, 2);
-    expect_first_line(&r, fmt("TLSPIN CRITICAL - good.test:%d: allowed; the chain does not "
+    expect_verdict(&r, 2, fmt("TLSPIN CRITICAL - good.test:%d: allowed; the chain does not "
                               "verify: unable to get local issuer certificate", s.port));
     expect_text(&r, "chain       NOT verified against the system trust store");
     expect_text(&r, "tlspin counts it as leaf-only");
@@ -417,9 +477,8 @@ START_TEST(verification_is_part_of_the_verdict)
     run_result_free(&r);
 
     /* A system trust store that does (SSL_CERT_FILE): verified, OK. */
-    probe_with(&r, &system_store, (const char *const[]){fmt("good.test:%d", s.port),
-                                                        "--connect", "127.0.0.1", "--warn-days",
-                                                        "20", NULL});
+    PROBE_WITH(&r, &system_store, fmt("good.test:%d", s.port), "--connect", "127.0.0.1",
+               "--warn-days", "20");
     expect_exit(&r, 0);
     expect_text(&r, "chain       verified against the system trust store; tlspin counts it as "
                     "app-verified");
@@ -427,12 +486,9 @@ START_TEST(verification_is_part_of_the_verdict)
 
     /* A name the leaf is not valid for: the client would refuse; tlspin
      * verified the chain itself (system-verified) and decides on it. */
-    write_pinsets("api", "pinsets = ( { name = \"api\"; hosts = [ \"wrong.test\" ];\n"
-                         "  pins = [ \"%s\", \"%s\" ]; } );\n", pin("PIN_GOOD"),
-                  pin("PIN_BACKUP"));
-    probe_with(&r, &system_store, (const char *const[]){fmt("wrong.test:%d", s.port),
-                                                        "--connect", "127.0.0.1", "--json",
-                                                        NULL});
+    write_api_pinsets(good_pins_for("api", "\"wrong.test\"", ""), NULL);
+    PROBE_WITH(&r, &system_store, fmt("wrong.test:%d", s.port), "--connect", "127.0.0.1",
+               "--json");
     expect_exit(&r, 2);
     assert_py(r.out, "d['verified']", "false");
     assert_py(r.out, "d['verify_error'].startswith('hostname mismatch')", "true");
@@ -447,10 +503,8 @@ START_TEST(ip_literal_and_sni)
     struct run_result r;
 
     server_start(&s, "good");
-    policy("enforce", "allow", "deny", file_entry("required"));
-    write_pinsets("api", "pinsets = ( { name = \"ip\"; hosts = [ \"127.0.0.1\" ];\n"
-                         "  pins = [ \"%s\", \"%s\" ]; } );\n", pin("PIN_GOOD"),
-                  pin("PIN_BACKUP"));
+    usual_policy();
+    write_api_pinsets(good_pins_for("ip", "\"127.0.0.1\"", ""), NULL);
     PROBE(&r, fmt("127.0.0.1:%d", s.port), "--cafile", cert("trust.pem"), "--json");
     assert_py(r.out, "d['identity']['source']", "verify-ip");
     assert_py(r.out, "d['identity']['host']", "127.0.0.1");
@@ -505,14 +559,13 @@ START_TEST(expiry_marks_and_thresholds)
     };
     struct run_result r;
 
-    policy("enforce", "allow", "deny", file_entry("required"));
+    usual_policy();
     write_good_pinset();
     for (size_t i = 0; i < sizeof rows / sizeof *rows; i++) {
         struct server s;
         serve_leaf(&s, rows[i].days);
         PROBE_GOOD(&r, s.port, "--json");
-        expect_exit(&r, rows[i].code);
-        assert_py(r.out, "d['status']", rows[i].status);
+        expect_json_status(&r, rows[i].code, rows[i].status);
         assert_py(r.out, "d['expiry']['position']", "leaf");
         assert_py(r.out, "d['expiry']['mark']", fmt("%d", rows[i].mark));
         /* made this second, the whole span may still be ahead */
@@ -523,11 +576,11 @@ START_TEST(expiry_marks_and_thresholds)
         PROBE_GOOD(&r, s.port);
         expect_first_line(&r, fmt("TLSPIN %s - good.test:%d: allowed; leaf CN=good.test,O=tlspin "
                                   "tests expires in ", rows[i].status, s.port));
-        ck_assert_msg(strstr(r.out, fmt("(%d-day warning) | days_left=%d;30:;7:\n",
-                                        rows[i].mark, rows[i].days - 1)) ||
-                          strstr(r.out, fmt("(%d-day warning) | days_left=%d;30:;7:\n",
-                                            rows[i].mark, rows[i].days)),
-                      RUN_FMT, RUN_ARGS(&r));
+        expect_text_either(&r,
+                           fmt("(%d-day warning) | days_left=%d;30:;7:\n", rows[i].mark,
+                               rows[i].days - 1),
+                           fmt("(%d-day warning) | days_left=%d;30:;7:\n", rows[i].mark,
+                               rows[i].days));
         run_result_free(&r);
         server_stop(&s);
     }
@@ -573,7 +626,7 @@ START_TEST(unknown_when_it_cannot_probe)
     struct run_result r;
     int port;
 
-    policy("enforce", "allow", "deny", file_entry("required"));
+    usual_policy();
     server_start(&s, "good");
     port = s.port;
     server_stop(&s);
@@ -584,8 +637,7 @@ START_TEST(unknown_when_it_cannot_probe)
                   RUN_FMT, RUN_ARGS(&r));
     run_result_free(&r);
     PROBE(&r, "no-such-host.invalid");
-    expect_exit(&r, 3);
-    expect_first_line(&r, "TLSPIN UNKNOWN - no-such-host.invalid:443: cannot resolve "
+    expect_verdict(&r, 3, "TLSPIN UNKNOWN - no-such-host.invalid:443: cannot resolve "
                           "no-such-host.invalid");
     run_result_free(&r);
 
@@ -603,13 +655,13 @@ START_TEST(unknown_when_it_cannot_probe)
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
         probe_with(&r, &plain, bad[i]);
         expect_exit(&r, 3);
-        ck_assert_msg(strstr(r.err, "Try 'tlspin probe --help'"), RUN_FMT, RUN_ARGS(&r));
+        expect_err_text(&r, "Try 'tlspin probe --help'");
         run_result_free(&r);
     }
     const char *none[] = {TLSPIN_CLI, "probe", NULL};
     ck_assert_int_eq(run_argv(&plain, &r, none), 0);
     expect_exit(&r, 3);
-    ck_assert_msg(strstr(r.err, "name a HOST[:PORT] to probe, or --all"), RUN_FMT, RUN_ARGS(&r));
+    expect_err_text(&r, "name a HOST[:PORT] to probe, or --all");
     run_result_free(&r);
 
     PROBE(&r, "--help");
@@ -636,20 +688,13 @@ START_TEST(all_hosts_of_the_policy)
     server_start(&dead, "good");
     dead_port = dead.port;
     server_stop(&dead);
-    policy("enforce", "allow", "deny", file_entry("required"));
-    write_pinsets("api", "pinsets = (\n"
-                         "  { name = \"local\"; hosts = [ \"localhost\", \"*.wild.test\" ];\n"
-                         "    ports = [ %d ]; pins = [ \"%s\", \"%s\" ]; },\n"
-                         "  { name = \"ip\"; hosts = [ \"127.0.0.1\" ]; ports = [ %d ];\n"
-                         "    pins = [ \"%s\", \"%s\" ]; },\n"
-                         "  { name = \"down\"; hosts = [ \"127.0.0.1\" ]; ports = [ %d ];\n"
-                         "    pins = [ \"%s\", \"%s\" ]; }\n"
-                         ");\n",
-                  good.port, pin("PIN_GOOD"), pin("PIN_BACKUP"), icpt.port, pin("PIN_GOOD"),
-                  pin("PIN_BACKUP"), dead_port, pin("PIN_GOOD"), pin("PIN_BACKUP"));
+    usual_policy();
+    write_api_pinsets(
+        good_pins_for("local", "\"localhost\", \"*.wild.test\"", ports(good.port)),
+        good_pins_for("ip", "\"127.0.0.1\"", ports(icpt.port)),
+        good_pins_for("down", "\"127.0.0.1\"", ports(dead_port)), NULL);
     PROBE(&r, "--all", "--cafile", cert("trust.pem"), "--warn-days", "20");
-    expect_exit(&r, 2);
-    expect_first_line(&r, "TLSPIN CRITICAL - 3 hosts: 1 critical, 1 unknown, 0 warning, 1 ok\n");
+    expect_verdict(&r, 2, "TLSPIN CRITICAL - 3 hosts: 1 critical, 1 unknown, 0 warning, 1 ok\n");
     expect_line_prefix(&r, fmt("OK - localhost:%d: allowed", good.port));
     expect_line_prefix(&r, fmt("CRITICAL - 127.0.0.1:%d: BLOCKED by the policy (event "
                                "pin-mismatch)", icpt.port));
@@ -667,48 +712,31 @@ START_TEST(all_hosts_of_the_policy)
     run_result_free(&r);
 
     /* UNKNOWN outranks WARNING and OK; WARNING outranks OK */
-    write_pinsets("api", "pinsets = (\n"
-                         "  { name = \"local\"; hosts = [ \"localhost\" ]; ports = [ %d ];\n"
-                         "    pins = [ \"%s\", \"%s\" ]; },\n"
-                         "  { name = \"down\"; hosts = [ \"127.0.0.1\" ]; ports = [ %d ];\n"
-                         "    pins = [ \"%s\", \"%s\" ]; }\n"
-                         ");\n",
-                  good.port, pin("PIN_GOOD"), pin("PIN_BACKUP"), dead_port, pin("PIN_GOOD"),
-                  pin("PIN_BACKUP"));
+    write_api_pinsets(good_pins_for("local", "\"localhost\"", ports(good.port)),
+                      good_pins_for("down", "\"127.0.0.1\"", ports(dead_port)), NULL);
     PROBE(&r, "--all", "--cafile", cert("trust.pem"));
-    expect_exit(&r, 3);
-    expect_first_line(&r, "TLSPIN UNKNOWN - 2 hosts: 0 critical, 1 unknown, 1 warning, 0 ok\n");
+    expect_verdict(&r, 3, "TLSPIN UNKNOWN - 2 hosts: 0 critical, 1 unknown, 1 warning, 0 ok\n");
     run_result_free(&r);
-    write_pinsets("api", "pinsets = (\n"
-                         "  { name = \"local\"; hosts = [ \"localhost\", \"127.0.0.1\" ];\n"
-                         "    ports = [ %d ]; pins = [ \"%s\", \"%s\" ]; }\n"
-                         ");\n",
-                  good.port, pin("PIN_GOOD"), pin("PIN_BACKUP"));
+    write_api_pinsets(good_pins_for("local", "\"localhost\", \"127.0.0.1\"", ports(good.port)),
+                      NULL);
     PROBE(&r, "--all", "--cafile", cert("trust.pem"));
-    expect_exit(&r, 1);
-    expect_first_line(&r, "TLSPIN WARNING - 2 hosts: 0 critical, 0 unknown, 2 warning, 0 ok\n");
+    expect_verdict(&r, 1, "TLSPIN WARNING - 2 hosts: 0 critical, 0 unknown, 2 warning, 0 ok\n");
     run_result_free(&r);
 
     /* a pinset without ports is probed on 443 */
-    write_pinsets("api", "pinsets = ( { name = \"any\"; hosts = [ \"localhost\" ];\n"
-                         "  pins = [ \"%s\", \"%s\" ]; } );\n", pin("PIN_GOOD"),
-                  pin("PIN_BACKUP"));
+    write_api_pinsets(good_pins_for("any", "\"localhost\"", ""), NULL);
     PROBE(&r, "--all", "--cafile", cert("trust.pem"), "--timeout", "3", "--json");
     assert_py(r.out, "[h['target'] for h in d['hosts']]", "[\"localhost:443\"]");
     run_result_free(&r);
 
     /* nothing to probe */
-    write_pinsets("api", "pinsets = ( { name = \"w\"; hosts = [ \"*.wild.test\" ];\n"
-                         "  pins = [ \"%s\", \"%s\" ]; } );\n", pin("PIN_GOOD"),
-                  pin("PIN_BACKUP"));
+    write_api_pinsets(good_pins_for("w", "\"*.wild.test\"", ""), NULL);
     PROBE(&r, "--all");
-    expect_exit(&r, 3);
-    expect_first_line(&r, fmt("TLSPIN UNKNOWN - the policy %s names no host to probe", H.config));
+    expect_verdict(&r, 3, fmt("TLSPIN UNKNOWN - the policy %s names no host to probe", H.config));
     run_result_free(&r);
     write_policy("version = 1;\nstack = ( oops );\n");
     PROBE(&r, "--all");
-    expect_exit(&r, 2);
-    expect_first_line(&r, fmt("TLSPIN CRITICAL - the policy %s does not load", H.config));
+    expect_verdict(&r, 2, fmt("TLSPIN CRITICAL - the policy %s does not load", H.config));
     run_result_free(&r);
 }
 END_TEST
@@ -721,17 +749,10 @@ START_TEST(shim_in_the_command_decides_once)
 {
     struct server s;
     struct run_result r;
-    size_t mark;
+    size_t mark = serve_pinned(&s, "icpt");
 
-    server_start(&s, "icpt");
-    policy("enforce", "allow", "deny", file_entry("required"));
-    write_good_pinset();
-    mark = syslog_mark();
-    probe_with(&r, &shim, (const char *const[]){fmt("good.test:%d", s.port), "--connect",
-                                                "127.0.0.1", "--cafile", cert("trust.pem"),
-                                                "--warn-days", "20", NULL});
-    expect_exit(&r, 2);
-    expect_first_line(&r, fmt("TLSPIN CRITICAL - good.test:%d: BLOCKED by the policy (event "
+    PROBE_LOCAL(&r, &shim, "good.test", s.port, "--warn-days", "20");
+    expect_verdict(&r, 2, fmt("TLSPIN CRITICAL - good.test:%d: BLOCKED by the policy (event "
                               "pin-mismatch) |", s.port));
     expect_line_prefix(&r, fmt("connection  127.0.0.1:%d, TLSv1.3", s.port));
     run_result_free(&r);
