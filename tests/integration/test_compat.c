@@ -105,19 +105,28 @@ static long now_ms(void)
     return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
 }
 
-/* A port the kernel just gave out and took back, for programs that cannot
- * listen on port 0 and say which port they got (stunnel, nginx). */
-static int free_port(void)
+/* A TCP socket bound to 127.0.0.1 on a port the kernel chooses (*port):
+ * free_port() and the silent listener of the GnuTLS test both start so. */
+static int loopback_socket(int *port)
 {
     struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
     socklen_t len = sizeof sa;
-    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), port;
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 
     ck_assert_int_ge(fd, 0);
     ck_assert_int_eq(bind(fd, (struct sockaddr *)&sa, sizeof sa), 0);
     ck_assert_int_eq(getsockname(fd, (struct sockaddr *)&sa, &len), 0);
-    port = ntohs(sa.sin_port);
-    close(fd);
+    *port = ntohs(sa.sin_port);
+    return fd;
+}
+
+/* A port the kernel just gave out and took back, for programs that cannot
+ * listen on port 0 and say which port they got (stunnel, nginx). */
+static int free_port(void)
+{
+    int port;
+
+    close(loopback_socket(&port));
     return port;
 }
 
@@ -378,28 +387,32 @@ static void bg_stop(pid_t pid, int sig, int *status)
         *status = w == pid ? st : 0;
 }
 
+/* Does file (missing: no) contain needle now? wait_file_has() asks twice:
+ * while waiting, and once more after the process has ended. */
+static int file_has(const char *file, const char *needle)
+{
+    char *t = read_file(file, NULL);
+    int has = t && strstr(t, needle);
+
+    free(t);
+    return has;
+}
+
 /* Wait until file contains needle or the process ends (timeout_ms). */
 static int wait_file_has(const char *file, const char *needle, pid_t pid, int timeout_ms)
 {
     long deadline = now_ms() + timeout_ms;
 
     for (;;) {
-        char *t = read_file(file, NULL);
-        int has = t && strstr(t, needle);
-        free(t);
-        if (has)
+        if (file_has(file, needle))
             return 1;
         if (now_ms() > deadline)
             return 0;
         if (pid > 0) {
             siginfo_t si = {0};
             if (waitid(P_PID, (id_t)pid, &si, WEXITED | WNOHANG | WNOWAIT) == 0 &&
-                si.si_pid == pid) {
-                t = read_file(file, NULL);
-                has = t && strstr(t, needle);
-                free(t);
-                return has;
-            }
+                si.si_pid == pid)
+                return file_has(file, needle);
         }
         usleep(20000);
     }
@@ -458,16 +471,10 @@ static void start_server(struct server *s, const char *identity, int tls12)
 }
 
 /* The server's --log once it mentions needle (it writes after the client
- * may have exited); bounded wait. */
+ * may have exited); bounded wait (3 s), then the log as it is. */
 static char *server_log_wait(const struct server *s, const char *needle)
 {
-    for (int i = 0; i < 300; i++) {
-        char *log = server_log(s);
-        if (strstr(log, needle))
-            return log;
-        free(log);
-        usleep(10000);
-    }
+    wait_file_has(s->log, needle, 0, 3000);
     return server_log(s);
 }
 
@@ -507,34 +514,46 @@ struct program {
     const char *known_program, *known_program_why;
 };
 
-static void argv_curl(const char *host, int port, const char *a[24])
+/* Fill a program's argv (a[24]) from a NULL-terminated list; returns its
+ * length. Each argv_* function is then just its command line. */
+static size_t argv_set(const char *a[24], const char *const list[])
 {
     size_t n = 0;
-    a[n++] = CURL;
-    a[n++] = "-q";
-    a[n++] = "-sS";
-    a[n++] = "--max-time";
-    a[n++] = "10";
-    a[n++] = "--cacert";
+
+    for (; list[n]; n++) {
+        ck_assert_msg(n < 20, "argv of %s too long", list[0]);
+        a[n] = list[n];
+    }
+    a[n] = NULL;
+    return n;
+}
+
+/* The helper scripts (compat_python.py, compat_perl.pl, compat_ruby.rb,
+ * compat_php.php) all end their command line with host, port and CA file:
+ * head is what comes before. */
+static void argv_script(const char *a[24], const char *const head[], const char *host, int port)
+{
+    size_t n = argv_set(a, head);
+
+    a[n++] = host;
+    a[n++] = fmt("%d", port);
     a[n++] = cert("trust.pem");
-    a[n++] = "-H";
-    a[n++] = "X-Probe: " MARKER;
-    a[n++] = fmt("https://%s:%d/", host, port);
     a[n] = NULL;
 }
 
-#define PY_ARGV(fn, mode)                                                      \
-    static void fn(const char *host, int port, const char *a[24])              \
-    {                                                                          \
-        size_t n = 0;                                                          \
-        a[n++] = PYTHON3;                                                      \
-        a[n++] = "-I";                                                         \
-        a[n++] = COMPAT_DIR "/compat_python.py";                               \
-        a[n++] = mode;                                                         \
-        a[n++] = host;                                                         \
-        a[n++] = fmt("%d", port);                                              \
-        a[n++] = cert("trust.pem");                                            \
-        a[n] = NULL;                                                           \
+static void argv_curl(const char *host, int port, const char *a[24])
+{
+    argv_set(a, (const char *const[]){CURL, "-q", "-sS", "--max-time", "10", "--cacert",
+                                      cert("trust.pem"), "-H", "X-Probe: " MARKER,
+                                      fmt("https://%s:%d/", host, port), NULL});
+}
+
+#define PY_ARGV(fn, mode)                                                                  \
+    static void fn(const char *host, int port, const char *a[24])                          \
+    {                                                                                      \
+        argv_script(a, (const char *const[]){PYTHON3, "-I", COMPAT_DIR "/compat_python.py", \
+                                             mode, NULL},                                  \
+                    host, port);                                                           \
     }
 PY_ARGV(argv_py_urllib, "urllib")
 PY_ARGV(argv_py_http_client, "http.client")
@@ -543,83 +562,50 @@ PY_ARGV(argv_py_asyncio, "asyncio")
 
 static void argv_s_client(const char *host, int port, const char *a[24])
 {
-    size_t n = 0;
-    a[n++] = OPENSSL;
-    a[n++] = "s_client";
-    a[n++] = "-connect";
-    a[n++] = fmt("%s:%d", host, port);
-    a[n++] = "-servername";
-    a[n++] = host;
-    a[n++] = "-CAfile";
-    a[n++] = cert("trust.pem");
-    a[n] = NULL;
+    argv_set(a, (const char *const[]){OPENSSL, "s_client", "-connect", fmt("%s:%d", host, port),
+                                      "-servername", host, "-CAfile", cert("trust.pem"), NULL});
 }
 
-#define PERL_ARGV(fn, mode)                                                    \
-    static void fn(const char *host, int port, const char *a[24])              \
-    {                                                                          \
-        size_t n = 0;                                                          \
-        a[n++] = PERL;                                                         \
-        a[n++] = COMPAT_DIR "/compat_perl.pl";                                 \
-        a[n++] = mode;                                                         \
-        a[n++] = host;                                                         \
-        a[n++] = fmt("%d", port);                                              \
-        a[n++] = cert("trust.pem");                                            \
-        a[n] = NULL;                                                           \
+#define PERL_ARGV(fn, mode)                                                                \
+    static void fn(const char *host, int port, const char *a[24])                          \
+    {                                                                                      \
+        argv_script(a, (const char *const[]){PERL, COMPAT_DIR "/compat_perl.pl", mode, NULL}, \
+                    host, port);                                                           \
     }
 PERL_ARGV(argv_perl_io_socket_ssl, "io-socket-ssl")
 PERL_ARGV(argv_perl_lwp, "lwp")
 
 static void argv_ruby(const char *host, int port, const char *a[24])
 {
-    size_t n = 0;
-    a[n++] = "/usr/bin/ruby";
-    a[n++] = COMPAT_DIR "/compat_ruby.rb";
-    a[n++] = host;
-    a[n++] = fmt("%d", port);
-    a[n++] = cert("trust.pem");
-    a[n] = NULL;
+    argv_script(a, (const char *const[]){"/usr/bin/ruby", COMPAT_DIR "/compat_ruby.rb", NULL},
+                host, port);
 }
 
 static void argv_php(const char *host, int port, const char *a[24])
 {
-    size_t n = 0;
-    a[n++] = "/usr/bin/php";
-    a[n++] = "-n"; /* no php.ini: the defaults (openssl is built in) */
-    a[n++] = COMPAT_DIR "/compat_php.php";
-    a[n++] = host;
-    a[n++] = fmt("%d", port);
-    a[n++] = cert("trust.pem");
-    a[n] = NULL;
+    /* -n: no php.ini, the defaults (openssl is built in) */
+    argv_script(a,
+                (const char *const[]){"/usr/bin/php", "-n", COMPAT_DIR "/compat_php.php", NULL},
+                host, port);
 }
 
 /* socat: connects to the address; openssl-commonname gives the name it
  * verifies and sends as SNI. */
 static void argv_socat(const char *host, int port, const char *a[24])
 {
-    size_t n = 0;
-    a[n++] = "/usr/bin/socat";
-    a[n++] = "-T";
-    a[n++] = "10";
-    a[n++] = "-";
-    a[n++] = fmt("OPENSSL:127.0.0.1:%d,cafile=%s,verify=1,openssl-commonname=%s", port,
-                 cert("trust.pem"), host);
-    a[n] = NULL;
+    argv_set(a, (const char *const[]){
+                    "/usr/bin/socat", "-T", "10", "-",
+                    fmt("OPENSSL:127.0.0.1:%d,cafile=%s,verify=1,openssl-commonname=%s", port,
+                        cert("trust.pem"), host),
+                    NULL});
 }
 
 static void argv_w3m(const char *host, int port, const char *a[24])
 {
-    size_t n = 0;
-    a[n++] = "/usr/bin/w3m";
-    a[n++] = "-o";
-    a[n++] = fmt("ssl_ca_file=%s", cert("trust.pem"));
-    a[n++] = "-o";
-    a[n++] = "ssl_verify_server=1";
-    a[n++] = "-header";
-    a[n++] = "X-Probe: " MARKER;
-    a[n++] = "-dump";
-    a[n++] = fmt("https://%s:%d/", host, port);
-    a[n] = NULL;
+    argv_set(a, (const char *const[]){"/usr/bin/w3m", "-o",
+                                      fmt("ssl_ca_file=%s", cert("trust.pem")), "-o",
+                                      "ssl_verify_server=1", "-header", "X-Probe: " MARKER,
+                                      "-dump", fmt("https://%s:%d/", host, port), NULL});
 }
 
 #define HTTP_GET(host) "GET / HTTP/1.0\r\nHost: " host "\r\nX-Probe: " MARKER "\r\n\r\n"
@@ -628,6 +614,10 @@ static void argv_w3m(const char *host, int port, const char *a[24])
      "import ssl, sys; print('Python', sys.version.split()[0], ssl.OPENSSL_VERSION)", \
      NULL}
 #define PY_VERSION_SPEC {{"Python ", "Python ", 1}, {"OpenSSL ", "OpenSSL ", 1}}
+/* the two stunnel rows differ only in the protocol version (tls12) */
+#define STUNNEL_VERSION {STUNNEL_BIN, "-version", NULL}
+#define STUNNEL_VERSION_SPEC                                                                 \
+    {{"stunnel ", "stunnel ", 1}, {"Running  with OpenSSL ", "running with OpenSSL ", 1}}
 
 static const struct program programs[] = {
     {"curl", "curl", K_CLIENT, argv_curl, NULL, "ok",
@@ -689,12 +679,10 @@ static const struct program programs[] = {
      "certificate verify failed", "E SSL_connect", 0, 0, {"/usr/bin/socat", "-V", NULL},
      {{"socat version ", "socat ", 1}}, "SSL_connect", NULL, NULL, NULL},
     {"stunnel4 client mode, TLS 1.3", "stunnel4", K_STUNNEL, NULL, NULL, "ok",
-     "SSL_connect: ", "SSL_connect:", 0, 0, {STUNNEL_BIN, "-version", NULL},
-     {{"stunnel ", "stunnel ", 1}, {"Running  with OpenSSL ", "running with OpenSSL ", 1}},
+     "SSL_connect: ", "SSL_connect:", 0, 0, STUNNEL_VERSION, STUNNEL_VERSION_SPEC,
      "SSL_connect", NULL, NULL, NULL},
     {"stunnel4 client mode, TLS 1.2", "stunnel4", K_STUNNEL, NULL, NULL, "ok",
-     "SSL_connect: ", "SSL_connect:", 1, 0, {STUNNEL_BIN, "-version", NULL},
-     {{"stunnel ", "stunnel ", 1}, {"Running  with OpenSSL ", "running with OpenSSL ", 1}},
+     "SSL_connect: ", "SSL_connect:", 1, 0, STUNNEL_VERSION, STUNNEL_VERSION_SPEC,
      "SSL_connect", NULL, NULL, NULL},
     {"nginx proxy_pass https:// (worker, policy from /etc)", "nginx", K_NGINX, NULL, NULL, "ok",
      "SSL_do_handshake() failed", "SSL_do_handshake() failed", 0, 0, {NGINX_BIN, "-V", NULL},
@@ -751,6 +739,18 @@ static const char *stunnel_conf(const char *host, int accept_port, int server_po
                       accept_port, server_port, host, cert("trust.pem"), host);
 }
 
+/* One round of waiting for a daemon to come up: fail, showing its log,
+ * once it has died or the deadline has passed. */
+static void assert_still_starting(pid_t pid, long deadline, const char *logfile,
+                                  const char *what)
+{
+    char *t = read_file(logfile, NULL);
+
+    ck_assert_msg(now_ms() < deadline && waitpid(pid, NULL, WNOHANG) == 0, "%s:\n%s", what,
+                  t ? t : "");
+    free(t);
+}
+
 static pid_t stunnel_start(const char *host, int server_port, int preload, int *accept_port,
                            const char **out)
 {
@@ -764,12 +764,8 @@ static pid_t stunnel_start(const char *host, int server_port, int preload, int *
     conf = stunnel_conf(host, *accept_port, server_port);
     *out = strdup(fmt("%s/stunnel-%u.out", H.tmp, ++seq));
     pid = bg_start(&bo, *out, (const char *const[]){STUNNEL_BIN, conf, NULL});
-    for (deadline = now_ms() + 10000; !listening(*accept_port); usleep(20000)) {
-        char *t = read_file(*out, NULL);
-        ck_assert_msg(now_ms() < deadline && waitpid(pid, NULL, WNOHANG) == 0,
-                      "stunnel did not start listening:\n%s", t ? t : "");
-        free(t);
-    }
+    for (deadline = now_ms() + 10000; !listening(*accept_port); usleep(20000))
+        assert_still_starting(pid, deadline, *out, "stunnel did not start listening");
     return pid;
 }
 
@@ -857,15 +853,26 @@ static pid_t nginx_start(const char *ssl_name, int upstream, int preload, int *f
                                          conf, NULL});
     *worker = 0;
     for (deadline = now_ms() + 10000; !listening(*front) || !*worker; usleep(20000)) {
-        char *t = read_file(fmt("%s/error.log", dir), NULL);
-        ck_assert_msg(now_ms() < deadline && waitpid(pid, NULL, WNOHANG) == 0,
-                      "nginx did not start:\n%s", t ? t : "");
-        free(t);
+        assert_still_starting(pid, deadline, fmt("%s/error.log", dir), "nginx did not start");
         if (descendants(pid, kids, 8) > 1)
             *worker = kids[1];
     }
     *dir_out = dir;
     return pid;
+}
+
+/* stunnel and nginx, once the plain client has gone through: stop the
+ * daemon, and read how it ended (a crash, not the SIGTERM it was stopped
+ * with), its log and the plain client's verdict, the same for both. */
+static void daemon_outcome(struct outcome *o, pid_t pid, const char *logfile)
+{
+    int st = 0;
+
+    bg_stop(pid, SIGTERM, &st);
+    o->daemon_crashed = WIFSIGNALED(st) && WTERMSIG(st) != SIGTERM;
+    o->daemon_sig = WIFSIGNALED(st) ? WTERMSIG(st) : 0;
+    o->log = read_file(logfile, NULL);
+    o->ok = o->r.exited && o->r.code == 0 && strcmp(o->r.out, "ok\n") == 0;
 }
 
 /* Run p once against server_port with host as the name it asks for. */
@@ -883,23 +890,19 @@ static void drive(const struct program *p, const char *host, int server_port, in
         o->record_pid = o->r.pid;
         snprintf(o->text, sizeof o->text, "%s\n%s", o->r.out, o->r.err);
     } else if (p->kind == K_STUNNEL) {
-        int accept_port, st = 0;
+        int accept_port;
         const char *out;
         pid_t pid = stunnel_start(host, server_port, preload, &accept_port, &out);
 
         plain_get(&o->r, accept_port);
         usleep(100000); /* let it log the end of the connection */
-        bg_stop(pid, SIGTERM, &st);
-        o->daemon_crashed = WIFSIGNALED(st) && WTERMSIG(st) != SIGTERM;
-        o->daemon_sig = WIFSIGNALED(st) ? WTERMSIG(st) : 0;
-        o->log = read_file(out, NULL);
-        o->ok = o->r.exited && o->r.code == 0 && strcmp(o->r.out, "ok\n") == 0;
+        daemon_outcome(o, pid, out);
         o->record_pid = pid;
         snprintf(o->text, sizeof o->text, "--- stunnel (%s) ---\n%s\n--- curl ---\n%s%s",
                  o->daemon_sig ? strsignal(o->daemon_sig) : "ran", o->log ? o->log : "",
                  o->r.out, o->r.err);
     } else {
-        int front, st = 0;
+        int front;
         const char *dir;
         pid_t worker, pid = nginx_start(host, server_port, preload, &front, &dir, &worker);
 
@@ -910,11 +913,7 @@ static void drive(const struct program *p, const char *host, int server_port, in
             ck_assert_msg(maps_has(worker, "libtlspin.so"),
                           "the nginx worker %d does not have the shim mapped", (int)worker);
         plain_get(&o->r, front);
-        bg_stop(pid, SIGTERM, &st);
-        o->daemon_crashed = WIFSIGNALED(st) && WTERMSIG(st) != SIGTERM;
-        o->daemon_sig = WIFSIGNALED(st) ? WTERMSIG(st) : 0;
-        o->log = read_file(fmt("%s/error.log", dir), NULL);
-        o->ok = o->r.exited && o->r.code == 0 && strcmp(o->r.out, "ok\n") == 0;
+        daemon_outcome(o, pid, fmt("%s/error.log", dir));
         o->record_pid = worker;
         snprintf(o->text, sizeof o->text, "--- nginx error.log ---\n%s\n--- curl ---\n%s%s",
                  o->log ? o->log : "", o->r.out, o->r.err);
@@ -971,27 +970,38 @@ static int known_crash_seen(const struct program *p, const struct outcome *o, co
     return 1;
 }
 
-START_TEST(pinned_match_works)
+/* The two columns where p must simply work under the shim (pinned host
+ * with its pinned key; unpinned host with the interceptor's key) are the
+ * same test but for the server's identity, the name asked for and the
+ * column (key): the program works, its request reaches the server, and
+ * nothing is recorded (quiet says what would have logged), or it shows its
+ * known crash. */
+static void assert_works_unrecorded(const struct program *p, const char *identity,
+                                    const char *host, const char *key, const char *quiet)
 {
-    const struct program *p = &programs[_i];
     struct server s;
     struct outcome o;
     size_t mark;
 
     compat_begin();
     write_policy_for(p);
-    start_server(&s, "good", p->tls12);
+    start_server(&s, identity, p->tls12);
     mark = syslog_mark();
-    drive(p, "good.test", s.port, 1, &o);
-    matrix_put(p->row, "match-seen", seen(&o));
-    if (!known_crash_seen(p, &o, "match")) {
+    drive(p, host, s.port, 1, &o);
+    matrix_put(p->row, fmt("%s-seen", key), seen(&o));
+    if (!known_crash_seen(p, &o, key)) {
         ck_assert_msg(o.ok, "%s should have worked:\n%s", p->row, o.text);
         assert_reached(p, &s);
-        ck_assert_msg(syslog_tlspin_count_since(mark) == 0, "%s: a silent pass logged:\n%s",
-                      p->row, syslog_dump_since(mark));
-        matrix_put(p->row, "match", "works");
+        ck_assert_msg(syslog_tlspin_count_since(mark) == 0, "%s: %s logged:\n%s", p->row, quiet,
+                      syslog_dump_since(mark));
+        matrix_put(p->row, key, "works");
     }
     outcome_free(&o);
+}
+
+START_TEST(pinned_match_works)
+{
+    assert_works_unrecorded(&programs[_i], "good", "good.test", "match", "a silent pass");
 }
 END_TEST
 
@@ -1082,25 +1092,7 @@ END_TEST
 
 START_TEST(unpinned_host_works)
 {
-    const struct program *p = &programs[_i];
-    struct server s;
-    struct outcome o;
-    size_t mark;
-
-    compat_begin();
-    write_policy_for(p);
-    start_server(&s, "icpt", p->tls12);
-    mark = syslog_mark();
-    drive(p, "other.test", s.port, 1, &o);
-    matrix_put(p->row, "unpinned-seen", seen(&o));
-    if (!known_crash_seen(p, &o, "unpinned")) {
-        ck_assert_msg(o.ok, "%s should have worked:\n%s", p->row, o.text);
-        assert_reached(p, &s);
-        ck_assert_msg(syslog_tlspin_count_since(mark) == 0, "%s: an unpinned host logged:\n%s",
-                      p->row, syslog_dump_since(mark));
-        matrix_put(p->row, "unpinned", "works");
-    }
-    outcome_free(&o);
+    assert_works_unrecorded(&programs[_i], "icpt", "other.test", "unpinned", "an unpinned host");
 }
 END_TEST
 
@@ -1292,49 +1284,29 @@ struct uncovered {
 
 static void argv_wget(const char *host, int port, const char *a[24])
 {
-    size_t n = 0;
-    a[n++] = "/usr/bin/wget";
-    a[n++] = "-q";
-    a[n++] = "-O-";
-    a[n++] = "--tries=1";
-    a[n++] = "--timeout=10";
-    a[n++] = fmt("--ca-certificate=%s", cert("trust.pem"));
-    a[n++] = fmt("https://%s:%d/", host, port);
-    a[n] = NULL;
+    argv_set(a, (const char *const[]){"/usr/bin/wget", "-q", "-O-", "--tries=1", "--timeout=10",
+                                      fmt("--ca-certificate=%s", cert("trust.pem")),
+                                      fmt("https://%s:%d/", host, port), NULL});
 }
 
 static void argv_lynx(const char *host, int port, const char *a[24])
 {
-    size_t n = 0;
-    a[n++] = "/usr/bin/lynx";
-    a[n++] = "-dump";
-    a[n++] = fmt("https://%s:%d/", host, port);
-    a[n] = NULL;
+    argv_set(a, (const char *const[]){"/usr/bin/lynx", "-dump", fmt("https://%s:%d/", host, port),
+                                      NULL});
 }
 
 static void argv_git(const char *host, int port, const char *a[24])
 {
-    size_t n = 0;
-    a[n++] = "/usr/bin/git";
-    a[n++] = "ls-remote";
-    a[n++] = fmt("https://%s:%d/repo.git", host, port);
-    a[n] = NULL;
+    argv_set(a, (const char *const[]){"/usr/bin/git", "ls-remote",
+                                      fmt("https://%s:%d/repo.git", host, port), NULL});
 }
 
 static void argv_mutt(const char *host, int port, const char *a[24])
 {
-    size_t n = 0;
-    a[n++] = "/usr/bin/mutt";
-    a[n++] = "-n";
-    a[n++] = "-F";
-    a[n++] = "/dev/null";
-    a[n++] = "-e";
-    a[n++] = fmt("set smtp_url=smtps://%s:%d/ ssl_ca_certificates_file=%s", host, port,
-                 cert("trust.pem"));
-    a[n++] = "-s";
-    a[n++] = "tlspin";
-    a[n++] = "nobody@good.test";
-    a[n] = NULL;
+    argv_set(a, (const char *const[]){"/usr/bin/mutt", "-n", "-F", "/dev/null", "-e",
+                                      fmt("set smtp_url=smtps://%s:%d/ ssl_ca_certificates_file=%s",
+                                          host, port, cert("trust.pem")),
+                                      "-s", "tlspin", "nobody@good.test", NULL});
 }
 
 static const struct uncovered uncovered[] = {
@@ -1377,9 +1349,7 @@ START_TEST(gnutls_program_not_covered)
     struct run_result r;
     struct run_opts ro = {.timeout_ms = 20000};
     struct server s;
-    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    socklen_t sl = sizeof sa;
-    int lfd, cfd, found = 0;
+    int lfd, lport, cfd, found = 0;
     pid_t pid, tree[32];
     size_t n, mark;
     char *ev;
@@ -1406,11 +1376,9 @@ START_TEST(gnutls_program_not_covered)
     /* At run time, caught in its handshake (a listener that never
      * answers): the process that talks TLS has the shim and the other
      * library mapped, and no libssl. */
-    lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    ck_assert_int_eq(bind(lfd, (struct sockaddr *)&sa, sizeof sa), 0);
+    lfd = loopback_socket(&lport);
     ck_assert_int_eq(listen(lfd, 4), 0);
-    ck_assert_int_eq(getsockname(lfd, (struct sockaddr *)&sa, &sl), 0);
-    pid = uncovered_start(u, ntohs(sa.sin_port), fmt("%s/silent.out", H.tmp));
+    pid = uncovered_start(u, lport, fmt("%s/silent.out", H.tmp));
     {
         struct pollfd pf = {.fd = lfd, .events = POLLIN};
         ck_assert_msg(poll(&pf, 1, 10000) == 1, "%s never connected: %s", u->row,
@@ -1468,6 +1436,15 @@ static const char *raw_get(const struct kv *kv, size_t n, const char *row, const
         if (strcmp(kv[i].row, row) == 0 && strcmp(kv[i].key, key) == 0)
             v = kv[i].val; /* the last one wins */
     return v;
+}
+
+/* What a cell shows: the value the tests wrote, or dflt when none did. */
+static const char *raw_or(const struct kv *kv, size_t n, const char *row, const char *key,
+                          const char *dflt)
+{
+    const char *v = raw_get(kv, n, row, key);
+
+    return v ? v : dflt;
 }
 
 /* A table cell: '|' escaped. */
@@ -1554,10 +1531,10 @@ static void write_matrix(void)
           "|---|---|---|---|---|---|---|\n",
           f);
     for (int i = 0; i < N_PROGRAMS; i++) {
-        const char *row = programs[i].row, *v, *err = raw_get(kv, n, row, "error");
+        const char *row = programs[i].row, *err = raw_get(kv, n, row, "error");
         cell(f, row);
-        cell(f, (v = raw_get(kv, n, row, "version")) ? v : "?");
-        cell(f, (v = raw_get(kv, n, row, "path")) ? v : "?");
+        cell(f, raw_or(kv, n, row, "version", "?"));
+        cell(f, raw_or(kv, n, row, "path", "?"));
         cell(f, verdict(kv, n, row, "match"));
         cell(f, verdict(kv, n, row, "mismatch"));
         cell(f, verdict(kv, n, row, "unpinned"));
@@ -1579,12 +1556,12 @@ static void write_matrix(void)
           "| pinned host, interceptor's key |\n|---|---|---|---|---|\n",
           f);
     for (int i = 0; i < N_UNCOVERED; i++) {
-        const char *row = uncovered[i].row, *v;
+        const char *row = uncovered[i].row;
         cell(f, row);
-        cell(f, (v = raw_get(kv, n, row, "version")) ? v : "?");
-        cell(f, (v = raw_get(kv, n, row, "ldd")) ? v : "?");
-        cell(f, (v = raw_get(kv, n, row, "maps")) ? v : "?");
-        cell(f, (v = raw_get(kv, n, row, "icpt")) ? v : "**test failed or not run**");
+        cell(f, raw_or(kv, n, row, "version", "?"));
+        cell(f, raw_or(kv, n, row, "ldd", "?"));
+        cell(f, raw_or(kv, n, row, "maps", "?"));
+        cell(f, raw_or(kv, n, row, "icpt", "**test failed or not run**"));
         fputs("|\n", f);
     }
     fputc('\n', f); /* a blank line: the table ends before the end marker */
@@ -1595,26 +1572,25 @@ static void write_matrix(void)
 
 /* ------------------------------------------------------------------ */
 
+/* Every test case of the suite is one test looped over a table's rows
+ * (0 .. rows-1): a case named name holding it. */
+static void add_loop_case(Suite *s, const char *name, const TTest *test, int rows)
+{
+    TCase *tc = harness_tcase(name);
+
+    tcase_add_loop_test(tc, test, 0, rows);
+    suite_add_tcase(s, tc);
+}
+
 static Suite *compat_suite(void)
 {
     Suite *s = suite_create("compat");
-    TCase *tc;
 
-    tc = harness_tcase("match");
-    tcase_add_loop_test(tc, pinned_match_works, 0, N_PROGRAMS);
-    suite_add_tcase(s, tc);
-    tc = harness_tcase("mismatch");
-    tcase_add_loop_test(tc, pinned_mismatch_blocked, 0, N_PROGRAMS);
-    suite_add_tcase(s, tc);
-    tc = harness_tcase("unpinned");
-    tcase_add_loop_test(tc, unpinned_host_works, 0, N_PROGRAMS);
-    suite_add_tcase(s, tc);
-    tc = harness_tcase("probe");
-    tcase_add_loop_test(tc, version_and_path, 0, N_PROGRAMS);
-    suite_add_tcase(s, tc);
-    tc = harness_tcase("not_covered");
-    tcase_add_loop_test(tc, gnutls_program_not_covered, 0, N_UNCOVERED);
-    suite_add_tcase(s, tc);
+    add_loop_case(s, "match", pinned_match_works, N_PROGRAMS);
+    add_loop_case(s, "mismatch", pinned_mismatch_blocked, N_PROGRAMS);
+    add_loop_case(s, "unpinned", unpinned_host_works, N_PROGRAMS);
+    add_loop_case(s, "probe", version_and_path, N_PROGRAMS);
+    add_loop_case(s, "not_covered", gnutls_program_not_covered, N_UNCOVERED);
     return s;
 }
 
