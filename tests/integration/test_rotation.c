@@ -348,8 +348,11 @@ static void assert_only_refusals(size_t mark, size_t kept)
         ck_assert_msg(strstr(r[i].msg, "event=pin-mismatch action=blocked "),
                       "unexpected record: %s", r[i].msg);
     }
-    ck_assert_msg(k == kept, "%zu kept-last-good records, expected %zu:\n%s", k, kept,
-                  syslog_dump_since(mark));
+    /* Check carries at most a few KB per message: the last records count. */
+    const char *dump = syslog_dump_since(mark);
+    size_t len = strlen(dump);
+    ck_assert_msg(k == kept, "%zu kept-last-good records, expected %zu:\n...%s", k, kept,
+                  len > 3000 ? dump + len - 3000 : dump);
 }
 
 /* ------------------------------------------------------------------ */
@@ -503,8 +506,11 @@ START_TEST(invalid_pinset_keeps_last_good_then_fix_applies)
     assert_steady(&l, "keyB", "blocked", t0);
     ck_assert_msg(kept_records(mark, NULL) == 1, "[%s] %s", what[_i], syslog_dump_since(mark));
 
-    t0 = write_in_place(api_path(), api_text(pin("PIN_ICPT"), pin("PIN_BACKUP")),
-                        strlen(api_text(pin("PIN_ICPT"), pin("PIN_BACKUP"))));
+    /* The fix is renamed into place: written in place, a reload may catch
+     * the file empty between truncate and write on a loaded machine, and
+     * rightly keep the last good once more (the half-written tests cover
+     * that); here exactly one kept-last-good record is the point. */
+    t0 = write_renamed(api_path(), api_text(pin("PIN_ICPT"), pin("PIN_BACKUP")));
     d = assert_switch(&l, "keyB", "ok", t0, 0);
     assert_switch(&l, "keyA", "blocked", t0, 600);
     printf("%s, then fixed: new pins after %lld ms\n", what[_i], d);
