@@ -287,6 +287,17 @@ static long long write_in_place(const char *path, const char *text, size_t len)
     return tp_ms();
 }
 
+/* Append to path: an editor finishing a file it was caught half-way
+ * through writing (no truncation, so no moment where the file is empty). */
+static long long write_appended(const char *path, const char *text, size_t len)
+{
+    int fd = open(path, O_WRONLY | O_APPEND);
+    ck_assert_msg(fd >= 0, "%s: %s", path, strerror(errno));
+    ck_assert_msg(write(fd, text, len) == (ssize_t)len, "write %s", path);
+    ck_assert_int_eq(close(fd), 0);
+    return tp_ms();
+}
+
 /* Write a new file next to path and rename it over path, as package
  * managers and configuration tools do. */
 static long long write_renamed(const char *path, const char *text)
@@ -421,8 +432,9 @@ START_TEST(half_written_pinset_keeps_last_good)
     assert_steady(&l, "keyB", "blocked", t0);
     ck_assert_msg(kept_records(mark, NULL) == 1, "%s", syslog_dump_since(mark));
 
-    /* Completed: the new pins apply. */
-    t0 = write_in_place(api_path(), full_copy, strlen(full_copy));
+    /* Completed (the rest appended): the new pins apply, and the broken
+     * state was recorded once. */
+    t0 = write_appended(api_path(), full_copy + cut, strlen(full_copy) - cut);
     d = assert_switch(&l, "keyB", "ok", t0, 0);
     assert_switch(&l, "keyA", "blocked", t0, 600);
     printf("half-written then completed: new pins after %lld ms\n", d);
