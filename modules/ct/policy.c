@@ -8,10 +8,13 @@
  *           delivered in TLS: >= 2 logs not retired, >= 2 operators. SCTs in
  *           stapled OCSP do not count (Chrome 148 onward). A retired log's SCT
  *           counts only when it was issued before the retirement (verify.c).
- *   apple   Apple's CT policy (support.apple.com/103214, 2021-2022 text):
- *           embedded SCTs: distinct logs >= 2 for a lifetime < 180 days, >= 3
- *           for 180-398 days, >= 1 from a log not retired, >= 2 operators. Or
- *           SCTs in TLS or OCSP: >= 2 logs not retired, >= 2 operators. */
+ *   apple   Apple's CT policy (support.apple.com/103214, as published in
+ *           2026): >= 2 SCTs from distinct logs once or currently approved,
+ *           and either >= 2 from logs not retired of which >= 1 came in the
+ *           TLS extension or a stapled OCSP response, or >= 1 embedded from a
+ *           log not retired and, embedded, 2 distinct logs counting at most 1
+ *           per operator for a lifetime of 180 days or less, 3 counting at
+ *           most 2 per operator above. */
 #include "ct.h"
 
 #include <stdio.h>
@@ -58,6 +61,42 @@ static void count(const struct ct_eval *e, unsigned mask, int live_only, struct 
     t->operators = (unsigned)no;
 }
 
+/* Distinct logs among valid SCTs of the channels in mask, each operator's
+ * counting for at most `cap` (Apple's "maximum # of SCTs per log operator
+ * which count towards the SCT requirement"). */
+static unsigned capped_logs(const struct ct_eval *e, unsigned mask, unsigned cap)
+{
+    const struct ct_log *seen_logs[64];
+    unsigned ops[64], per_op[64], total = 0;
+    size_t nl = 0, no = 0, i, j;
+
+    for (i = 0; i < e->n; i++) {
+        const struct sct_result *r = &e->r[i];
+        if (r->status != SCT_OK || !(mask & (1u << r->channel)))
+            continue;
+        for (j = 0; j < nl; j++)
+            if (seen_logs[j] == r->log)
+                break;
+        if (j < nl || nl == 64)
+            continue;
+        seen_logs[nl++] = r->log;
+        for (j = 0; j < no; j++)
+            if (ops[j] == r->log->operator_idx)
+                break;
+        if (j == no) {
+            if (no == 64)
+                continue;
+            ops[no] = r->log->operator_idx;
+            per_op[no++] = 0;
+        }
+        if (per_op[j] < cap) {
+            per_op[j]++;
+            total++;
+        }
+    }
+    return total;
+}
+
 #define M_EMB (1u << CH_EMBEDDED)
 #define M_TLS (1u << CH_TLS)
 #define M_OCSP (1u << CH_OCSP)
@@ -83,15 +122,28 @@ int ct_policy_eval(const struct ct_policy *p, const struct ct_eval *e, char *eve
                  "operators, any channel", p->min_scts, p->min_operators);
         pass = sat(&all, p->min_scts, p->min_operators, 0);
         few_ops = all.logs >= p->min_scts;
+    } else if (p->kind == POLICY_APPLE) {
+        int64_t d = e->lifetime_days;
+        struct tally all_live, delivered_live, emb_live;
+        unsigned need = d <= 180 ? 2 : 3, cap = d <= 180 ? 1 : 2;
+        count(e, M_EMB | M_TLS | M_OCSP, 0, &all);
+        count(e, M_EMB | M_TLS | M_OCSP, 1, &all_live);
+        count(e, M_TLS | M_OCSP, 1, &delivered_live);
+        count(e, M_EMB, 1, &emb_live);
+        snprintf(expected, expectedlen,
+                 "apple: SCTs from >= 2 logs; and >= 2 from logs not retired, >= 1 of them in "
+                 "TLS or OCSP; or >= 1 embedded from a log not retired and embedded SCTs from "
+                 ">= %u logs counting <= %u per operator (lifetime %lld days)",
+                 need, cap, (long long)d);
+        pass = all.logs >= 2 &&
+               ((all_live.logs >= 2 && delivered_live.logs >= 1) ||
+                (emb_live.logs >= 1 && capped_logs(e, M_EMB, cap) >= need));
+        count(e, M_EMB, 0, &emb);
+        few_ops = emb.logs >= need;   /* enough logs, but the caps cut them */
     } else {
         int64_t d = e->lifetime_days;
-        if (p->kind == POLICY_CHROME) {
-            need_emb = d <= 180 ? 2 : 3;
-            other_mask = M_TLS;
-        } else {
-            need_emb = d < 180 ? 2 : 3;
-            other_mask = M_TLS | M_OCSP;
-        }
+        need_emb = d <= 180 ? 2 : 3;
+        other_mask = M_TLS;
         need_ops = 2;
         count(e, M_EMB, 0, &emb);
         count(e, other_mask, 1, &other);

@@ -602,6 +602,33 @@ START_TEST(apple_policy)
 }
 END_TEST
 
+/* Apple's per-operator caps: at most 1 embedded SCT per operator counts for
+ * a lifetime of 180 days or less, at most 2 above; and its other way in: 2
+ * SCTs from logs not retired, one of them delivered in TLS (or OCSP). */
+START_TEST(apple_caps_and_delivered)
+{
+    static const char *const a1_a2[] = {"a1.key", "a2.key", NULL};
+    static const char *const a1_a2_b1[] = {"a1.key", "a2.key", "b1.key", NULL};
+    static const char *const a1[] = {"a1.key", NULL};
+    static const char *const a2[] = {"a2.key", NULL};
+    struct server one_op, caps_ok, caps_short, mixed;
+
+    ct_start("policy = \"apple\";");
+    serve_leaf(&one_op, "one-op", 90, a1_a2);        /* 2 logs, 1 counts */
+    serve_leaf(&caps_ok, "caps-ok", 200, a1_a2_b1);  /* A counts 2, B 1: 3 */
+    serve_leaf(&caps_short, "caps-short", 200, a1_a2);
+    serve_scts(&mixed, mk_leaf("mixed", 90, a1), "serverinfo", a2, NULL);
+    expect_blocked(one_op.port, NULL, "ct-too-few-operators");
+    expect_pass(caps_ok.port, NULL);
+    expect_blocked(caps_short.port, NULL, "ct-too-few-logs");
+    expect_pass(mixed.port, NULL);
+
+    /* chrome asks 2 operators of the TLS-delivered ones: the same mix fails */
+    ct_policy_list(fmt("%s/list.json", H.tmp), "policy = \"chrome\";");
+    expect_blocked(mixed.port, NULL, "ct-too-few-logs");
+}
+END_TEST
+
 /* ------------------------------------------------------------------ */
 /* TLS extension and OCSP channels                                     */
 /* ------------------------------------------------------------------ */
@@ -1418,6 +1445,7 @@ static Suite *ct_suite(void)
     tcase_add_loop_test(tc, retired_log_before_after, 0, 2);
     tcase_add_loop_test(tc, lifetime_200_days, 0, 2);
     tcase_add_test(tc, apple_policy);
+    tcase_add_test(tc, apple_caps_and_delivered);
     tcase_add_loop_test(tc, log_states, 0, 4);
     suite_add_tcase(s, tc);
 
