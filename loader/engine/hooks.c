@@ -61,8 +61,8 @@ static int decide_handshake(SSL *ssl, X509_STORE_CTX *ctx, int app_verified)
     struct decision d;
     int block = 0;
     unsigned waiting = 0;
-    int kind = !in_app_cert_verify && flight_can_wait(ssl, ctx, app_verified) ? DECIDE_MAY_WAIT
-                                                                               : DECIDE_HANDSHAKE;
+    enum decide_kind kind = !in_app_cert_verify && flight_can_wait(ssl, ctx, app_verified)
+                                ? DECIDE_MAY_WAIT : DECIDE_HANDSHAKE;
 
     ERR_set_mark();
     flight_forget(ssl);   /* a new verification: an older hold is over */

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <sys/stat.h>
 
 static const struct run_opts shim = {.preload = 1};
@@ -431,6 +432,43 @@ START_TEST(abi10_module_gets_leaf_matches_host)
 }
 END_TEST
 
+/* A decision held for a TLS 1.2 staple whose flight callback never comes
+ * (tests/modules/staple_waiter.c: its CT callback does not call tlspin
+ * back, as when a program replaces it): the safety net at the end of
+ * SSL_connect decides it there. _i = 0: the module refuses then -> the
+ * program gets tlspin's certificate error and the request never leaves;
+ * _i = 1: it allows -> the request arrives, nothing recorded. */
+START_TEST(held_decision_decided_when_the_flight_never_comes)
+{
+    struct server good;
+    struct run_result r;
+    size_t mark;
+    char *log;
+
+    policy("enforce", "allow", "deny",
+           fmt("  { module = \"%s/staple_waiter.so\"; control = \"required\"; "
+               "args = { flight = \"%s\"; }; }", TESTMODULE_DIR, _i ? "pass" : "fail"));
+    server_start(&good, "good");
+    mark = syslog_mark();
+    tls_client_run(&r, &shim, TLS_CLIENT, good.port, "good.test",
+                   (const char *const[]){"--tls1.2", "--send", REQUEST, NULL});
+    if (_i == 0) {
+        assert_client_blocked(&r);
+        ck_assert_field(record_with(mark, "event=staple-waiter-fail"), "module",
+                        "staple_waiter");
+        usleep(200 * 1000);
+        log = server_log(&good);
+        ck_assert_msg(strstr(log, REQUEST_SEEN) == NULL, "the request arrived:\n%s", log);
+        free(log);
+    } else {
+        assert_client_ok(&r);
+        assert_server_got(&good, REQUEST_SEEN);
+        assert_no_record(mark);
+    }
+    run_result_free(&r);
+}
+END_TEST
+
 /* The Android bypass (CVE-2016-2402): the interceptor appends the pinned
  * good leaf to its own chain. Only the verified chain counts. */
 START_TEST(appended_chain_attack_blocked)
@@ -800,6 +838,7 @@ static Suite *policy_suite(void)
     tcase_add_test(tc, deny_pin_refuses);
     tcase_add_loop_test(tc, pin_on_intermediate_or_root, 0, 2);
     tcase_add_test(tc, abi10_module_gets_leaf_matches_host);
+    tcase_add_loop_test(tc, held_decision_decided_when_the_flight_never_comes, 0, 2);
     tcase_add_test(tc, appended_chain_attack_blocked);
     tcase_add_test(tc, ports_limit_a_pinset);
     tcase_add_test(tc, port_limited_pinset_holds_for_curl);
