@@ -140,3 +140,30 @@ void assert_server_got(const struct server *s, const char *text)
     ck_assert_msg(strstr(log, text), "the server did not receive '%s'; its log:\n%s", text, log);
     free(log);
 }
+
+char *json_query(const char *json, const char *expr)
+{
+    static const char prog[] = "import json, sys\n"
+                               "d = json.loads(sys.stdin.read())\n"
+                               "v = eval(sys.argv[1])\n"
+                               "print(v if isinstance(v, str) else json.dumps(v))\n";
+    struct run_opts o = {.input = json};
+    struct run_result r;
+    char *out;
+
+    ck_assert_int_eq(RUN(&r, &o, PYTHON3, "-I", "-c", prog, expr), 0);
+    ck_assert_msg(r.exited && r.code == 0, "%s: " RUN_FMT "\n%s", expr, RUN_ARGS(&r), json);
+    out = strdup(r.out);
+    ck_assert_ptr_nonnull(out);
+    out[strcspn(out, "\n")] = '\0';
+    run_result_free(&r);
+    return out;
+}
+
+void assert_json(const char *json, const char *expr, const char *want)
+{
+    char *got = json_query(json, expr);
+    ck_assert_msg(strcmp(got, want) == 0, "%s is '%s', expected '%s'\n%s", expr, got, want,
+                  json);
+    free(got);
+}

@@ -284,6 +284,13 @@ void assert_client_ok(const struct run_result *r);
  * (application verification failure)", an err: line naming tlspin. */
 void assert_client_blocked(const struct run_result *r);
 
+/* The JSON a command printed, asked with a python expression over `d`
+ * (e.g. "d['status']"): the value as text (a string as is, anything else
+ * as JSON), malloc'ed; the test fails if python cannot evaluate it. */
+char *json_query(const char *json, const char *expr);
+/* json_query(json, expr) is exactly `want`. */
+void assert_json(const char *json, const char *expr, const char *want);
+
 /* The server received no application byte: nothing in its --log but
  * "handshake failed: ..." lines, and one of them says it received the fatal
  * handshake_failure alert (40) from the client. */

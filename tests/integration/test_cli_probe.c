@@ -106,37 +106,11 @@ static void sh(const char *cmd)
     run_result_free(&r);
 }
 
-static char *py(const char *json, const char *expr)
-{
-    static const char prog[] = "import json, sys\n"
-                               "d = json.loads(sys.stdin.read())\n"
-                               "v = eval(sys.argv[1])\n"
-                               "print(v if isinstance(v, str) else json.dumps(v))\n";
-    struct run_opts o = {.input = json};
-    struct run_result r;
-    char *out;
-
-    ck_assert_int_eq(RUN(&r, &o, PYTHON3, "-I", "-c", prog, expr), 0);
-    ck_assert_msg(r.exited && r.code == 0, "%s: " RUN_FMT "\n%s", expr, RUN_ARGS(&r), json);
-    out = strdup(r.out);
-    out[strcspn(out, "\n")] = '\0';
-    run_result_free(&r);
-    return out;
-}
-
-static void assert_py(const char *json, const char *expr, const char *want)
-{
-    char *got = py(json, expr);
-    ck_assert_msg(strcmp(got, want) == 0, "%s is '%s', expected '%s'\n%s", expr, got, want,
-                  json);
-    free(got);
-}
-
 /* The verdict of a --json probe: the exit code and the status it reports. */
 static void expect_json_status(const struct run_result *r, int code, const char *status)
 {
     expect_exit(r, code);
-    assert_py(r->out, "d['status']", status);
+    assert_json(r->out, "d['status']", status);
 }
 
 /* An allowed handshake is a silent one: no tlspin record since mark. */
@@ -268,16 +242,16 @@ START_TEST(pinned_match_allowed_silently)
     /* The default 30-day threshold: WARNING for the same chain. */
     PROBE_GOOD(&r, s.port, "--json");
     expect_json_status(&r, 1, "WARNING");
-    assert_py(r.out, "d['decision']['action']", "allowed");
-    assert_py(r.out, "d['decision']['event']", "null");
-    assert_py(r.out, "d['expiry']['mark']", "30");
-    assert_py(r.out, "d['expiry']['days_left'] in (29, 30)", "true");
-    assert_py(r.out, "d['identity']", fmt("{\"host\": \"good.test\", \"source\": \"sni\", "
+    assert_json(r.out, "d['decision']['action']", "allowed");
+    assert_json(r.out, "d['decision']['event']", "null");
+    assert_json(r.out, "d['expiry']['mark']", "30");
+    assert_json(r.out, "d['expiry']['days_left'] in (29, 30)", "true");
+    assert_json(r.out, "d['identity']", fmt("{\"host\": \"good.test\", \"source\": \"sni\", "
                                           "\"port\": %d, \"peer\": \"127.0.0.1:%d\"}",
                                           s.port, s.port));
-    assert_py(r.out, "[(e['module'], e['control'], e['verdict'], e['rule']) for e in d['stack']]",
+    assert_json(r.out, "[(e['module'], e['control'], e['verdict'], e['rule']) for e in d['stack']]",
               "[[\"file\", \"required\", \"pass\", \"api\"]]");
-    assert_py(r.out, "[c['pin'] for c in d['chain']]",
+    assert_json(r.out, "[c['pin'] for c in d['chain']]",
               fmt("[\"%s\", \"%s\", \"%s\"]", pin("PIN_GOOD"), pin("PIN_INT"), pin("PIN_CA")));
     run_result_free(&r);
 }
@@ -342,10 +316,10 @@ START_TEST(report_only_and_report_mode)
     write_good_pinset();
     PROBE_GOOD(&r, s.port, "--warn-days", "20", "--json");
     expect_json_status(&r, 1, "WARNING");
-    assert_py(r.out, "d['policy']['mode']", "report");
-    assert_py(r.out, "(d['decision']['action'], d['decision']['event'])",
+    assert_json(r.out, "d['policy']['mode']", "report");
+    assert_json(r.out, "(d['decision']['action'], d['decision']['event'])",
               "[\"allowed-report-only\", \"pin-mismatch\"]");
-    assert_py(r.out, "d['stack'][0]['verdict']", "fail");
+    assert_json(r.out, "d['stack'][0]['verdict']", "fail");
     run_result_free(&r);
 }
 END_TEST
@@ -425,11 +399,11 @@ START_TEST(broken_entries_follow_on_error)
     write_policy("version = 1;\nstack = ( oops );\n");
     PROBE_GOOD(&r, s.port, "--warn-days", "20", "--json");
     expect_exit(&r, 2);
-    assert_py(r.out, "d['policy']['loads']", "false");
-    assert_py(r.out, fmt("d['policy']['fault'].startswith('%s:2: ')", H.config), "true");
-    assert_py(r.out, "(d['decision']['action'], d['decision']['event'])",
+    assert_json(r.out, "d['policy']['loads']", "false");
+    assert_json(r.out, fmt("d['policy']['fault'].startswith('%s:2: ')", H.config), "true");
+    assert_json(r.out, "(d['decision']['action'], d['decision']['event'])",
               "[\"blocked\", \"policy-error\"]");
-    assert_py(r.out, "d['stack']", "[]");
+    assert_json(r.out, "d['stack']", "[]");
     run_result_free(&r);
 }
 END_TEST
@@ -490,9 +464,9 @@ START_TEST(verification_is_part_of_the_verdict)
     PROBE_WITH(&r, &system_store, fmt("wrong.test:%d", s.port), "--connect", "127.0.0.1",
                "--json");
     expect_exit(&r, 2);
-    assert_py(r.out, "d['verified']", "false");
-    assert_py(r.out, "d['verify_error'].startswith('hostname mismatch')", "true");
-    assert_py(r.out, "d['trust']", "system-verified");
+    assert_json(r.out, "d['verified']", "false");
+    assert_json(r.out, "d['verify_error'].startswith('hostname mismatch')", "true");
+    assert_json(r.out, "d['trust']", "system-verified");
     run_result_free(&r);
 }
 END_TEST
@@ -506,19 +480,19 @@ START_TEST(ip_literal_and_sni)
     usual_policy();
     write_api_pinsets(good_pins_for("ip", "\"127.0.0.1\"", ""), NULL);
     PROBE(&r, fmt("127.0.0.1:%d", s.port), "--cafile", cert("trust.pem"), "--json");
-    assert_py(r.out, "d['identity']['source']", "verify-ip");
-    assert_py(r.out, "d['identity']['host']", "127.0.0.1");
-    assert_py(r.out, "d['stack'][0]['verdict']", "pass");
-    assert_py(r.out, "d['sni']", "127.0.0.1");
+    assert_json(r.out, "d['identity']['source']", "verify-ip");
+    assert_json(r.out, "d['identity']['host']", "127.0.0.1");
+    assert_json(r.out, "d['stack'][0]['verdict']", "pass");
+    assert_json(r.out, "d['sni']", "127.0.0.1");
     run_result_free(&r);
 
     /* --sni names the host the policy sees */
     write_good_pinset();
     PROBE(&r, fmt("127.0.0.1:%d", s.port), "--sni", "good.test", "--cafile", cert("trust.pem"),
           "--json");
-    assert_py(r.out, "d['identity']['source']", "sni");
-    assert_py(r.out, "d['identity']['host']", "good.test");
-    assert_py(r.out, "d['stack'][0]['rule']", "api");
+    assert_json(r.out, "d['identity']['source']", "sni");
+    assert_json(r.out, "d['identity']['host']", "good.test");
+    assert_json(r.out, "d['stack'][0]['rule']", "api");
     run_result_free(&r);
 }
 END_TEST
@@ -566,12 +540,12 @@ START_TEST(expiry_marks_and_thresholds)
         serve_leaf(&s, rows[i].days);
         PROBE_GOOD(&r, s.port, "--json");
         expect_json_status(&r, rows[i].code, rows[i].status);
-        assert_py(r.out, "d['expiry']['position']", "leaf");
-        assert_py(r.out, "d['expiry']['mark']", fmt("%d", rows[i].mark));
+        assert_json(r.out, "d['expiry']['position']", "leaf");
+        assert_json(r.out, "d['expiry']['mark']", fmt("%d", rows[i].mark));
         /* made this second, the whole span may still be ahead */
-        assert_py(r.out, fmt("d['expiry']['days_left'] in (%d, %d)", rows[i].days - 1,
+        assert_json(r.out, fmt("d['expiry']['days_left'] in (%d, %d)", rows[i].days - 1,
                              rows[i].days), "true");
-        assert_py(r.out, "d['decision']['action']", "allowed");
+        assert_json(r.out, "d['decision']['action']", "allowed");
         run_result_free(&r);
         PROBE_GOOD(&r, s.port);
         expect_first_line(&r, fmt("TLSPIN %s - good.test:%d: allowed; leaf CN=good.test,O=tlspin "
@@ -609,9 +583,9 @@ START_TEST(expiry_marks_and_thresholds)
     serve_leaf(&s, 60);
     PROBE_GOOD(&r, s.port, "--json");
     expect_exit(&r, 1);
-    assert_py(r.out, "d['expiry']['position']", "intermediate");
-    assert_py(r.out, "d['expiry']['subject']", "CN=tlspin test intermediate CA,O=tlspin tests");
-    assert_py(r.out, "d['chain'][0]['days_left'] in (59, 60)", "true");
+    assert_json(r.out, "d['expiry']['position']", "intermediate");
+    assert_json(r.out, "d['expiry']['subject']", "CN=tlspin test intermediate CA,O=tlspin tests");
+    assert_json(r.out, "d['chain'][0]['days_left'] in (59, 60)", "true");
     run_result_free(&r);
 }
 END_TEST
@@ -705,10 +679,10 @@ START_TEST(all_hosts_of_the_policy)
 
     PROBE(&r, "--all", "--cafile", cert("trust.pem"), "--warn-days", "20", "--json");
     expect_exit(&r, 2);
-    assert_py(r.out, "[(h['target'], h['status']) for h in d['hosts']]",
+    assert_json(r.out, "[(h['target'], h['status']) for h in d['hosts']]",
               fmt("[[\"localhost:%d\", \"OK\"], [\"127.0.0.1:%d\", \"CRITICAL\"], "
                   "[\"127.0.0.1:%d\", \"UNKNOWN\"]]", good.port, icpt.port, dead_port));
-    assert_py(r.out, "d['exit']", "2");
+    assert_json(r.out, "d['exit']", "2");
     run_result_free(&r);
 
     /* UNKNOWN outranks WARNING and OK; WARNING outranks OK */
@@ -726,7 +700,7 @@ START_TEST(all_hosts_of_the_policy)
     /* a pinset without ports is probed on 443 */
     write_api_pinsets(good_pins_for("any", "\"localhost\"", ""), NULL);
     PROBE(&r, "--all", "--cafile", cert("trust.pem"), "--timeout", "3", "--json");
-    assert_py(r.out, "[h['target'] for h in d['hosts']]", "[\"localhost:443\"]");
+    assert_json(r.out, "[h['target'] for h in d['hosts']]", "[\"localhost:443\"]");
     run_result_free(&r);
 
     /* nothing to probe */
