@@ -167,3 +167,24 @@ void assert_json(const char *json, const char *expr, const char *want)
                   json);
     free(got);
 }
+
+void expect_exit(const struct run_result *r, int code)
+{
+    ck_assert_msg(r->exited && r->code == code, "expected exit %d: " RUN_FMT, code,
+                  RUN_ARGS(r));
+}
+
+void expect_text(const struct run_result *r, const char *text)
+{
+    ck_assert_msg(strstr(r->out, text) != NULL, "no '%s': " RUN_FMT, text, RUN_ARGS(r));
+}
+
+void run_sh(const char *cmd)
+{
+    static const struct run_opts plain = {0};
+    struct run_result r;
+
+    ck_assert_int_eq(RUN(&r, &plain, "/bin/bash", "-c", cmd), 0);
+    ck_assert_msg(r.exited && r.code == 0, "%s: " RUN_FMT, cmd, RUN_ARGS(&r));
+    run_result_free(&r);
+}

@@ -284,6 +284,11 @@ void assert_client_ok(const struct run_result *r);
  * (application verification failure)", an err: line naming tlspin. */
 void assert_client_blocked(const struct run_result *r);
 
+/* The command exited with `code` / printed `text` on stdout. */
+void expect_exit(const struct run_result *r, int code);
+void expect_text(const struct run_result *r, const char *text);
+/* Run a bash command line (fixture preparation); the test fails if it does. */
+void run_sh(const char *cmd);
 /* The JSON a command printed, asked with a python expression over `d`
  * (e.g. "d['status']"): the value as text (a string as is, anything else
  * as JSON), malloc'ed; the test fails if python cannot evaluate it. */

@@ -33,20 +33,9 @@ static void check(struct run_result *r, const char *const extra[])
     ck_assert_int_eq(run_argv(&plain, r, argv), 0);
 }
 
-static void expect_exit(const struct run_result *r, int code)
-{
-    ck_assert_msg(r->exited && r->code == code, "expected exit %d: " RUN_FMT, code,
-                  RUN_ARGS(r));
-}
-
 static void expect_line(const struct run_result *r, const char *line)
 {
     ck_assert_msg(has_line(r->out, line), "no line '%s': " RUN_FMT, line, RUN_ARGS(r));
-}
-
-static void expect_text(const struct run_result *r, const char *text)
-{
-    ck_assert_msg(strstr(r->out, text) != NULL, "no '%s': " RUN_FMT, text, RUN_ARGS(r));
 }
 
 static size_t lines(const char *text)

@@ -34,50 +34,6 @@ static void run_cli(struct run_result *r, const struct run_opts *o, const char *
     ck_assert_int_eq(run_argv(o, r, argv), 0);
 }
 
-static void expect_exit(const struct run_result *r, int code)
-{
-    ck_assert_msg(r->exited && r->code == code, "expected exit %d: " RUN_FMT, code,
-                  RUN_ARGS(r));
-}
-
-/* Run a shell command line (fixture preparation); fails the test if it fails. */
-static void sh(const char *cmd)
-{
-    struct run_result r;
-    ck_assert_int_eq(RUN(&r, &plain, "/bin/bash", "-c", cmd), 0);
-    ck_assert_msg(r.exited && r.code == 0, "%s: " RUN_FMT, cmd, RUN_ARGS(&r));
-    run_result_free(&r);
-}
-
-/* Evaluate a python expression over the JSON text (d = the document). */
-static char *jq(const char *json, const char *expr)
-{
-    static const char prog[] =
-        "import json, sys\n"
-        "d = json.loads(sys.stdin.read())\n"
-        "v = eval(sys.argv[1])\n"
-        "print(v if isinstance(v, str) else json.dumps(v))\n";
-    struct run_opts o = {.input = json};
-    struct run_result r;
-    char *out;
-
-    ck_assert_int_eq(RUN(&r, &o, PYTHON3, "-I", "-c", prog, expr), 0);
-    ck_assert_msg(r.exited && r.code == 0, "bad JSON or expression %s: " RUN_FMT "\n%s", expr,
-                  RUN_ARGS(&r), json);
-    out = strdup(r.out);
-    out[strcspn(out, "\n")] = '\0';
-    run_result_free(&r);
-    return out;
-}
-
-static void assert_jq(const char *json, const char *expr, const char *want)
-{
-    char *got = jq(json, expr);
-    ck_assert_msg(strcmp(got, want) == 0, "%s is '%s', expected '%s'\n%s", expr, got, want,
-                  json);
-    free(got);
-}
-
 static size_t count(const char *hay, const char *needle)
 {
     size_t n = 0;
@@ -95,7 +51,7 @@ START_TEST(every_kind_of_file_gives_the_openssl_pin)
     struct run_result r;
     const char *t = H.tmp;
 
-    sh(fmt("cd '%s' && openssl x509 -in good.pem -outform der -out '%s/good.der' && "
+    run_sh(fmt("cd '%s' && openssl x509 -in good.pem -outform der -out '%s/good.der' && "
            "openssl req -new -key good-rsa.key -subj /CN=next.good.test -out '%s/next.csr' && "
            "openssl req -new -key good-rsa.key -subj /CN=next.good.test -outform der "
            "  -out '%s/next.csr.der' && "
@@ -225,7 +181,7 @@ START_TEST(bad_inputs_are_refused_clearly)
     const char *empty = write_file("empty.pem", "%s", "");
     const char *p7 = write_file("odd.pem", "-----BEGIN PKCS7-----\nMAA=\n-----END PKCS7-----\n");
 
-    sh(fmt("openssl pkey -in '%s' -aes256 -passout pass:x -out '%s'", cert("good.key"), enc));
+    run_sh(fmt("openssl pkey -in '%s' -aes256 -passout pass:x -out '%s'", cert("good.key"), enc));
     PIN(&r, enc);
     expect_exit(&r, 1);
     ck_assert_msg(strstr(r.err, "encrypted private key") && strstr(r.err, "-pubout"), RUN_FMT,
@@ -335,17 +291,17 @@ START_TEST(live_chain_as_tlspin_counts_it)
     /* An IP literal: verified as an address (the leaf has IP:127.0.0.1) */
     PIN(&r, "--json", fmt("127.0.0.1:%d", s.port), "--cafile", cert("trust.pem"));
     expect_exit(&r, 0);
-    assert_jq(r.out, "d['inputs'][0]['type']", "host");
-    assert_jq(r.out, "d['inputs'][0]['verified']", "true");
-    assert_jq(r.out, "d['inputs'][0]['trust']", "app-verified");
-    assert_jq(r.out, "d['inputs'][0]['peer']", fmt("127.0.0.1:%d", s.port));
-    assert_jq(r.out, "[c['position'] for c in d['inputs'][0]['certificates']]",
+    assert_json(r.out, "d['inputs'][0]['type']", "host");
+    assert_json(r.out, "d['inputs'][0]['verified']", "true");
+    assert_json(r.out, "d['inputs'][0]['trust']", "app-verified");
+    assert_json(r.out, "d['inputs'][0]['peer']", fmt("127.0.0.1:%d", s.port));
+    assert_json(r.out, "[c['position'] for c in d['inputs'][0]['certificates']]",
               "[\"leaf\", \"intermediate\", \"root\"]");
-    assert_jq(r.out, "[c['origin'] for c in d['inputs'][0]['certificates']]",
+    assert_json(r.out, "[c['origin'] for c in d['inputs'][0]['certificates']]",
               "[\"server\", \"server\", \"trust-store\"]");
-    assert_jq(r.out, "d['inputs'][0]['certificates'][0]['pin']", pin("PIN_GOOD"));
-    assert_jq(r.out, "d['inputs'][0]['certificates'][0]['expiry_mark']", "30");
-    assert_jq(r.out, "d['inputs'][0]['certificates'][0]['key']", "EC P-256");
+    assert_json(r.out, "d['inputs'][0]['certificates'][0]['pin']", pin("PIN_GOOD"));
+    assert_json(r.out, "d['inputs'][0]['certificates'][0]['expiry_mark']", "30");
+    assert_json(r.out, "d['inputs'][0]['certificates'][0]['key']", "EC P-256");
     run_result_free(&r);
 }
 END_TEST
@@ -385,13 +341,13 @@ START_TEST(appended_certificate_is_never_counted)
     PIN(&r, "--json", fmt("good.test:%d", s.port), "--connect", "127.0.0.1", "--cafile",
         cert("trust.pem"));
     expect_exit(&r, 0);
-    assert_jq(r.out, "[c['pin'] for c in d['inputs'][0]['certificates'] if c['counted']]",
+    assert_json(r.out, "[c['pin'] for c in d['inputs'][0]['certificates'] if c['counted']]",
               fmt("[\"%s\", \"%s\"]", pin("PIN_ICPT"), pin("PIN_ICPT_CA")));
-    assert_jq(r.out, "[c['origin'] for c in d['inputs'][0]['certificates']]",
+    assert_json(r.out, "[c['origin'] for c in d['inputs'][0]['certificates']]",
               "[\"server\", \"server\", \"presented-only\"]");
-    assert_jq(r.out, "[c['position'] for c in d['inputs'][0]['certificates']]",
+    assert_json(r.out, "[c['position'] for c in d['inputs'][0]['certificates']]",
               "[\"leaf\", \"root\", \"leaf\"]");
-    assert_jq(r.out, "[c['pin'] for c in d['inputs'][0]['certificates'] if not c['counted']]",
+    assert_json(r.out, "[c['pin'] for c in d['inputs'][0]['certificates'] if not c['counted']]",
               fmt("[\"%s\"]", pin("PIN_GOOD")));
     run_result_free(&r);
     PIN(&r, "-q", fmt("good.test:%d", s.port), "--connect", "127.0.0.1", "--cafile",
@@ -561,7 +517,7 @@ START_TEST(stanza_from_files_takes_hosts_from_the_certificate)
     run_result_free(&r);
 
     /* --host instead; a CSR as the second (next) key, no --backup needed */
-    sh(fmt("openssl req -new -key '%s' -subj /CN=api.example.com -out '%s/next.csr'",
+    run_sh(fmt("openssl req -new -key '%s' -subj /CN=api.example.com -out '%s/next.csr'",
            cert("good-rsa.key"), H.tmp));
     PIN(&r, "--stanza", "next", "--host", "API.example.com", "--host", "*.pay.example.com",
         cert("good.pem"), fmt("%s/next.csr", H.tmp));
@@ -580,7 +536,7 @@ START_TEST(stanza_from_files_takes_hosts_from_the_certificate)
     /* JSON carries the stanza too */
     PIN(&r, "--json", "--stanza", "api", "--backup", cert("backup.key"), cert("good.pem"));
     expect_exit(&r, 0);
-    char *st = jq(r.out, "d['stanza'].splitlines()[3]");
+    char *st = json_query(r.out, "d['stanza'].splitlines()[3]");
     ck_assert_str_eq(st, "pinsets = (");
     free(st);
     run_result_free(&r);
@@ -598,16 +554,16 @@ START_TEST(json_of_files)
     PIN(&r, "--json", "--format", "curl", cert("good-chain.pem"), fmt("%s/nope", H.tmp),
         cert("backup.key"));
     expect_exit(&r, 1);   /* the missing file */
-    assert_jq(r.out, "len(d['inputs'])", "3");
-    assert_jq(r.out, "d['inputs'][0]['certificates'][0]['pin']",
+    assert_json(r.out, "len(d['inputs'])", "3");
+    assert_json(r.out, "d['inputs'][0]['certificates'][0]['pin']",
               fmt("sha256//%s", pin("PIN_GOOD") + 7));
-    assert_jq(r.out, "d['inputs'][0]['certificates'][0]['sha256']", pin("PIN_GOOD") + 7);
-    assert_jq(r.out, "d['inputs'][0]['certificates'][1]['position']", "intermediate");
-    assert_jq(r.out, "d['inputs'][0]['certificates'][0]['subject']", "CN=good.test,O=tlspin tests");
-    assert_jq(r.out, "d['inputs'][0]['certificates'][0]['not_after'].endswith('Z')", "true");
-    assert_jq(r.out, "d['inputs'][1]['error']", "No such file or directory");
-    assert_jq(r.out, "d['inputs'][2]['certificates'][0]['kind']", "private key");
-    assert_jq(r.out, "d['inputs'][2]['certificates'][0]['position']", "null");
+    assert_json(r.out, "d['inputs'][0]['certificates'][0]['sha256']", pin("PIN_GOOD") + 7);
+    assert_json(r.out, "d['inputs'][0]['certificates'][1]['position']", "intermediate");
+    assert_json(r.out, "d['inputs'][0]['certificates'][0]['subject']", "CN=good.test,O=tlspin tests");
+    assert_json(r.out, "d['inputs'][0]['certificates'][0]['not_after'].endswith('Z')", "true");
+    assert_json(r.out, "d['inputs'][1]['error']", "No such file or directory");
+    assert_json(r.out, "d['inputs'][2]['certificates'][0]['kind']", "private key");
+    assert_json(r.out, "d['inputs'][2]['certificates'][0]['position']", "null");
     run_result_free(&r);
 }
 END_TEST

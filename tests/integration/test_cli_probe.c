@@ -52,17 +52,6 @@ static void probe_with(struct run_result *r, const struct run_opts *o, const cha
 /* good.test:PORT, the pinned name, the same way. */
 #define PROBE_GOOD(r, port, ...) PROBE_LOCAL((r), &plain, "good.test", (port), ##__VA_ARGS__)
 
-static void expect_exit(const struct run_result *r, int code)
-{
-    ck_assert_msg(r->exited && r->code == code, "expected exit %d: " RUN_FMT, code,
-                  RUN_ARGS(r));
-}
-
-static void expect_text(const struct run_result *r, const char *text)
-{
-    ck_assert_msg(strstr(r->out, text) != NULL, "no '%s': " RUN_FMT, text, RUN_ARGS(r));
-}
-
 /* One of two texts: a count of days may be a day less than the span
  * (certificates made in the same second as the test, or just before). */
 static void expect_text_either(const struct run_result *r, const char *a, const char *b)
@@ -96,14 +85,6 @@ static void expect_line_prefix(const struct run_result *r, const char *prefix)
 {
     ck_assert_msg(has_line_prefix(r->out, prefix), "no line '%s...': " RUN_FMT, prefix,
                   RUN_ARGS(r));
-}
-
-static void sh(const char *cmd)
-{
-    struct run_result r;
-    ck_assert_int_eq(RUN(&r, &plain, "/bin/bash", "-c", cmd), 0);
-    ck_assert_msg(r.exited && r.code == 0, "%s: " RUN_FMT, cmd, RUN_ARGS(&r));
-    run_result_free(&r);
 }
 
 /* The verdict of a --json probe: the exit code and the status it reports. */
@@ -506,7 +487,7 @@ END_TEST
 static const char *leaf_for_days(int days)
 {
     const char *out = fmt("%s/leaf%d.pem", H.tmp, days);
-    sh(fmt("cd '%s' && openssl req -new -config mkcerts.cnf -key good.key "
+    run_sh(fmt("cd '%s' && openssl req -new -config mkcerts.cnf -key good.key "
            "-subj '/O=tlspin tests/CN=good.test' | "
            "openssl x509 -req -CA int.pem -CAkey int.key -days %d -extfile mkcerts.cnf "
            "-extensions v3_leaf -out '%s' 2>/dev/null",
