@@ -22,6 +22,7 @@ struct tlspin_reals {
     int (*SSL_set_session)(SSL *ssl, SSL_SESSION *session);
     void (*SSL_CTX_set_cert_verify_callback)(SSL_CTX *ctx, tlspin_cert_verify_cb *cb, void *arg);
     int (*X509_verify_cert)(X509_STORE_CTX *ctx);
+    int (*SSL_clear)(SSL *ssl);
 };
 
 /* What the shim's hooks call. Each is safe to call from any thread, for
@@ -30,7 +31,11 @@ struct tlspin_engine {
     /* Stands in for X509_verify_cert: the program's own verification, then
      * the policy decision for client handshakes. */
     int (*verify_cert)(X509_STORE_CTX *ctx);
-    /* Before a client handshake starts: lets modules prepare the SSL. */
+    /* Before a client handshake starts: lets modules prepare the SSL. libssl
+     * calls SSL_clear through its PLT when its state machine starts a new
+     * handshake, whatever started it (SSL_connect, SSL_do_handshake, an
+     * implicit handshake in SSL_read/SSL_write, a program that reaches
+     * libssl through dlsym): the names and the session are final then. */
     void (*before_handshake)(SSL *ssl);
     /* After the real SSL_connect/SSL_do_handshake returned ret: the value to
      * return to the program (a decision held for a TLS 1.2 server flight

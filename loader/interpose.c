@@ -6,7 +6,8 @@
  * certificate, so implicit handshakes in SSL_read/SSL_write/SSL_peek,
  * BIO_do_handshake and programs that reach libssl through dlsym(handle) are
  * decided too. The handshake entry points only let modules prepare the SSL
- * before the ClientHello; SSL_set_session refuses sessions the policy rejects
+ * before the ClientHello (SSL_clear, which libssl's state machine calls at
+ * the start of every handshake, is the hook that sees them all); SSL_set_session refuses sessions the policy rejects
  * (a resumed handshake carries no certificate); SSL_CTX_set_cert_verify_callback
  * keeps programs that replace X509_verify_cert from bypassing the decision. */
 #include "resolve.h"
@@ -69,6 +70,24 @@ TLSPIN_HOOK void SSL_set_connect_state(SSL *ssl)
     }
     s->reals.SSL_set_connect_state(ssl);
     prepare(s, ssl);
+}
+
+/* libssl's state machine calls SSL_clear (through its PLT) when it starts a
+ * handshake: the one point every path to a client handshake passes before
+ * its ClientHello, implicit handshakes in SSL_read/SSL_write included. */
+TLSPIN_HOOK int SSL_clear(SSL *ssl)
+{
+    const struct shim *s = shim_get();
+    int ret;
+
+    if (s == NULL) {
+        ssl_fn *next = (ssl_fn *)shim_next("SSL_clear");
+        return next ? next(ssl) : 0;
+    }
+    ret = s->reals.SSL_clear(ssl);
+    if (ret == 1)
+        prepare(s, ssl);
+    return ret;
 }
 
 TLSPIN_HOOK int SSL_set_session(SSL *ssl, SSL_SESSION *session)

@@ -117,6 +117,7 @@ static void resolve_all(void)
                       (void *)&SSL_CTX_set_cert_verify_callback);
     ok &= resolve_one(crypto, "X509_verify_cert", (void **)&s->reals.X509_verify_cert,
                       (void *)&X509_verify_cert);
+    ok &= resolve_one(ssl, "SSL_clear", (void **)&s->reals.SSL_clear, (void *)&SSL_clear);
     ok &= resolve_one(ssl, "SSL_get_ex_data_X509_STORE_CTX_idx",
                       (void **)&s->SSL_get_ex_data_X509_STORE_CTX_idx, NULL);
     ok &= resolve_one(crypto, "X509_STORE_CTX_get_ex_data",
