@@ -39,7 +39,7 @@ extern "C" {
 #endif
 
 #define TLSPIN_ABI_MAJOR 1
-#define TLSPIN_ABI_MINOR 1
+#define TLSPIN_ABI_MINOR 2
 
 /* The one symbol a module exports. Its type is tlspin_module_entry_fn. */
 #define TLSPIN_MODULE_ENTRY "tlspin_module_describe"
@@ -93,7 +93,13 @@ typedef enum tlspin_chain_trust {
     TLSPIN_CHAIN_SYSTEM_VERIFIED = 1,
     /* Nothing verified: `verified` holds only the leaf, whose key the server
      * proved it holds during the handshake. */
-    TLSPIN_CHAIN_LEAF_ONLY = 2
+    TLSPIN_CHAIN_LEAF_ONLY = 2,
+    /* The server authenticated with no certificate at all (an anonymous,
+     * PSK or SRP cipher suite, or a TLS 1.3 external PSK): `verified` and
+     * `presented` are empty. Such a connection satisfies no pin. (ABI 1.2;
+     * a module built for an older header sees it as an unknown value and an
+     * empty chain.) */
+    TLSPIN_CHAIN_NONE = 3
 } tlspin_chain_trust;
 
 /* One certificate. All pointers are borrowed from tlspin for the duration of
@@ -121,7 +127,7 @@ struct tlspin_conn {
     const char *peer;            /* "addr:port" / "[v6]:port", or NULL */
 
     /* The chain to match pins against, leaf first; see tlspin_chain_trust.
-     * Never empty for a check() call on a real handshake. */
+     * Empty (n_verified 0) only with TLSPIN_CHAIN_NONE. */
     const struct tlspin_cert *verified;
     size_t n_verified;
     tlspin_chain_trust trust;

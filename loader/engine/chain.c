@@ -302,6 +302,7 @@ const char *chain_trust_name(tlspin_chain_trust trust)
     case TLSPIN_CHAIN_APP_VERIFIED: return "app-verified";
     case TLSPIN_CHAIN_SYSTEM_VERIFIED: return "system-verified";
     case TLSPIN_CHAIN_LEAF_ONLY: return "leaf-only";
+    case TLSPIN_CHAIN_NONE: return "none";
     }
     return "?";
 }

@@ -12,6 +12,7 @@
 #include "decide.h"
 #include "engine_api.h"
 #include "flight.h"
+#include "nocert.h"
 #include "peer.h"
 #include "policy.h"
 #include "session.h"
@@ -213,12 +214,16 @@ static void engine_before_handshake(SSL *ssl)
     const struct policy *p;
     SSL_SESSION *session;
 
-    if (decide_busy || SSL_is_server(ssl) || !SSL_in_before(ssl))
+    /* Without a BIO no handshake can start: that is SSL_new's own call to
+     * SSL_clear, made before the SSL's ex_data exist (anything stored there
+     * now would be lost). */
+    if (decide_busy || SSL_is_server(ssl) || !SSL_in_before(ssl) || SSL_get_wbio(ssl) == NULL)
         return;
     decide_busy++;
     ERR_set_mark();
     p = policy_acquire();   /* first handshake: policy and modules load here */
     flight_forget(ssl);     /* a hold of an earlier handshake on this SSL is over */
+    nocert_guard(ssl);
     int ct_before = SSL_ct_is_enabled(ssl);
     /* A session set before the program named the server (SNI set after
      * SSL_set_session) is decided again now that the names are final. */
@@ -247,6 +252,7 @@ static int engine_after_handshake(SSL *ssl, int ret)
 {
     if (SSL_is_server(ssl))
         return ret;
+    nocert_after_handshake(ssl, ret);
     return flight_after_handshake(ssl, ret);
 }
 

@@ -181,7 +181,7 @@ START_TEST(modules_that_cannot_run)
     expect_text(&r, fmt("%s:6: error: unknown module \"nope\": there is no %s/nope.so "
                         "(installed: ", H.config, MODULE_DIR));
     expect_text(&r, "file)");
-    expect_line(&r, fmt("%s:7: error: %s/bad_abi.so: module ABI 2.0, this tlspin speaks 1.1 "
+    expect_line(&r, fmt("%s:7: error: %s/bad_abi.so: module ABI 2.0, this tlspin speaks 1.2 "
                         "(major must match)", H.config, TESTMODULE_DIR));
     expect_line(&r, fmt("%s:8: error: %s/no_entry.so is not a tlspin module: it has no "
                         "tlspin_module_describe()", H.config, TESTMODULE_DIR));
