@@ -135,38 +135,71 @@ static STACK_OF(X509) *system_verified(X509 *leaf, STACK_OF(X509) *untrusted,
     return chain;
 }
 
-/* OpenSSL's own verify callback (what a context gets when nobody set one):
- * only then does "verified, no error" mean the signatures really chain. */
-static X509_STORE_CTX_verify_cb default_verify_cb;
-static pthread_once_t default_cb_once = PTHREAD_ONCE_INIT;
+/* What a context gets from OpenSSL when nobody replaced them: the verify
+ * callback, which may clear any error (a broken signature included), and the
+ * verify function (internal_verify), the only place where signatures and
+ * validity times are checked. A program can replace either on its store
+ * (X509_STORE_set_verify_cb, X509_STORE_set_verify: every context made from
+ * it copies them) or on the context (X509_STORE_CTX_set_verify from a
+ * cert_verify_callback). Only with both does "verified, no error" mean that
+ * every certificate of the chain was signed by the key of the next one.
+ *
+ * The store's other hooks do not decide that: get_issuer, check_issued and
+ * lookup_certs choose the candidates and the anchor (the program's trust is
+ * its own), and internal_verify still checks each signature below the
+ * anchor against the key above it, so a pinned key found above the leaf
+ * really signed the certificate below it; check_revocation, the CRL hooks
+ * and check_policy can only add refusals. */
+struct openssl_hooks {
+    X509_STORE_CTX_verify_cb verify_cb;
+    X509_STORE_CTX_verify_fn verify;
+    int known;
+};
 
-static void find_default_verify_cb(void)
+static struct openssl_hooks openssl_default;
+static pthread_once_t defaults_once = PTHREAD_ONCE_INIT;
+
+static void find_openssl_defaults(void)
 {
     X509_STORE *store = X509_STORE_new();
     X509_STORE_CTX *v = X509_STORE_CTX_new();
-    if (store != NULL && v != NULL && X509_STORE_CTX_init(v, store, NULL, NULL) == 1)
-        default_verify_cb = X509_STORE_CTX_get_verify_cb(v);
+
+    if (store != NULL && v != NULL && X509_STORE_CTX_init(v, store, NULL, NULL) == 1) {
+        openssl_default.verify_cb = X509_STORE_CTX_get_verify_cb(v);
+        openssl_default.verify = X509_STORE_CTX_get_verify(v);
+        openssl_default.known = openssl_default.verify_cb != NULL;
+    }
     X509_STORE_CTX_free(v);
     X509_STORE_free(store);
 }
 
-/* The program's verification succeeded, but with a verify callback of its
- * own, which may have cleared errors (even a broken signature). Verify the
- * same certificates against the same store and parameters again, without
- * the callback. */
+/* ctx verified with OpenSSL's own callback and function. */
+static int verified_by_openssl(X509_STORE_CTX *ctx)
+{
+    return openssl_default.known &&
+           X509_STORE_CTX_get_verify_cb(ctx) == openssl_default.verify_cb &&
+           X509_STORE_CTX_get_verify(ctx) == openssl_default.verify;
+}
+
+/* The program's verification succeeded, but not with OpenSSL's own verify
+ * callback and function: a callback of its own may have cleared errors, a
+ * function of its own may have checked no signature. Verify the same
+ * certificates against the same store and parameters again, with OpenSSL's
+ * (the context copies the store's hooks: they are put back). */
 static STACK_OF(X509) *reverified(X509_STORE_CTX *ctx, verify_fn *real_verify)
 {
     STACK_OF(X509) *chain = NULL;
     X509_STORE_CTX *v = X509_STORE_CTX_new();
 
-    if (v == NULL || default_verify_cb == NULL)
+    if (v == NULL || !openssl_default.known)
         goto out;
     if (X509_STORE_CTX_init(v, X509_STORE_CTX_get0_store(ctx), X509_STORE_CTX_get0_cert(ctx),
                             X509_STORE_CTX_get0_untrusted(ctx)) != 1 ||
         X509_VERIFY_PARAM_set1(X509_STORE_CTX_get0_param(v), X509_STORE_CTX_get0_param(ctx)) != 1)
         goto out;
-    X509_STORE_CTX_set_verify_cb(v, default_verify_cb);
-    if (real_verify(v) > 0 && X509_STORE_CTX_get_error(v) == X509_V_OK)
+    X509_STORE_CTX_set_verify_cb(v, openssl_default.verify_cb);
+    X509_STORE_CTX_set_verify(v, openssl_default.verify);
+    if (verified_by_openssl(v) && real_verify(v) > 0 && X509_STORE_CTX_get_error(v) == X509_V_OK)
         chain = X509_STORE_CTX_get1_chain(v);
 out:
     X509_STORE_CTX_free(v);
@@ -187,9 +220,8 @@ int chain_from_verification(X509_STORE_CTX *ctx, int app_verified, int want_der,
     if (out->n_presented == 0 && add_cert(out, out->presented, out->presented_x509,
                                           &out->n_presented, leaf, want_der, NULL) != 0)
         return -1;
-    pthread_once(&default_cb_once, find_default_verify_cb);
-    if (app_verified && X509_STORE_CTX_get0_chain(ctx) != NULL && default_verify_cb != NULL &&
-        X509_STORE_CTX_get_verify_cb(ctx) == default_verify_cb) {
+    pthread_once(&defaults_once, find_openssl_defaults);
+    if (app_verified && X509_STORE_CTX_get0_chain(ctx) != NULL && verified_by_openssl(ctx)) {
         out->trust = TLSPIN_CHAIN_APP_VERIFIED;
         return add_stack(out, X509_STORE_CTX_get0_chain(ctx), 1, want_der, NULL, 0);
     }

@@ -32,9 +32,13 @@ struct chain {
 typedef int verify_fn(X509_STORE_CTX *ctx);
 
 /* Fills `out` for the certificate being verified in `ctx`. app_verified: the
- * program's own verification succeeded, so ctx's chain is trusted as is;
- * otherwise the presented certificates are verified against the system trust
- * store with `real_verify`, and failing that only the leaf is kept.
+ * program's own verification succeeded. ctx's chain is then trusted as is
+ * only when OpenSSL's own verify function and verify callback made it (none
+ * of the program's, on the store or on ctx); otherwise the same certificates
+ * are verified again with `real_verify` against the same store and
+ * parameters with OpenSSL's. When that fails, or the program did not verify,
+ * the presented certificates are verified against the system trust store,
+ * and failing that only the leaf is kept.
  * Returns 0, or -1 (no certificate at all, out of memory). */
 TLSPIN_ENGINE_API int chain_from_verification(X509_STORE_CTX *ctx, int app_verified, int want_der,
                             verify_fn *real_verify, struct chain *out);
