@@ -64,6 +64,8 @@ SSL_CTX *tlsc_ctx_new(const struct tlsc_options *o)
         return NULL;
     if (!set_version(ctx, o->version))
         goto fail;
+    if (o->ciphers && !SSL_CTX_set_cipher_list(ctx, o->ciphers))
+        goto fail;
     if (o->cafile) {
         if (!SSL_CTX_load_verify_locations(ctx, o->cafile, NULL))
             goto fail;

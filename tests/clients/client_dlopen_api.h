@@ -21,7 +21,7 @@
 #define TLSC_LIBSSL_FUNCS(X) \
     X(BIO_new_ssl_connect) X(PEM_read_SSL_SESSION) X(PEM_write_SSL_SESSION) \
     X(SSL_CTX_ctrl) X(SSL_CTX_free) X(SSL_CTX_load_verify_locations) X(SSL_CTX_new) \
-    X(SSL_CTX_set_cert_verify_callback) X(SSL_CTX_set_default_verify_paths) \
+    X(SSL_CTX_set_cert_verify_callback) X(SSL_CTX_set_cipher_list) X(SSL_CTX_set_default_verify_paths) \
     X(SSL_CTX_set_verify) X(SSL_SESSION_free) X(SSL_SESSION_is_resumable) \
     X(SSL_connect) X(SSL_ctrl) X(SSL_do_handshake) X(SSL_free) X(SSL_get0_param) \
     X(SSL_get0_peer_certificate) X(SSL_get1_session) X(SSL_get_error) \
@@ -59,6 +59,7 @@ extern struct tlsc_api tlsc_api;
 #define SSL_CTX_load_verify_locations (tlsc_api.p_SSL_CTX_load_verify_locations)
 #define SSL_CTX_new (tlsc_api.p_SSL_CTX_new)
 #define SSL_CTX_set_cert_verify_callback (tlsc_api.p_SSL_CTX_set_cert_verify_callback)
+#define SSL_CTX_set_cipher_list (tlsc_api.p_SSL_CTX_set_cipher_list)
 #define SSL_CTX_set_default_verify_paths (tlsc_api.p_SSL_CTX_set_default_verify_paths)
 #define SSL_CTX_set_verify (tlsc_api.p_SSL_CTX_set_verify)
 #define SSL_SESSION_free (tlsc_api.p_SSL_SESSION_free)

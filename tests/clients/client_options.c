@@ -34,6 +34,7 @@ static void usage(const char *prog)
 "  --host-check NAME       SSL_set1_host\n"
 "  --ip-check ADDR         X509_VERIFY_PARAM_set1_ip_asc\n"
 "  --cafile FILE           trust store (default: system default paths)\n"
+"  --ciphers LIST          SSL_CTX_set_cipher_list (e.g. ALL:@SECLEVEL=0)\n"
 "  --tls1.2 | --tls1.3     only this protocol version\n"
 "  --method client|generic TLS_client_method (default) or TLS_method\n"
 "  --path P                connect|do_handshake|implicit_write|implicit_read|\n"
@@ -131,7 +132,7 @@ enum {
     OPT_CONNECT = 256, OPT_SNI, OPT_HOST_CHECK, OPT_IP_CHECK, OPT_CAFILE, OPT_TLS12,
     OPT_TLS13, OPT_METHOD, OPT_PATH, OPT_NONBLOCK, OPT_VERIFY, OPT_VERIFY_CB,
     OPT_VERIFY_CB_ALL, OPT_CERT_VERIFY_CB, OPT_RESUME, OPT_PAUSE, OPT_SESS_IN, OPT_SESS_OUT,
-    OPT_SEND, OPT_TIMEOUT
+    OPT_SEND, OPT_TIMEOUT, OPT_CIPHERS
 };
 
 static const struct option long_opts[] = {
@@ -154,6 +155,7 @@ static const struct option long_opts[] = {
     { "sess-in", required_argument, NULL, OPT_SESS_IN },
     { "sess-out", required_argument, NULL, OPT_SESS_OUT },
     { "send", required_argument, NULL, OPT_SEND },
+    { "ciphers", required_argument, NULL, OPT_CIPHERS },
     { "timeout", required_argument, NULL, OPT_TIMEOUT },
     { "verbose", no_argument, NULL, 'v' },
     { "help", no_argument, NULL, 'h' },
@@ -201,6 +203,7 @@ int tlsc_options_parse(struct tlsc_options *o, int argc, char **argv)
         case OPT_HOST_CHECK: o->host_check = optarg; break;
         case OPT_IP_CHECK: o->ip_check = optarg; break;
         case OPT_CAFILE: o->cafile = optarg; break;
+        case OPT_CIPHERS: o->ciphers = optarg; break;
         case OPT_TLS12: o->version = TLSC_TLS12; break;
         case OPT_TLS13: o->version = TLSC_TLS13; break;
         case OPT_METHOD:

@@ -29,6 +29,7 @@ struct tlsc_options {
     const char *host_check;    /* --host-check: SSL_set1_host */
     const char *ip_check;      /* --ip-check: X509_VERIFY_PARAM_set1_ip_asc */
     const char *cafile;        /* --cafile, NULL: system default paths */
+    const char *ciphers;       /* --ciphers: TLS 1.2 cipher list, NULL: default */
     enum tlsc_version version;
     int generic_method;        /* --method generic: TLS_method, not TLS_client_method */
     enum tlsc_path path;

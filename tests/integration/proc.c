@@ -276,9 +276,14 @@ static pid_t spawn_to_file(const char *const argv[], const char *outfile, int pr
     ck_assert_msg(pid >= 0, "fork: %s", strerror(errno));
     if (pid == 0) {
         int fd = open(outfile, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND, 0644);
-        int nul = open("/dev/null", O_RDONLY);
+        int in[2] = {-1, -1};
+        /* Standard input: a pipe nobody writes and whose write end lives as
+         * long as the server (its own copy): openssl s_server ends at the
+         * first end of input unless it serves -www. */
+        if (pipe(in) != 0)
+            in[0] = open("/dev/null", O_RDONLY);
         child_common();
-        dup2(nul, 0);
+        dup2(in[0], 0);
         dup2(fd, 1);
         dup2(fd, 2);
         execve(argv[0], (char *const *)argv, env);
