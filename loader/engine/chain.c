@@ -339,6 +339,24 @@ const char *chain_trust_name(tlspin_chain_trust trust)
     return "?";
 }
 
+/* The documented rule for the leaf under a CA pin: the host is one of its
+ * subjectAltName DNS names, never its subject's CN (X509_check_host falls
+ * back to the CN when there is no DNS name), and a wildcard stands for one
+ * whole leftmost label ("*.example.com", never "f*.example.com"; OpenSSL
+ * never lets it span labels, nor cover a one-label suffix such as "*.com"). */
+#define LEAF_HOST_FLAGS (X509_CHECK_FLAG_NEVER_CHECK_SUBJECT | X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS)
+
+/* 1 when the leaf names host (an IP literal only in an iPAddress entry,
+ * which X509_check_ip_asc alone reads). A host starting with '.' would ask
+ * X509_check_host for any subdomain: normalised hosts never do, and such a
+ * text is refused here too. */
+static int leaf_names_host(X509 *leaf, const char *host, size_t len)
+{
+    if (tlspin_host_is_ip(host))
+        return X509_check_ip_asc(leaf, host, 0) == 1;
+    return host[0] != '.' && X509_check_host(leaf, host, len, LEAF_HOST_FLAGS, NULL) == 1;
+}
+
 int chain_leaf_matches_host(struct chain *c, const char *host)
 {
     X509 *leaf = c->n_verified ? c->verified_x509[0] : NULL;
@@ -349,8 +367,7 @@ int chain_leaf_matches_host(struct chain *c, const char *host)
     if (strcmp(c->leaf_host, host) == 0)
         return c->leaf_host_matches;
     len = strlen(host);
-    c->leaf_host_matches = tlspin_host_is_ip(host) ? X509_check_ip_asc(leaf, host, 0) == 1
-                                                   : X509_check_host(leaf, host, len, 0, NULL) == 1;
+    c->leaf_host_matches = leaf_names_host(leaf, host, len);
     if (len < sizeof(c->leaf_host))
         memcpy(c->leaf_host, host, len + 1);
     else

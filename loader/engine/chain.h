@@ -76,8 +76,10 @@ STACK_OF(X509) *chain_copy_verified(const struct chain *chain, size_t from);
 
 TLSPIN_ENGINE_API const char *chain_trust_name(tlspin_chain_trust trust);
 
-/* 1 when the chain's leaf is valid for host (name or IP), 0 when not, -1
- * without a leaf or host. The answer is kept in the chain for the next ask. */
+/* 1 when the chain's leaf names host in its subjectAltName (a DNS name, a
+ * whole-label wildcard at most; an IP literal as an iPAddress; never the
+ * subject's CN), 0 when not, -1 without a leaf or host. The answer is kept
+ * in the chain for the next ask. */
 TLSPIN_ENGINE_API int chain_leaf_matches_host(struct chain *chain, const char *host);
 
 #endif

@@ -1,5 +1,5 @@
 /*
- * test_bypass_chain.c — issue 11, case 5: which certificates
+ * test_bypass_chain.c — issue 11, cases 5 and 10: which certificates
  * count, and what the record says about them. Real handshakes under the
  * preload against tls_server on 127.0.0.1; every certificate is made at test
  * time with the openssl CLI from the suite's fixtures. Each threat is first
@@ -18,6 +18,11 @@
  *      Siblings: a verify callback set on the store rather than the SSL, and
  *      a get_issuer that trusts what the server sent (it may choose the
  *      anchor, never skip a signature).
+ *   H  the host a CA pin needs (case 10): the leaf must name the host in
+ *      its subjectAltName. A leaf with no subjectAltName whose CN is the host,
+ *      a partial wildcard (pa*.wild.test), a wildcard over two labels, and an
+ *      IP address only in the CN are refused under an intermediate pin; a
+ *      proper DNS name and a whole-label wildcard pass.
  */
 #include "harness.h"
 
@@ -87,6 +92,15 @@ static int server_got_request(const struct server *s)
     return got;
 }
 
+/* The record since mark that says action=blocked, failing without one. */
+static const struct syslog_rec *blocked_record(size_t mark)
+{
+    const struct syslog_rec *rec = syslog_wait_for_since(mark, "action=blocked", 2000);
+
+    ck_assert_msg(rec != NULL, "no action=blocked record; records:\n%s", syslog_dump_since(mark));
+    return rec;
+}
+
 static void assert_no_tlspin_record(size_t mark)
 {
     ck_assert_msg(syslog_tlspin_count_since(mark) == 0, "unexpected tlspin records:\n%s",
@@ -125,6 +139,30 @@ static const char *chain_field(const struct syslog_rec *rec)
     "extendedKeyUsage = serverAuth\n"                                              \
     "subjectKeyIdentifier = hash\n"                                                \
     "authorityKeyIdentifier = keyid:always'\n"
+
+/* $4 name, $5 subject, $6 subjectAltName value or "": a leaf signed by the
+ * fixtures' real intermediate; <name>-chain.pem (leaf + intermediate),
+ * <name>.key and <name>.pin. The chain verifies (names aside). */
+static const char leaf_script[] =
+    SCRIPT_HEAD
+    "name=$4 subj=$5 san=$6\n"
+    "{ printf '[ req ]\\ndistinguished_name = dn\\nprompt = no\\n[ dn ]\\nCN = unused\\n"
+    "[ v3_leaf ]\\n%s\\n' \"$LEAF\"\n"
+    "  if [[ -n $san ]]; then printf 'subjectAltName = %s\\n' \"$san\"; fi; } > \"$name.cnf\"\n"
+    "\"$ossl\" req -config \"$name.cnf\" -x509 -noenc -days 30 -sha256 \"${EC[@]}\""
+    " -keyout \"$name.key\" -out \"$name.pem\" -subj \"$subj\" -extensions v3_leaf"
+    " -CA \"$certs/int.pem\" -CAkey \"$certs/int.key\" 2>/dev/null\n"
+    "cat \"$name.pem\" \"$certs/int.pem\" > \"$name-chain.pem\"\n"
+    "\"$ossl\" x509 -in \"$name.pem\" -noout -pubkey > \"$name.pub\"\n"
+    "pin_of \"$name.pub\" > \"$name.pin\"\n"
+    "\"$ossl\" verify -CAfile \"$certs/trust.pem\" -untrusted \"$certs/int.pem\""
+    " \"$name.pem\" >/dev/null\n";
+
+static void make_leaf(const char *name, const char *subject, const char *san)
+{
+    run_script(fmt("making the %s leaf", name), leaf_script,
+               (const char *const[]){OPENSSL, H.certs, made_dir(), name, subject, san, NULL});
+}
 
 /* A fake CA with the real intermediate's name and key id (self-signed, a key
  * of the attacker's) signs a good.test leaf; the attacker's server sends it
@@ -348,6 +386,119 @@ START_TEST(v_get_issuer_peer_forged_key_blocked)
 }
 END_TEST
 
+/* ------------------------------------------------------------------ */
+/* H: the leaf's names under a CA pin (case 10)                        */
+/* ------------------------------------------------------------------ */
+
+/* tls_client verifies the chain (good.test's intermediate, trust.pem) but
+ * checks no name itself: the name is tlspin's to check. sni NULL: none (the
+ * socket's address is the host). */
+static void named_client(struct run_result *r, int port, const char *sni)
+{
+    tls_client_run(r, &shim, TLS_CLIENT, port, sni,
+                   (const char *const[]){"--send", SEND_TEXT, NULL});
+}
+
+/* Leaf `name` (made with subject and san) for `host`, pinned to the
+ * intermediate: refused, the record says the leaf is not valid for host. */
+static void assert_ca_pin_refused(const char *name, const char *subject, const char *san,
+                                  const char *host, const char *sni)
+{
+    struct server s;
+    struct run_result r;
+    const struct syslog_rec *rec;
+    size_t mark;
+
+    make_leaf(name, subject, san);
+    write_file_policy(NULL);
+    int_pinset_for(name, host);
+    server_start_made(&s, name);
+    mark = syslog_mark();
+    named_client(&r, s.port, sni);
+    assert_client_blocked(&r);
+    assert_server_got_no_data(&s);
+    rec = blocked_record(mark);
+    ck_assert_field(rec, "event", "pin-mismatch");
+    ck_assert_field(rec, "host", host);
+    ck_assert_field(rec, "pinset", name);
+    ck_assert_field(rec, "trust", "app-verified");
+    ck_assert_field_has(rec, "chain", pin("PIN_INT"));
+    ck_assert_field_has(rec, "reason", fmt("leaf certificate is not valid for %s", host));
+    run_result_free(&r);
+}
+
+/* The same leaf kind, allowed quietly. */
+static void assert_ca_pin_allowed(const char *name, const char *subject, const char *san,
+                                  const char *host)
+{
+    struct server s;
+    struct run_result r;
+    size_t mark;
+
+    make_leaf(name, subject, san);
+    write_file_policy(NULL);
+    int_pinset_for(name, host);
+    server_start_made(&s, name);
+    mark = syslog_mark();
+    named_client(&r, s.port, host);
+    assert_client_ok(&r);
+    assert_server_got(&s, SENT_TEXT);
+    assert_no_tlspin_record(mark);
+    run_result_free(&r);
+}
+
+START_TEST(h_cn_without_san_blocked)
+{
+    assert_ca_pin_refused("cnonly", "/O=tlspin tests/CN=cnonly.test", "", "cnonly.test",
+                          "cnonly.test");
+}
+END_TEST
+
+/* A DNS name elsewhere in the SAN does not make the CN count either. */
+START_TEST(h_cn_with_other_san_blocked)
+{
+    assert_ca_pin_refused("cnother", "/O=tlspin tests/CN=cnother.test", "DNS:elsewhere.test",
+                          "cnother.test", "cnother.test");
+}
+END_TEST
+
+START_TEST(h_partial_wildcard_blocked)
+{
+    assert_ca_pin_refused("partial", "/O=tlspin tests/CN=partial wildcard",
+                          "DNS:pa*.wild.test", "pay.wild.test", "pay.wild.test");
+}
+END_TEST
+
+START_TEST(h_wildcard_over_two_labels_blocked)
+{
+    assert_ca_pin_refused("deep", "/O=tlspin tests/CN=deep wildcard", "DNS:*.wild.test",
+                          "a.pay.wild.test", "a.pay.wild.test");
+}
+END_TEST
+
+/* An IP literal counts only in an iPAddress entry: not in the CN, not as a
+ * DNS name. The client sends no SNI: the socket's address is the host. */
+START_TEST(h_ip_in_cn_blocked)
+{
+    assert_ca_pin_refused("ipcn", "/O=tlspin tests/CN=127.0.0.1", "DNS:127.0.0.1", "127.0.0.1",
+                          NULL);
+}
+END_TEST
+
+START_TEST(h_san_dns_name_allowed)
+{
+    assert_ca_pin_allowed("named", "/O=tlspin tests/CN=named.test", "DNS:named.test",
+                          "named.test");
+}
+END_TEST
+
+START_TEST(h_whole_label_wildcard_allowed)
+{
+    assert_ca_pin_allowed("wild", "/O=tlspin tests/CN=wildcard", "DNS:*.wild.test",
+                          "pay.wild.test");
+}
+END_TEST
+
 static Suite *bypass_chain_suite(void)
 {
     Suite *s = suite_create("bypass_chain");
@@ -362,6 +513,16 @@ static Suite *bypass_chain_suite(void)
     tcase_add_test(tc, v_store_verify_cb_forged_name_blocked);
     tcase_add_test(tc, v_store_verify_cb_real_chain_allowed);
     tcase_add_test(tc, v_get_issuer_peer_forged_key_blocked);
+    suite_add_tcase(s, tc);
+
+    tc = harness_tcase("H the host a CA pin needs");
+    tcase_add_test(tc, h_cn_without_san_blocked);
+    tcase_add_test(tc, h_cn_with_other_san_blocked);
+    tcase_add_test(tc, h_partial_wildcard_blocked);
+    tcase_add_test(tc, h_wildcard_over_two_labels_blocked);
+    tcase_add_test(tc, h_ip_in_cn_blocked);
+    tcase_add_test(tc, h_san_dns_name_allowed);
+    tcase_add_test(tc, h_whole_label_wildcard_allowed);
     suite_add_tcase(s, tc);
 
     return s;
