@@ -5,6 +5,7 @@
  * holds, can be trusted. */
 #include "chain.h"
 
+#include <arpa/inet.h>
 #include <openssl/bio.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
@@ -290,42 +291,147 @@ STACK_OF(X509) *chain_copy_verified(const struct chain *c, size_t from)
     return sk;
 }
 
-static void subject_text(X509 *cert, char *out, size_t outlen)
-{
-    BIO *bio = BIO_new(BIO_s_mem());
-    char *data;
-    long len;
+/* How much of a name, and of a subject, a record shows per certificate:
+ * enough for any real name, bounded for subjects padded to push the name
+ * out of the record. */
+#define NAME_SHOWN 256
 
-    out[0] = '\0';
-    if (bio == NULL)
-        return;
-    if (X509_NAME_print_ex(bio, X509_get_subject_name(cert), 0,
-                           XN_FLAG_RFC2253 & ~ASN1_STRFLGS_ESC_MSB) >= 0 &&
-        (len = BIO_get_mem_data(bio, &data)) > 0)
-        snprintf(out, outlen, "%.*s", (int)len, data);
-    BIO_free(bio);
+/* RFC 2253 text, UTF-8 kept as is: what records have always shown. */
+#define NAME_FLAGS (XN_FLAG_RFC2253 & ~ASN1_STRFLGS_ESC_MSB)
+#define STRING_FLAGS (ASN1_STRFLGS_RFC2253 & ~ASN1_STRFLGS_ESC_MSB)
+
+/* Appends the subject's most specific CN (the last one in DN order) as
+ * "CN=...", escaped as in the whole subject. Returns 1, or 0 without one. */
+static int put_cn(BIO *bio, X509 *cert)
+{
+    const X509_NAME *subject = X509_get_subject_name(cert);
+    X509_NAME *one;
+    int i, last = -1, ok;
+
+    while ((i = X509_NAME_get_index_by_NID(subject, NID_commonName, last)) >= 0)
+        last = i;
+    if (last < 0 || (one = X509_NAME_new()) == NULL)
+        return 0;
+    ok = X509_NAME_add_entry(one, X509_NAME_get_entry(subject, last), -1, 0) == 1 &&
+         X509_NAME_print_ex(bio, one, 0, NAME_FLAGS) > 0;
+    X509_NAME_free(one);
+    return ok;
+}
+
+/* Appends an iPAddress entry as text. Returns 1, or 0 for a malformed one. */
+static int put_ip(BIO *bio, const ASN1_OCTET_STRING *ip)
+{
+    char text[INET6_ADDRSTRLEN];
+    int len = ASN1_STRING_length(ip);
+    int family = len == 4 ? AF_INET : len == 16 ? AF_INET6 : -1;
+
+    return family != -1 && inet_ntop(family, ASN1_STRING_get0_data(ip), text, sizeof(text)) &&
+           BIO_printf(bio, "IP:%s", text) > 0;
+}
+
+/* Appends the first DNS name or IP address of the subjectAltName as
+ * "DNS:..." or "IP:...". Returns 1, or 0 without one. */
+static int put_first_san(BIO *bio, X509 *cert)
+{
+    GENERAL_NAMES *names = X509_get_ext_d2i(cert, NID_subject_alt_name, NULL, NULL);
+    int ok = 0;
+
+    for (int i = 0; !ok && i < sk_GENERAL_NAME_num(names); i++) {
+        const GENERAL_NAME *gn = sk_GENERAL_NAME_value(names, i);
+        if (gn->type == GEN_DNS)
+            ok = BIO_puts(bio, "DNS:") > 0 &&
+                 ASN1_STRING_print_ex(bio, gn->d.dNSName, STRING_FLAGS) > 0;
+        else if (gn->type == GEN_IPADD)
+            ok = put_ip(bio, gn->d.iPAddress);
+    }
+    GENERAL_NAMES_free(names);
+    return ok;
+}
+
+/* Appends at most NAME_SHOWN bytes of text, cut back to the start of a UTF-8
+ * character, and "..." when cut. */
+static void put_cut(BIO *bio, const char *text, long len)
+{
+    long cut = len;
+
+    if (len > NAME_SHOWN) {
+        cut = NAME_SHOWN;
+        while (cut > 0 && ((unsigned char)text[cut] & 0xC0) == 0x80)
+            cut--;
+    }
+    BIO_write(bio, text, (int)cut);
+    if (cut < len)
+        BIO_puts(bio, "...");
+}
+
+/* Appends what a record says of one certificate: its RFC 2253 subject, as
+ * records always showed it, when that is short and has a CN. Otherwise the
+ * certificate is named first, by its CN (the leaf without one by its first
+ * subjectAltName), then comes its subject, bounded: RFC 2253 prints the last
+ * RDN first, so OUs added after the CN would otherwise push it out of the
+ * record. "CN=leaf.example [subject: OU=...,OU=......]". Returns 1 or 0. */
+static int put_cert_name(BIO *out, X509 *cert, int is_leaf)
+{
+    BIO *subject = BIO_new(BIO_s_mem()), *name = BIO_new(BIO_s_mem());
+    char *s = NULL, *n = NULL;
+    long slen, nlen;
+    int has_cn, ok = 0;
+
+    if (subject == NULL || name == NULL ||
+        X509_NAME_print_ex(subject, X509_get_subject_name(cert), 0, NAME_FLAGS) < 0)
+        goto out;
+    has_cn = put_cn(name, cert);
+    if (!has_cn && is_leaf)
+        put_first_san(name, cert);
+    slen = BIO_get_mem_data(subject, &s);
+    nlen = BIO_get_mem_data(name, &n);
+    if (nlen <= 0 || (has_cn && slen <= NAME_SHOWN)) {
+        put_cut(out, s, slen);
+    } else {
+        put_cut(out, n, nlen);
+        if (slen > 0) {
+            BIO_puts(out, " [subject: ");
+            put_cut(out, s, slen);
+            BIO_puts(out, "]");
+        }
+    }
+    ok = 1;
+out:
+    BIO_free(subject);
+    BIO_free(name);
+    return ok;
 }
 
 void chain_describe(const struct chain *c, char *out, size_t outlen)
 {
+    BIO *text;
     size_t len = 0;
 
     if (outlen == 0)
         return;
     out[0] = '\0';
+    if ((text = BIO_new(BIO_s_mem())) == NULL)
+        return;
     for (size_t i = 0; i < c->n_verified && len + 1 < outlen; i++) {
-        char pin[TLSPIN_PIN_TEXT_MAX], subject[512];
+        char pin[TLSPIN_PIN_TEXT_MAX], *name = NULL;
+        long name_len;
+
+        (void)BIO_reset(text);
+        if (!put_cert_name(text, c->verified_x509[i], i == 0))
+            break;
+        name_len = BIO_get_mem_data(text, &name);
+        /* " | " separates certificates: a name must not fake one. */
+        for (long k = 0; k < name_len; k++)
+            if (name[k] == '|')
+                name[k] = '?';
         tlspin_pin_format(c->verified[i].spki_sha256, pin, sizeof(pin));
-        subject_text(c->verified_x509[i], subject, sizeof(subject));
-        /* " | " separates certificates: a subject must not fake one. */
-        for (char *q = subject; *q; q++)
-            if (*q == '|')
-                *q = '?';
-        int n = snprintf(out + len, outlen - len, "%s%s %s", i ? " | " : "", pin, subject);
+        int n = snprintf(out + len, outlen - len, "%s%s %.*s", i ? " | " : "", pin,
+                         (int)name_len, name_len > 0 ? name : "");
         if (n < 0)
             break;
         len += (size_t)n < outlen - len ? (size_t)n : outlen - len - 1;
     }
+    BIO_free(text);
 }
 
 const char *chain_trust_name(tlspin_chain_trust trust)

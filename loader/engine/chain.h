@@ -67,7 +67,10 @@ TLSPIN_ENGINE_API int chain_spki_pin(X509 *cert, unsigned char pin[TLSPIN_PIN_LE
  * public half, a CSR's key): what `tlspin pin` prints. Returns 0 or -1. */
 TLSPIN_ENGINE_API int chain_pubkey_pin(const X509_PUBKEY *key, unsigned char pin[TLSPIN_PIN_LEN]);
 
-/* "sha256/<b64> <RFC 2253 subject> | ..." for the verified chain. */
+/* "sha256/<b64> <name> | ..." for the verified chain, leaf first. <name> is
+ * the RFC 2253 subject when it is short and has a CN; otherwise the CN (the
+ * leaf without one: its first subjectAltName, "DNS:..." or "IP:...") then
+ * " [subject: <RFC 2253 subject, cut with ...>]". No '|' in a name. */
 TLSPIN_ENGINE_API void chain_describe(const struct chain *chain, char *out, size_t outlen);
 
 /* A new reference-counted copy of the verified chain from position `from`

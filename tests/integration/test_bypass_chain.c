@@ -1,5 +1,5 @@
 /*
- * test_bypass_chain.c — issue 11, cases 5 and 10: which certificates
+ * test_bypass_chain.c — issue 11, cases 5, 10 and 11: which certificates
  * count, and what the record says about them. Real handshakes under the
  * preload against tls_server on 127.0.0.1; every certificate is made at test
  * time with the openssl CLI from the suite's fixtures. Each threat is first
@@ -23,6 +23,11 @@
  *      a partial wildcard (pa*.wild.test), a wildcard over two labels, and an
  *      IP address only in the CN are refused under an intermediate pin; a
  *      proper DNS name and a whole-label wildcard pass.
+ *   N  the record names the leaf (case 11): a leaf whose subject holds 2 KB
+ *      of OUs after its CN (so RFC 2253 order prints them first) is named by
+ *      its CN in the record's chain field; a leaf with no CN by its first
+ *      subjectAltName. The field keeps its shape: "<pin> <name>" per
+ *      certificate, " | " between them.
  */
 #include "harness.h"
 
@@ -73,6 +78,18 @@ static void server_start_made(struct server *s, const char *name)
     server_tls_server(s, args, 0);
 }
 
+/* The pin of a made leaf (<name>.pin, written by leaf_script), static. */
+static const char *made_pin(const char *name)
+{
+    static char pin[128];
+    char *text = read_file(fmt("%s/%s.pin", made_dir(), name), NULL);
+
+    ck_assert_msg(text != NULL && strncmp(text, "sha256/", 7) == 0, "no pin for %s", name);
+    snprintf(pin, sizeof(pin), "%.*s", (int)strcspn(text, "\n"), text);
+    free(text);
+    return pin;
+}
+
 /* A pinset `name` for one host: the intermediate's key and the backup. */
 static void int_pinset_for(const char *name, const char *host)
 {
@@ -115,6 +132,21 @@ static const char *chain_field(const struct syslog_rec *rec)
     ck_assert_msg(rec_field(rec, "chain", chain, sizeof chain) == 0, "no chain field: %s",
                   rec->msg);
     return chain;
+}
+
+/* The chain field has n certificates, each "sha256/<44 base64> <name>",
+ * separated by " | ". */
+static void assert_chain_shape(const char *chain, size_t n)
+{
+    const char *p = chain;
+
+    for (size_t i = 0; i < n; i++) {
+        const char *sep = strstr(p, " | ");
+        ck_assert_msg(strncmp(p, "sha256/", 7) == 0 && strlen(p) > 52 && p[51] == ' ',
+                      "certificate %zu is not '<pin> <name>': %s", i, chain);
+        ck_assert_msg((sep != NULL) == (i + 1 < n), "not %zu certificates: %s", n, chain);
+        p = sep ? sep + 3 : p;
+    }
 }
 
 /* ------------------------------------------------------------------ */
@@ -499,6 +531,109 @@ START_TEST(h_whole_label_wildcard_allowed)
 }
 END_TEST
 
+/* ------------------------------------------------------------------ */
+/* N: the record names the leaf (case 11)                              */
+/* ------------------------------------------------------------------ */
+
+/* `head` then n OUs "OU=padding-0001" ... : about 2 KB of subject. */
+static const char *padded_subject(const char *head, size_t n)
+{
+    static char subject[4096];
+    size_t len = (size_t)snprintf(subject, sizeof subject, "%s", head);
+
+    for (size_t i = 1; i <= n && len + 32 < sizeof subject; i++)
+        len += (size_t)snprintf(subject + len, sizeof subject - len, "/OU=padding-%04zu", i);
+    return subject;
+}
+
+/* Leaf `name` for good.test, pinned to keys it does not have: refused; the
+ * record's chain field, returned (static), lists leaf and intermediate. */
+static const char *refused_chain_of(const char *name, const char *subject, const char *san)
+{
+    static char chain[8192];
+    struct server s;
+    struct run_result r;
+    const struct syslog_rec *rec;
+    size_t mark;
+
+    make_leaf(name, subject, san);
+    write_file_policy(NULL);
+    write_pinsets("other", "pinsets = ( { name = \"other\"; hosts = [ \"good.test\" ];\n"
+                           "              pins = [ \"%s\", \"%s\" ]; } );\n",
+                  pin("PIN_ICPT"), pin("PIN_BACKUP"));
+    server_start_made(&s, name);
+    mark = syslog_mark();
+    named_client(&r, s.port, "good.test");
+    assert_client_blocked(&r);
+    assert_server_got_no_data(&s);
+    rec = blocked_record(mark);
+    ck_assert_field(rec, "event", "pin-mismatch");
+    ck_assert_field(rec, "host", "good.test");
+    snprintf(chain, sizeof chain, "%s", chain_field(rec));
+    assert_chain_shape(chain, 3);
+    ck_assert_msg(strncmp(chain, made_pin(name), strlen(made_pin(name))) == 0,
+                  "the leaf is not first: %s", chain);
+    ck_assert_msg(strstr(chain, fmt(" | %s CN=tlspin test intermediate CA,O=tlspin tests | ",
+                                    pin("PIN_INT"))),
+                  "the intermediate is not named as before: %s", chain);
+    run_result_free(&r);
+    return chain;
+}
+
+/* The leaf's part of a chain field (up to the first " | "), static. */
+static const char *leaf_part(const char *chain)
+{
+    static char part[4096];
+
+    snprintf(part, sizeof part, "%.*s", (int)(strstr(chain, " | ") - chain), chain);
+    return part;
+}
+
+START_TEST(n_leaf_padded_with_ous_named_by_cn)
+{
+    const char *chain = refused_chain_of("padded", padded_subject("/CN=padded.test", 128),
+                                         "DNS:good.test");
+    const char *leaf = leaf_part(chain);
+
+    ck_assert_msg(strstr(leaf, "CN=padded.test"), "the leaf's CN is lost: %s", leaf);
+    /* The leaf's part stays bounded: a name, not 2 KB of padding. */
+    ck_assert_msg(strlen(leaf) < 700, "the leaf's part is %zu bytes: %s", strlen(leaf), leaf);
+    ck_assert_msg(strstr(leaf, "OU=padding-"), "the rest of the subject is gone: %s", leaf);
+}
+END_TEST
+
+START_TEST(n_leaf_without_cn_named_by_san)
+{
+    const char *chain = refused_chain_of("nocn", "/O=tlspin tests/OU=no common name",
+                                         "DNS:good.test,DNS:nocn.test");
+    const char *leaf = leaf_part(chain);
+
+    ck_assert_msg(strstr(leaf, "DNS:good.test"), "the leaf is not named: %s", leaf);
+    ck_assert_msg(strstr(leaf, "OU=no common name,O=tlspin tests"), "subject lost: %s", leaf);
+}
+END_TEST
+
+START_TEST(n_leaf_padded_without_cn_named_by_san)
+{
+    const char *chain = refused_chain_of("padnocn", padded_subject("/O=tlspin tests", 128),
+                                         "DNS:good.test");
+    const char *leaf = leaf_part(chain);
+
+    ck_assert_msg(strstr(leaf, "DNS:good.test"), "the leaf is not named: %s", leaf);
+    ck_assert_msg(strlen(leaf) < 700, "the leaf's part is %zu bytes: %s", strlen(leaf), leaf);
+}
+END_TEST
+
+/* A short subject keeps exactly today's text (other suites compare it). */
+START_TEST(n_ordinary_leaf_unchanged)
+{
+    const char *chain = refused_chain_of("plainleaf", "/O=tlspin tests/CN=good.test",
+                                         "DNS:good.test");
+
+    ck_assert_str_eq(leaf_part(chain), fmt("%s CN=good.test,O=tlspin tests", made_pin("plainleaf")));
+}
+END_TEST
+
 static Suite *bypass_chain_suite(void)
 {
     Suite *s = suite_create("bypass_chain");
@@ -525,6 +660,12 @@ static Suite *bypass_chain_suite(void)
     tcase_add_test(tc, h_whole_label_wildcard_allowed);
     suite_add_tcase(s, tc);
 
+    tc = harness_tcase("N the record names the leaf");
+    tcase_add_test(tc, n_leaf_padded_with_ous_named_by_cn);
+    tcase_add_test(tc, n_leaf_without_cn_named_by_san);
+    tcase_add_test(tc, n_leaf_padded_without_cn_named_by_san);
+    tcase_add_test(tc, n_ordinary_leaf_unchanged);
+    suite_add_tcase(s, tc);
     return s;
 }
 
