@@ -99,10 +99,25 @@ static void socket_peer(SSL *ssl, struct peer_id *id, char *addr, size_t addrlen
         describe_peer(&ss, id, addr, addrlen);
 }
 
+/* The SNI the client sends. Before a TLS 1.2 resumption (and during one),
+ * SSL_get_servername() answers with the name stored in the *session* when
+ * the program set none, although no SNI is sent then: that pointer is the
+ * session's own (SSL_SESSION_get0_hostname), and it is not the program's
+ * name for this connection. */
+static const char *sent_sni(SSL *ssl)
+{
+    const char *sni = SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name);
+    SSL_SESSION *session = sni != NULL ? SSL_get_session(ssl) : NULL;
+
+    if (session != NULL && sni == SSL_SESSION_get0_hostname(session))
+        return NULL;
+    return sni;
+}
+
 static int has_name(SSL *ssl, X509_VERIFY_PARAM *param)
 {
     char *ip;
-    int named = SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name) != NULL ||
+    int named = sent_sni(ssl) != NULL ||
                 (param != NULL && X509_VERIFY_PARAM_get0_host(param, 0) != NULL);
     if (named || param == NULL)
         return named;
@@ -142,8 +157,7 @@ size_t peer_identities_scan(SSL *ssl, struct peer_id *ids, size_t max, int scan)
     /* Without a socket on the SSL, the scan for the process's only peer is
      * skipped when the caller can do without a port and a name is given. */
     socket_peer(ssl, &base, addr, sizeof(addr), scan || !has_name(ssl, param));
-    add_identity(ids, max, &n, &base, SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name),
-                 TLSPIN_HOST_SNI);
+    add_identity(ids, max, &n, &base, sent_sni(ssl), TLSPIN_HOST_SNI);
     for (int i = 0; param != NULL && i < PEER_MAX_VERIFY_NAMES; i++) {
         const char *name = X509_VERIFY_PARAM_get0_host(param, i);
         if (name == NULL)

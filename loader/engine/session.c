@@ -123,41 +123,42 @@ static size_t resumption_identities(SSL *ssl, SSL_SESSION *session,
 
 /* The last resumption check of this thread. A program reaches several hooks
  * with one session before its handshake (SSL_set_session, then
- * SSL_set_connect_state, SSL_connect and the SSL_do_handshake inside it):
- * the same SSL, session, policy and names give the same answer, so it is
- * decided once. */
+ * SSL_set_connect_state, SSL_connect, the SSL_do_handshake inside it and the
+ * SSL_clear that starts the handshake): the same SSL, session, policy and
+ * identities give the same answer, so it is decided once. The identities are
+ * all of them — names, verified IP, peer address and port — so that a
+ * session allowed before the program set its socket or names (s_client
+ * -sess_in) or on an SSL since reused (SSL_clear) is decided again for the
+ * peer it will really be offered to. */
 static __thread struct {
     const SSL *ssl;
     const SSL_SESSION *session;
     unsigned long generation;
-    char names[TLSPIN_HOST_MAX];
+    struct peer_id ids[PEER_MAX_IDENTITIES];
+    size_t n_ids;
     int allowed;
 } last_check;
-
-static void names_of(SSL *ssl, char *out, size_t outlen)
-{
-    X509_VERIFY_PARAM *param = SSL_get0_param(ssl);
-    const char *sni = SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name);
-    const char *host = param ? X509_VERIFY_PARAM_get0_host(param, 0) : NULL;
-    snprintf(out, outlen, "%s|%s", sni ? sni : "", host ? host : "");
-}
 
 int session_may_resume(SSL *ssl, SSL_SESSION *session)
 {
     unsigned long generation = policy_acquire()->generation;
-    char names[TLSPIN_HOST_MAX];
+    struct peer_id ids[PEER_MAX_IDENTITIES];
+    size_t n_ids;
     int allowed;
 
     policy_release();
-    names_of(ssl, names, sizeof(names));
+    memset(ids, 0, sizeof(ids));
+    n_ids = peer_identities_scan(ssl, ids, PEER_MAX_IDENTITIES, 0);
     if (generation != 0 && last_check.ssl == ssl && last_check.session == session &&
-        last_check.generation == generation && strcmp(last_check.names, names) == 0)
+        last_check.generation == generation && last_check.n_ids == n_ids &&
+        memcmp(last_check.ids, ids, sizeof(ids)) == 0)
         return last_check.allowed;
     allowed = session_decide(ssl, session);
     last_check.ssl = ssl;
     last_check.session = session;
     last_check.generation = generation;
-    memcpy(last_check.names, names, sizeof(names));
+    memcpy(last_check.ids, ids, sizeof(ids));
+    last_check.n_ids = n_ids;
     last_check.allowed = allowed;
     return allowed;
 }
