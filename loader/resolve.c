@@ -15,7 +15,10 @@
 #include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <syslog.h>
+#include <time.h>
 #include <unistd.h>
 
 #define OPENSSL_VERSION_NODE "OPENSSL_3.0.0"
@@ -94,6 +97,44 @@ static void load_engine(struct shim *s)
                  path);
 }
 
+/* The shim's own records (no usable libssl, no engine) go straight to the
+ * syslog socket in glibc's framing, tagged "<program>[<pid>]": syslog(3)
+ * would drop them under the program's setlogmask. A socket per record (at
+ * most two a process): nothing is kept across fork or threads. With no
+ * daemon listening, syslog(3) after all (the program's LOG_CONS or
+ * LOG_PERROR); a daemon that does not read loses it after a second. */
+static void shim_record(const char *msg)
+{
+    static const char months[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
+    struct sockaddr_un sa = { .sun_family = AF_UNIX, .sun_path = "/dev/log" };
+    struct timeval wait = { 1, 0 };
+    char head[128], tag[48];
+    struct iovec iov[2] = { { head, 0 }, { (void *)msg, strlen(msg) } };
+    struct msghdr m = { .msg_name = &sa, .msg_namelen = sizeof(sa), .msg_iov = iov,
+                        .msg_iovlen = 2 };
+    time_t now = time(NULL);
+    struct tm tm;
+    int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0), sent = -1, n;
+    size_t i;
+
+    for (i = 0; program_invocation_short_name[i] > ' ' && program_invocation_short_name[i] < 0x7f &&
+                !strchr(":[]", program_invocation_short_name[i]) && i + 1 < sizeof(tag); i++)
+        tag[i] = program_invocation_short_name[i];
+    tag[i] = '\0';
+    if (localtime_r(&now, &tm) == NULL)
+        memset(&tm, 0, sizeof(tm));
+    n = snprintf(head, sizeof(head), "<%d>%.3s %2d %02d:%02d:%02d %s[%ld]: ",
+                 LOG_AUTHPRIV | LOG_ERR, months + 3 * (tm.tm_mon % 12), tm.tm_mday, tm.tm_hour,
+                 tm.tm_min, tm.tm_sec, i ? tag : "tlspin", (long)getpid());
+    iov[0].iov_len = n > 0 && (size_t)n < sizeof(head) ? (size_t)n : 0;
+    if (fd >= 0 && setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &wait, sizeof(wait)) == 0)
+        sent = sendmsg(fd, &m, MSG_NOSIGNAL) < 0 ? -1 : 0;
+    if (sent != 0 && errno != EAGAIN)
+        syslog(LOG_AUTHPRIV | LOG_ERR, "%s", msg);
+    if (fd >= 0)
+        close(fd);
+}
+
 /* The interposed names below are the shim's own definitions (interpose.c):
  * a resolution that lands on them is refused. */
 static void resolve_all(void)
@@ -130,10 +171,12 @@ static void resolve_all(void)
     if (!ok) {
         /* An OpenSSL 3 without the functions tlspin needs: nothing can be
          * decided. Say so once; X509_verify_cert then refuses (fail closed). */
+        char msg[256];
         atomic_store(&resolve_failed, 1);
-        syslog(LOG_AUTHPRIV | LOG_ERR, "tlspin: event=policy-error action=blocked program=%s "
-               "pid=%ld reason=\"libssl.so.3 lacks a function tlspin needs\"",
-               program_invocation_short_name, (long)getpid());
+        snprintf(msg, sizeof(msg), "tlspin: event=policy-error action=blocked program=%s "
+                 "pid=%ld reason=\"libssl.so.3 lacks a function tlspin needs\"",
+                 program_invocation_short_name, (long)getpid());
+        shim_record(msg);
         return;
     }
     load_engine(s);
@@ -192,10 +235,12 @@ int shim_fail_closed_verify(const struct shim *s, X509_STORE_CTX *ctx)
             unsigned char c = (unsigned char)s->engine_error[i];
             reason[i] = (c < 0x20 || c >= 0x7f || c == '"' || c == '\\') ? '?' : (char)c;
         }
+        char msg[sizeof(reason) + 160];
         reason[i] = '\0';
-        syslog(LOG_AUTHPRIV | LOG_ERR,
-               "tlspin: event=policy-error action=blocked program=%s pid=%ld reason=\"%s\"",
-               program_invocation_short_name, (long)getpid(), reason);
+        snprintf(msg, sizeof(msg),
+                 "tlspin: event=policy-error action=blocked program=%.64s pid=%ld reason=\"%s\"",
+                 program_invocation_short_name, (long)getpid(), reason);
+        shim_record(msg);
     }
     s->reals.X509_verify_cert(ctx);
     s->X509_STORE_CTX_set_error(ctx, X509_V_ERR_APPLICATION_VERIFICATION);

@@ -42,12 +42,20 @@ TLSPIN_ENGINE_API size_t record_format(const struct record *record, char *out, s
  * and \xNN. NULL and "" become "-". Never overflows; returns the new length. */
 size_t record_append(char *out, size_t outlen, size_t len, const char *key, const char *value);
 
-/* Writes the record to syslog(3) (no openlog: the program keeps its ident),
+/* Writes the record to the syslog socket /dev/log with tlspin's own socket
+ * (tag: the program's name and pid; the settings' facility and level),
  * unless an identical one went out less than rate_limit_seconds ago; the
- * next identical record that does go out ends with suppressed=N. */
+ * next identical record that does go out ends with suppressed=N. The
+ * program's syslog(3) state (setlogmask, openlog ident, facility, options)
+ * is neither used nor changed. When no daemon listens on /dev/log, the
+ * record goes through syslog(3) instead (the program's LOG_CONS/LOG_PERROR
+ * then apply); a daemon that does not read makes it wait at most a second
+ * once, and drops records until it reads again. Thread-safe, fork-safe,
+ * errno preserved. */
 void record_emit(const struct log_settings *settings, const struct record *record);
 
-/* A free-form line from a module or the engine, rate-limited the same way. */
+/* A free-form line from a module or the engine, written and rate-limited
+ * the same way, at `level`. */
 void record_emit_line(const struct log_settings *settings, int level, const char *line);
 
 #endif

@@ -2,17 +2,22 @@
  * test_record.c — the syslog records: record_format/record_append (field
  * order, "-" for missing values, bare or quoted values, escaping, truncation
  * that never overflows) and record_emit_line/record_emit through a real
- * syslog(3) (rate limiting, the <PRI> of the datagram).
+ * /dev/log (rate limiting, the <PRI> and tag of the datagram), whatever the
+ * program did to its own syslog(3) state, across fork, threads, descriptors
+ * the program takes back, a daemon that restarts, does not read, listens
+ * on a stream socket or is not there at all.
  *
  * The syslog tests run as root: each one (in its own CK_FORK child) enters a
  * private mount namespace, mounts a tmpfs on /dev and binds a datagram socket
- * at /dev/log, which is where glibc's syslog() sends. tlspin never calls
- * openlog(), so neither do these tests (closelog() only drops a connection
- * to an older /dev/log).
+ * at /dev/log, where tlspin (and glibc's syslog()) send. tlspin never calls
+ * openlog(); the tests that do play the program (closelog() also drops
+ * glibc's connection to an older /dev/log).
  */
 #include <check.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <sched.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -20,7 +25,9 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <syslog.h>
 #include <time.h>
 #include <unistd.h>
@@ -526,10 +533,24 @@ END_TEST
 
 static int devlog = -1;
 
-static void private_dev_log(void)
+static void bind_dev_log(int type)
 {
     struct sockaddr_un sa;
 
+    devlog = socket(AF_UNIX, type | SOCK_CLOEXEC, 0);
+    ck_assert_int_ge(devlog, 0);
+    memset(&sa, 0, sizeof(sa));
+    sa.sun_family = AF_UNIX;
+    strcpy(sa.sun_path, "/dev/log");
+    ck_assert_msg(bind(devlog, (struct sockaddr *)&sa, sizeof(sa)) == 0, "bind /dev/log: %s",
+                  strerror(errno));
+    if (type == SOCK_STREAM)
+        ck_assert_int_eq(listen(devlog, 8), 0);
+}
+
+/* A private /dev with nothing in it yet. */
+static void private_dev(void)
+{
     ck_assert_msg(unshare(CLONE_NEWNS) == 0,
                   "unshare(CLONE_NEWNS): %s: the syslog tests need root (CAP_SYS_ADMIN) to "
                   "bind their own /dev/log", strerror(errno));
@@ -537,35 +558,28 @@ static void private_dev_log(void)
                   strerror(errno));
     ck_assert_msg(mount("tmpfs", "/dev", "tmpfs", MS_NOSUID | MS_NOEXEC, "mode=0755,size=64k") == 0,
                   "tmpfs on /dev: %s", strerror(errno));
-    devlog = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-    ck_assert_int_ge(devlog, 0);
-    memset(&sa, 0, sizeof(sa));
-    sa.sun_family = AF_UNIX;
-    strcpy(sa.sun_path, "/dev/log");
-    ck_assert_msg(bind(devlog, (struct sockaddr *)&sa, sizeof(sa)) == 0, "bind /dev/log: %s",
-                  strerror(errno));
     closelog();
+}
+
+static void private_dev_log(void)
+{
+    private_dev();
+    bind_dev_log(SOCK_DGRAM);
 }
 
 struct datagram {
     int pri;
     char tag[64];
+    long pid;
     char msg[RECORD_MAX + 64];
 };
 
-/* Waits up to timeout_ms for the next datagram; 0 when one came. glibc
- * sends "<PRI>Mmm dd hh:mm:ss TAG: MSG". */
-static int next_datagram(struct datagram *d, int timeout_ms)
+/* Reads "<PRI>Mmm dd hh:mm:ss TAG[PID]: MSG" (TAG: MSG without a pid, as
+ * glibc sends the program's own lines without LOG_PID) from raw. */
+static void parse_datagram(struct datagram *d, char *raw, ssize_t n)
 {
-    char raw[RECORD_MAX + 256];
-    struct pollfd pfd = { devlog, POLLIN, 0 };
-    ssize_t n;
-    const char *p, *colon;
+    const char *p, *colon, *br;
 
-    if (poll(&pfd, 1, timeout_ms) != 1)
-        return -1;
-    n = recv(devlog, raw, sizeof(raw) - 1, 0);
-    ck_assert_int_gt(n, 0);
     while (n > 0 && (raw[n - 1] == '\0' || raw[n - 1] == '\n'))
         n--;
     raw[n] = '\0';
@@ -574,23 +588,49 @@ static int next_datagram(struct datagram *d, int timeout_ms)
                   "line break inside a datagram: %s", raw);
     ck_assert_msg(sscanf(raw, "<%d>", &d->pri) == 1, "no <PRI>: %s", raw);
     p = strchr(raw, '>') + 1;
-    ck_assert_msg(strlen(p) > 16 && p[3] == ' ' && p[6] == ' ' && p[15] == ' ',
+    ck_assert_msg(strlen(p) > 16 && p[3] == ' ' && p[6] == ' ' && p[9] == ':' && p[12] == ':' &&
+                      p[15] == ' ',
                   "no timestamp: %s", raw);
     p += 16;
     colon = strstr(p, ": ");
     ck_assert_msg(colon != NULL, "no tag: %s", raw);
-    snprintf(d->tag, sizeof(d->tag), "%.*s", (int)(colon - p), p);
+    br = memchr(p, '[', (size_t)(colon - p));
+    snprintf(d->tag, sizeof(d->tag), "%.*s", (int)((br ? br : colon) - p), p);
+    d->pid = br ? strtol(br + 1, NULL, 10) : -1;
+    ck_assert_msg(br == NULL || colon[-1] == ']', "bad [pid]: %s", raw);
     snprintf(d->msg, sizeof(d->msg), "%s", colon + 2);
+}
+
+/* Waits up to timeout_ms for the next datagram; 0 when one came. */
+static int next_datagram(struct datagram *d, int timeout_ms)
+{
+    char raw[RECORD_MAX + 256];
+    struct pollfd pfd = { devlog, POLLIN, 0 };
+    ssize_t n;
+
+    if (poll(&pfd, 1, timeout_ms) != 1)
+        return -1;
+    n = recv(devlog, raw, sizeof(raw) - 1, 0);
+    ck_assert_int_gt(n, 0);
+    parse_datagram(d, raw, n);
     return 0;
 }
 
-static void expect_datagram(const char *msg, int pri)
+/* A tlspin record: the program's name and pid as tag, whatever ident the
+ * program gave syslog(3). */
+static void expect_datagram_from(const char *msg, int pri, pid_t pid)
 {
     struct datagram d;
     ck_assert_msg(next_datagram(&d, 2000) == 0, "nothing sent, expected: %s", msg);
     ck_assert_str_eq(d.msg, msg);
     ck_assert_int_eq(d.pri, pri);
     ck_assert_str_eq(d.tag, program_invocation_short_name);
+    ck_assert_int_eq(d.pid, pid);
+}
+
+static void expect_datagram(const char *msg, int pri)
+{
+    expect_datagram_from(msg, pri, getpid());
 }
 
 static void expect_silence(void)
@@ -725,6 +765,260 @@ START_TEST(emit_keeps_errno)
 }
 END_TEST
 
+/* ---------------------------------------------------------------------- */
+/* The program's own syslog(3) state is neither used nor changed           */
+/* ---------------------------------------------------------------------- */
+
+static const struct log_settings plain = { LOG_AUTHPRIV, LOG_WARNING, 0 };
+
+/* The issue's case: a program that masks its warnings used to drop every
+ * tlspin record at the default level. */
+START_TEST(program_mask_does_not_drop_records)
+{
+    struct datagram d;
+
+    private_dev_log();
+    setlogmask(LOG_UPTO(LOG_ERR));
+    record_emit_line(&plain, LOG_WARNING, "tlspin: event=masked");
+    expect_datagram("tlspin: event=masked", LOG_AUTHPRIV | LOG_WARNING);
+    /* The mask is still the program's, and still works for its lines. */
+    ck_assert_int_eq(setlogmask(0), LOG_UPTO(LOG_ERR));
+    syslog(LOG_WARNING, "own-warning");
+    syslog(LOG_ERR, "own-err");
+    ck_assert_int_eq(next_datagram(&d, 2000), 0);
+    ck_assert_str_eq(d.msg, "own-err");
+    expect_silence();
+}
+END_TEST
+
+START_TEST(program_ident_and_facility_untouched)
+{
+    struct datagram d;
+
+    private_dev_log();
+    openlog("other", LOG_PID, LOG_LOCAL5);
+    record_emit_line(&plain, LOG_WARNING, "tlspin: event=ident");
+    expect_datagram("tlspin: event=ident", LOG_AUTHPRIV | LOG_WARNING);
+    syslog(LOG_NOTICE, "own");
+    ck_assert_int_eq(next_datagram(&d, 2000), 0);
+    ck_assert_str_eq(d.msg, "own");
+    ck_assert_str_eq(d.tag, "other");
+    ck_assert_int_eq(d.pid, getpid());
+    ck_assert_int_eq(d.pri, LOG_LOCAL5 | LOG_NOTICE);
+    closelog();
+    record_emit_line(&plain, LOG_ERR, "tlspin: event=after-closelog");
+    expect_datagram("tlspin: event=after-closelog", LOG_AUTHPRIV | LOG_ERR);
+}
+END_TEST
+
+/* ---------------------------------------------------------------------- */
+/* The socket across fork, threads, and descriptors the program takes back */
+/* ---------------------------------------------------------------------- */
+
+START_TEST(forked_child_records_with_its_pid)
+{
+    pid_t child;
+    int status;
+
+    private_dev_log();
+    record_emit_line(&plain, LOG_WARNING, "tlspin: event=parent");
+    expect_datagram("tlspin: event=parent", LOG_AUTHPRIV | LOG_WARNING);
+    child = fork();
+    ck_assert_int_ge(child, 0);
+    if (child == 0) {
+        record_emit_line(&plain, LOG_WARNING, "tlspin: event=child");
+        _exit(0);
+    }
+    ck_assert_int_eq(waitpid(child, &status, 0), child);
+    ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    expect_datagram_from("tlspin: event=child", LOG_AUTHPRIV | LOG_WARNING, child);
+    record_emit_line(&plain, LOG_WARNING, "tlspin: event=parent-again");
+    expect_datagram("tlspin: event=parent-again", LOG_AUTHPRIV | LOG_WARNING);
+}
+END_TEST
+
+#define THREADS 4
+#define PER_THREAD 2    /* THREADS * PER_THREAD fits the default queue of 10 */
+
+static void *emit_thread(void *arg)
+{
+    long t = (long)arg;
+    char line[64];
+
+    for (int i = 0; i < PER_THREAD; i++) {
+        snprintf(line, sizeof(line), "tlspin: event=thread-%ld-%d", t, i);
+        record_emit_line(&plain, LOG_WARNING, line);
+    }
+    return NULL;
+}
+
+START_TEST(threads_each_record_arrives_whole)
+{
+    pthread_t t[THREADS];
+    int seen[THREADS][PER_THREAD] = { { 0 } };
+    struct datagram d;
+
+    private_dev_log();
+    for (long i = 0; i < THREADS; i++)
+        ck_assert_int_eq(pthread_create(&t[i], NULL, emit_thread, (void *)i), 0);
+    for (int i = 0; i < THREADS; i++)
+        pthread_join(t[i], NULL);
+    for (int i = 0; i < THREADS * PER_THREAD; i++) {
+        int th, n;
+        ck_assert_msg(next_datagram(&d, 2000) == 0, "only %d of %d records", i,
+                      THREADS * PER_THREAD);
+        ck_assert_msg(sscanf(d.msg, "tlspin: event=thread-%d-%d", &th, &n) == 2 && th >= 0 &&
+                          th < THREADS && n >= 0 && n < PER_THREAD && !seen[th][n]++,
+                      "unexpected: %s", d.msg);
+    }
+    expect_silence();
+}
+END_TEST
+
+/* The daemon side of descriptor_taken_back_by_the_program, in a child (it
+ * closes Check's descriptors too): closes everything but the test's
+ * /dev/log, opens `victim` on every freed number up to 63, records, and
+ * exits 0 when every one of them still holds victim, empty. */
+static int daemon_child(const char *victim)
+{
+    int held[64], n_held = 0;
+    struct stat want, st;
+
+    for (int fd = 3; fd < 1024; fd++)
+        if (fd != devlog)
+            close(fd);
+    for (int fd = 3; fd < 64; fd++) {
+        if (fd == devlog)
+            continue;
+        if (open(victim, O_WRONLY | O_APPEND) != fd)
+            return 2;
+        held[n_held++] = fd;
+    }
+    if (stat(victim, &want) != 0)
+        return 2;
+    record_emit_line(&plain, LOG_WARNING, "tlspin: event=after");
+    for (int i = 0; i < n_held; i++)
+        if (fstat(held[i], &st) != 0 || st.st_ino != want.st_ino || st.st_dev != want.st_dev ||
+            st.st_size != 0)
+            return 1;
+    return 0;
+}
+
+/* A daemon closes every descriptor after fork and opens its own files on
+ * the freed numbers: tlspin must neither write into nor close them (glibc's
+ * syslog(3) closes the one it thought was its socket). */
+START_TEST(descriptor_taken_back_by_the_program)
+{
+    char victim[] = "/tmp/tlspin-record-victimXXXXXX";
+    int fd = mkstemp(victim), status;
+    pid_t child;
+
+    ck_assert_int_ge(fd, 0);
+    close(fd);
+    private_dev_log();
+    record_emit_line(&plain, LOG_WARNING, "tlspin: event=before");
+    expect_datagram("tlspin: event=before", LOG_AUTHPRIV | LOG_WARNING);
+    child = fork();
+    ck_assert_int_ge(child, 0);
+    if (child == 0)
+        _exit(daemon_child(victim));
+    ck_assert_int_eq(waitpid(child, &status, 0), child);
+    unlink(victim);
+    ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) != 2, "the child could not set up");
+    ck_assert_msg(WEXITSTATUS(status) == 0,
+                  "a descriptor of the program was closed, replaced or written");
+    expect_datagram_from("tlspin: event=after", LOG_AUTHPRIV | LOG_WARNING, child);
+}
+END_TEST
+
+/* ---------------------------------------------------------------------- */
+/* The daemon: restarted, not reading, a stream socket, absent              */
+/* ---------------------------------------------------------------------- */
+
+START_TEST(daemon_restarted)
+{
+    private_dev_log();
+    record_emit_line(&plain, LOG_WARNING, "tlspin: event=first");
+    expect_datagram("tlspin: event=first", LOG_AUTHPRIV | LOG_WARNING);
+    close(devlog);
+    ck_assert_int_eq(unlink("/dev/log"), 0);
+    bind_dev_log(SOCK_DGRAM);
+    record_emit_line(&plain, LOG_WARNING, "tlspin: event=second");
+    expect_datagram("tlspin: event=second", LOG_AUTHPRIV | LOG_WARNING);
+}
+END_TEST
+
+/* The queue holds max_dgram_qlen datagrams (10 by default): the rest are
+ * lost, but the caller is not held; once the daemon reads, records flow. */
+START_TEST(daemon_that_does_not_read)
+{
+    struct datagram d;
+    int got = 0;
+
+    private_dev_log();
+    for (int i = 0; i < 30; i++) {
+        char line[64];
+        snprintf(line, sizeof(line), "tlspin: event=queued-%d", i);
+        record_emit_line(&plain, LOG_WARNING, line);
+    }
+    while (next_datagram(&d, 200) == 0) {
+        ck_assert_str_eq(d.msg, got == 0 ? "tlspin: event=queued-0" : d.msg);
+        got++;
+    }
+    ck_assert_msg(got > 0 && got < 30, "%d of 30 queued", got);
+    record_emit_line(&plain, LOG_WARNING, "tlspin: event=reading-again");
+    expect_datagram("tlspin: event=reading-again", LOG_AUTHPRIV | LOG_WARNING);
+}
+END_TEST
+
+START_TEST(stream_dev_log)
+{
+    char raw[512];
+    size_t n = 0;
+    ssize_t r;
+    struct datagram d;
+    int conn;
+
+    private_dev();
+    bind_dev_log(SOCK_STREAM);
+    record_emit_line(&plain, LOG_ERR, "tlspin: event=stream");
+    conn = accept(devlog, NULL, NULL);
+    ck_assert_int_ge(conn, 0);
+    while (n < sizeof(raw) - 1 && (r = read(conn, raw + n, sizeof(raw) - 1 - n)) > 0)
+        n += (size_t)r;
+    close(conn);
+    ck_assert_msg(n > 0 && raw[n - 1] == '\0', "not one NUL-terminated record");
+    parse_datagram(&d, raw, (ssize_t)n);
+    ck_assert_str_eq(d.msg, "tlspin: event=stream");
+    ck_assert_int_eq(d.pri, LOG_AUTHPRIV | LOG_ERR);
+    ck_assert_int_eq(d.pid, getpid());
+}
+END_TEST
+
+/* No /dev/log: the record goes through syslog(3), where the program's own
+ * lines go (here its LOG_PERROR stderr); errno is kept. */
+START_TEST(no_daemon_goes_where_the_program_logs)
+{
+    char err_file[] = "/tmp/tlspin-record-stderrXXXXXX";
+    int fd = mkstemp(err_file);
+    char text[1024] = "";
+    ssize_t n;
+
+    ck_assert_int_ge(fd, 0);
+    private_dev();
+    ck_assert_int_eq(dup2(fd, STDERR_FILENO), STDERR_FILENO);
+    openlog("prog", LOG_PERROR, LOG_USER);
+    errno = EPIPE;
+    record_emit_line(&plain, LOG_WARNING, "tlspin: event=no-daemon");
+    ck_assert_int_eq(errno, EPIPE);
+    n = pread(fd, text, sizeof(text) - 1, 0);
+    unlink(err_file);
+    ck_assert_int_gt(n, 0);
+    text[n] = '\0';
+    ck_assert_msg(strstr(text, "tlspin: event=no-daemon"), "stderr: %s", text);
+}
+END_TEST
+
 static Suite *record_suite(void)
 {
     Suite *s = suite_create("record");
@@ -753,6 +1047,19 @@ static Suite *record_suite(void)
     tcase_add_test(tc, rate_limit_longer_window);
     tcase_add_loop_test(tc, priority_in_the_datagram, 0, N_PRI);
     tcase_add_test(tc, emit_keeps_errno);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("socket");
+    tcase_set_timeout(tc, 30);
+    tcase_add_test(tc, program_mask_does_not_drop_records);
+    tcase_add_test(tc, program_ident_and_facility_untouched);
+    tcase_add_test(tc, forked_child_records_with_its_pid);
+    tcase_add_test(tc, threads_each_record_arrives_whole);
+    tcase_add_test(tc, descriptor_taken_back_by_the_program);
+    tcase_add_test(tc, daemon_restarted);
+    tcase_add_test(tc, daemon_that_does_not_read);
+    tcase_add_test(tc, stream_dev_log);
+    tcase_add_test(tc, no_daemon_goes_where_the_program_logs);
     suite_add_tcase(s, tc);
     return s;
 }
