@@ -17,6 +17,10 @@
 #include "pin.h"
 #include <openssl/x509v3.h>
 
+/* A SubjectPublicKeyInfo up to RSA-4096 (550 bytes) is encoded on the
+ * stack, a larger one on the heap: the decision runs on the program's
+ * stack, which may be a small thread's. No real key is beyond SPKI_MAX. */
+#define SPKI_STACK 640
 #define SPKI_MAX 16384
 
 static EVP_MD *sha256;
@@ -46,15 +50,21 @@ int chain_spki_pin(X509 *cert, unsigned char pin[TLSPIN_PIN_LEN])
 
 int chain_pubkey_pin(const X509_PUBKEY *key, unsigned char pin[TLSPIN_PIN_LEN])
 {
-    unsigned char buf[SPKI_MAX], *p = buf;
+    unsigned char small[SPKI_STACK], *buf = small, *p;
     unsigned int mdlen = 0;
-    int len = key ? i2d_X509_PUBKEY(key, NULL) : -1;
+    int len = key ? i2d_X509_PUBKEY(key, NULL) : -1, ok;
 
     pthread_once(&sha256_once, fetch_sha256);
-    if (sha256 == NULL || len <= 0 || len > SPKI_MAX || i2d_X509_PUBKEY(key, &p) != len)
+    if (sha256 == NULL || len <= 0 || len > SPKI_MAX)
         return -1;
-    return EVP_Digest(buf, (size_t)len, pin, &mdlen, sha256, NULL) == 1 &&
-           mdlen == TLSPIN_PIN_LEN ? 0 : -1;
+    if ((size_t)len > sizeof(small) && (buf = OPENSSL_malloc((size_t)len)) == NULL)
+        return -1;
+    p = buf;
+    ok = i2d_X509_PUBKEY(key, &p) == len &&
+         EVP_Digest(buf, (size_t)len, pin, &mdlen, sha256, NULL) == 1 && mdlen == TLSPIN_PIN_LEN;
+    if (buf != small)
+        OPENSSL_free(buf);
+    return ok ? 0 : -1;
 }
 
 /* A certificate already in the chain (the verified chain is mostly the
