@@ -220,6 +220,39 @@ START_TEST(s_client_sess_in_from_unpinned_name_not_resumed_for_pinned_address)
 }
 END_TEST
 
+/* A program that reaches libssl only through dlsym(handle) never calls the
+ * shim's SSL_set_session: libssl's own SSL_clear at the start of the
+ * handshake is where its session is decided. */
+START_TEST(dlsym_client_session_file_not_resumed_for_pinned_address)
+{
+    const char *sess = fmt("%s/sess.pem", H.tmp);
+    struct server s;
+    struct run_result r;
+    size_t mark;
+
+    pin_name_and_address();
+    s_server_acking_other_test(&s);
+    tls_client_run(&r, &shim, TLS_CLIENT_DLOPEN, s.port, "other.test",
+                   (const char *const[]){"--sess-out", sess, NULL});
+    assert_client_ok(&r);
+    run_result_free(&r);
+
+    tls_client_run(&r, &plain, TLS_CLIENT_DLOPEN, s.port, NULL,
+                   (const char *const[]){"--sess-in", sess, NULL});
+    ck_assert_msg(has_line(r.out, "reused=1"), "threat not reproduced: " RUN_FMT, RUN_ARGS(&r));
+    run_result_free(&r);
+
+    mark = syslog_mark();
+    tls_client_run(&r, &shim, TLS_CLIENT_DLOPEN, s.port, NULL,
+                   (const char *const[]){"--sess-in", sess, NULL});
+    ck_assert_msg(!has_line(r.out, "reused=1"), "resumed for the pinned address: " RUN_FMT,
+                  RUN_ARGS(&r));
+    assert_client_blocked(&r);
+    ck_assert_field(the_tlspin_record_since(mark), "host", "127.0.0.1");
+    run_result_free(&r);
+}
+END_TEST
+
 static Suite *resume_suite(void)
 {
     Suite *s = suite_create("bypass_resume");
@@ -230,6 +263,7 @@ static Suite *resume_suite(void)
     tcase_add_test(tc, ssl_clear_reuse_without_sni_not_resumed);
     tcase_add_loop_test(tc, s_client_sess_in_from_unpinned_name_not_resumed_for_pinned_address,
                         0, 2);
+    tcase_add_test(tc, dlsym_client_session_file_not_resumed_for_pinned_address);
     suite_add_tcase(s, tc);
     return s;
 }
