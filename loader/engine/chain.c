@@ -412,6 +412,38 @@ out:
     return ok;
 }
 
+/* The name of one certificate in `text` (emptied first), '|' made '?' so
+ * that no name fakes the " | " between certificates. Returns its length and
+ * sets *name, or returns -1. */
+static long cert_name(BIO *text, X509 *cert, int is_leaf, char **name)
+{
+    long len;
+
+    (void)BIO_reset(text);
+    if (!put_cert_name(text, cert, is_leaf) || (len = BIO_get_mem_data(text, name)) < 0)
+        return -1;
+    for (long k = 0; k < len; k++)
+        if ((*name)[k] == '|')
+            (*name)[k] = '?';
+    return len;
+}
+
+void chain_cert_name(X509 *cert, int is_leaf, char *out, size_t outlen)
+{
+    BIO *text;
+    char *name = NULL;
+    long len;
+
+    if (outlen == 0)
+        return;
+    out[0] = '\0';
+    if (cert == NULL || (text = BIO_new(BIO_s_mem())) == NULL)
+        return;
+    if ((len = cert_name(text, cert, is_leaf, &name)) > 0)
+        snprintf(out, outlen, "%.*s", (int)len, name);
+    BIO_free(text);
+}
+
 void chain_describe(const struct chain *c, char *out, size_t outlen)
 {
     BIO *text;
@@ -424,16 +456,10 @@ void chain_describe(const struct chain *c, char *out, size_t outlen)
         return;
     for (size_t i = 0; i < c->n_verified && len + 1 < outlen; i++) {
         char pin[TLSPIN_PIN_TEXT_MAX], *name = NULL;
-        long name_len;
+        long name_len = cert_name(text, c->verified_x509[i], i == 0, &name);
 
-        (void)BIO_reset(text);
-        if (!put_cert_name(text, c->verified_x509[i], i == 0))
+        if (name_len < 0)
             break;
-        name_len = BIO_get_mem_data(text, &name);
-        /* " | " separates certificates: a name must not fake one. */
-        for (long k = 0; k < name_len; k++)
-            if (name[k] == '|')
-                name[k] = '?';
         tlspin_pin_format(c->verified[i].spki_sha256, pin, sizeof(pin));
         int n = snprintf(out + len, outlen - len, "%s%s %.*s", i ? " | " : "", pin,
                          (int)name_len, name_len > 0 ? name : "");

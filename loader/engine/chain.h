@@ -73,6 +73,11 @@ TLSPIN_ENGINE_API int chain_pubkey_pin(const X509_PUBKEY *key, unsigned char pin
  * " [subject: <RFC 2253 subject, cut with ...>]". No '|' in a name. */
 TLSPIN_ENGINE_API void chain_describe(const struct chain *chain, char *out, size_t outlen);
 
+/* The <name> chain_describe gives `cert` (is_leaf: it is the leaf, so a
+ * subjectAltName may name it), for the command's own output to say what the
+ * records say. "" when there is nothing to say. */
+TLSPIN_ENGINE_API void chain_cert_name(X509 *cert, int is_leaf, char *out, size_t outlen);
+
 /* A new reference-counted copy of the verified chain from position `from`
  * on, for session records. */
 STACK_OF(X509) *chain_copy_verified(const struct chain *chain, size_t from);

@@ -457,6 +457,26 @@ START_TEST(describe_cut_keeps_utf8_whole)
 }
 END_TEST
 
+/* The command's own output names a certificate as the record does. */
+START_TEST(cert_name_is_the_records_name)
+{
+    EVP_PKEY *key = ec_key();
+    X509 *leaf = make_cert(repeated("/CN=padded.test", "/OU=padding-unit", 150), key, NULL, key,
+                           0, "DNS:good.test");
+    char name[1024], small[8];
+
+    chain_cert_name(leaf, 1, name, sizeof(name));
+    ck_assert_str_eq(name, describe_one(repeated("/CN=padded.test", "/OU=padding-unit", 150),
+                                        "DNS:good.test"));
+    chain_cert_name(leaf, 1, small, sizeof(small));
+    ck_assert_str_eq(small, "CN=padd");
+    chain_cert_name(NULL, 1, small, sizeof(small));
+    ck_assert_str_eq(small, "");
+    X509_free(leaf);
+    EVP_PKEY_free(key);
+}
+END_TEST
+
 START_TEST(describe_bounded_by_outlen)
 {
     EVP_PKEY *key = ec_key();
@@ -536,6 +556,7 @@ static Suite *chain_suite(void)
     tcase_add_test(tc, describe_no_cn_names_first_san);
     tcase_add_test(tc, describe_cut_keeps_utf8_whole);
     tcase_add_test(tc, describe_bounded_by_outlen);
+    tcase_add_test(tc, cert_name_is_the_records_name);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("pin");
