@@ -652,6 +652,28 @@ START_TEST(tls_extension_pass)
 }
 END_TEST
 
+/* A program that reaches libssl only through dlsym(handle), its handshake
+ * started by its first SSL_write: no entry point of the shim is called, yet
+ * the module prepares the SSL (asks for SCTs) in the SSL_clear that libssl's
+ * state machine calls through its PLT. Without that, the TLS SCTs would
+ * never be requested and the leaf would be refused (ct-no-scts). */
+START_TEST(tls_extension_dlsym_implicit_client)
+{
+    struct server s;
+    struct run_result r;
+    size_t mark;
+    struct run_opts o = {.preload = 1};
+
+    ct_start(NULL);
+    serve_scts(&s, mk_leaf("leaf", 90, NULL), "serverinfo", a1_b1, NULL);
+    mark = syslog_mark();
+    tls_client_run(&r, &o, TLS_CLIENT_DLOPEN, s.port, "good.test",
+                   (const char *const[]){tls_versions[_i], "--path", "implicit_write", NULL});
+    assert_ct_passed(&r, mark);
+    run_result_free(&r);
+}
+END_TEST
+
 /* The same leaf served without the extension: no SCTs anywhere. */
 START_TEST(tls_no_scts_fails)
 {
@@ -1451,6 +1473,7 @@ static Suite *ct_suite(void)
 
     tc = harness_tcase("channels");
     tcase_add_loop_test(tc, tls_extension_pass, 0, 2);
+    tcase_add_loop_test(tc, tls_extension_dlsym_implicit_client, 0, 2);
     tcase_add_loop_test(tc, tls_no_scts_fails, 0, 2);
     tcase_add_loop_test(tc, sct_for_other_cert_fails, 0, 2);
     tcase_add_test(tc, ocsp_staple);
