@@ -456,13 +456,12 @@ void chain_describe(const struct chain *c, char *out, size_t outlen)
         return;
     for (size_t i = 0; i < c->n_verified && len + 1 < outlen; i++) {
         char pin[TLSPIN_PIN_TEXT_MAX], *name = NULL;
+        /* A name OpenSSL cannot print still leaves the key in the record. */
         long name_len = cert_name(text, c->verified_x509[i], i == 0, &name);
 
-        if (name_len < 0)
-            break;
         tlspin_pin_format(c->verified[i].spki_sha256, pin, sizeof(pin));
         int n = snprintf(out + len, outlen - len, "%s%s %.*s", i ? " | " : "", pin,
-                         (int)name_len, name_len > 0 ? name : "");
+                         name_len > 0 ? (int)name_len : 0, name_len > 0 ? name : "");
         if (n < 0)
             break;
         len += (size_t)n < outlen - len ? (size_t)n : outlen - len - 1;
