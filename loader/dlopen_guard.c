@@ -1,0 +1,637 @@
+/* Loads that would bind libssl around the shim (issue 11, case 3).
+ *
+ * The decision lives in the shim's X509_verify_cert, which libssl reaches
+ * through its PLT because the shim comes first in the global scope. Two
+ * ways of loading libssl.so.3 give it a scope where the shim is not first:
+ *
+ *   RTLD_DEEPBIND (python's sys.setdlopenflags, php's extension loader,
+ *   plugin hosts): every object a DEEPBIND dlopen *newly* loads searches the
+ *   loaded tree first, so libssl binds X509_verify_cert and SSL_clear to
+ *   libcrypto and to itself. An object loaded before keeps its scope.
+ *
+ *   dlmopen(LM_ID_NEWLM): a namespace of its own, without LD_PRELOAD
+ *   objects; its "global scope" is the searchlist of the first object
+ *   loaded into it.
+ *
+ * libssl.so.3 and libcrypto.so.3 are NODELETE and BIND_NOW on Debian 12:
+ * once loaded with the wrong scope they are bound for good and can never be
+ * unloaded, so looking after the load and undoing is impossible. Both cases
+ * are therefore handled before the load:
+ *
+ *   RTLD_DEEPBIND: unless libssl.so.3 is already in the namespace, or the
+ *   target provably brings nothing new (given by path, its soname is not
+ *   libssl.so.3, and each of its DT_NEEDED names an object already loaded),
+ *   libssl.so.3 is first loaded the normal way (RTLD_LOCAL, global scope
+ *   first), so the DEEPBIND load finds it by soname and libssl keeps
+ *   calling the shim. Covered, not refused: the program's own calls into
+ *   libssl then bind directly, as for programs that use dlsym(handle). If
+ *   that load fails (no system libssl.so.3), the DEEPBIND load is refused.
+ *
+ *   dlmopen(LM_ID_NEWLM): the namespace is created by loading the shim
+ *   itself into it first, so it heads that namespace's global scope and
+ *   everything loaded there binds to it: its hooks (and its own engine)
+ *   decide there as in the base namespace, or refuse if the engine cannot
+ *   load. dlmopen into an existing namespace is allowed only when the shim
+ *   heads it; otherwise (a namespace made by calling libc's dlmopen through
+ *   a handle) the load is refused. A namespace the shim made is closed again
+ *   when nothing else is left in it (dlclose hook), so programs that create
+ *   and drop namespaces do not run out of them.
+ *
+ * Why prepare-then-tail-call: glibc's dlopen/dlmopen take the caller's link
+ * map from their return address (DT_RUNPATH/DT_RPATH, $ORIGIN, and dlopen's
+ * namespace). Each hook ends in `return real(...)`, compiled to a jump, so
+ * the program's code stays the caller. The common path (no RTLD_DEEPBIND,
+ * the base namespace) is a test of the flags and that jump; everything else
+ * lives in out-of-line functions that run before it.
+ *
+ * A refusal returns NULL with a message for the program's next dlerror()
+ * (see refuse()), and leaves a record.
+ */
+#include <dlfcn.h>
+#include <elf.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <link.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#define TLSPIN_HOOK __attribute__((visibility("default")))
+#define COLD __attribute__((noinline, cold))
+/* The hooks must end in a jump whatever the build's optimisation level:
+ * GCC makes sibling calls only from -O2 on (a Debug build would otherwise
+ * make the shim every program's dlopen caller). test_bypass_binding checks
+ * the jump in the built shim. */
+#if defined(__GNUC__) && !defined(__clang__)
+#define SIBCALLS __attribute__((optimize("O2")))
+#else
+#define SIBCALLS
+#endif
+
+#define LIBSSL_SONAME "libssl.so.3"
+
+typedef void *dlopen_fn(const char *file, int flags);
+typedef void *dlmopen_fn(Lmid_t ns, const char *file, int flags);
+typedef int dlclose_fn(void *handle);
+
+/* ------------------------------------------------------------------ */
+/* The real functions                                                  */
+/* ------------------------------------------------------------------ */
+
+static _Atomic(dlopen_fn *) real_dlopen_p;
+static _Atomic(dlmopen_fn *) real_dlmopen_p;
+static _Atomic(dlclose_fn *) real_dlclose_p;
+
+/* dlsym(RTLD_NEXT) is thread-safe and always answers the same: a race only
+ * stores the same pointer twice. libc's compat versions (dlopen@GLIBC_2.2.5)
+ * are aliases of the default ones, so one real function serves both. */
+static COLD void *next(const char *name)
+{
+    int saved_errno = errno;
+    void *fn = dlsym(RTLD_NEXT, name);
+    errno = saved_errno;
+    return fn;
+}
+
+static inline dlopen_fn *real_dlopen(void)
+{
+    dlopen_fn *fn = atomic_load_explicit(&real_dlopen_p, memory_order_relaxed);
+    if (__builtin_expect(fn == NULL, 0)) {
+        *(void **)&fn = next("dlopen");
+        atomic_store_explicit(&real_dlopen_p, fn, memory_order_relaxed);
+    }
+    return fn;
+}
+
+static inline dlmopen_fn *real_dlmopen(void)
+{
+    dlmopen_fn *fn = atomic_load_explicit(&real_dlmopen_p, memory_order_relaxed);
+    if (__builtin_expect(fn == NULL, 0)) {
+        *(void **)&fn = next("dlmopen");
+        atomic_store_explicit(&real_dlmopen_p, fn, memory_order_relaxed);
+    }
+    return fn;
+}
+
+static inline dlclose_fn *real_dlclose(void)
+{
+    dlclose_fn *fn = atomic_load_explicit(&real_dlclose_p, memory_order_relaxed);
+    if (__builtin_expect(fn == NULL, 0)) {
+        *(void **)&fn = next("dlclose");
+        atomic_store_explicit(&real_dlclose_p, fn, memory_order_relaxed);
+    }
+    return fn;
+}
+
+/* ------------------------------------------------------------------ */
+/* Refusals: the message dlerror() returns, and the record             */
+/* ------------------------------------------------------------------ */
+
+/* value as a record field: bare when printable ASCII without space, quote or
+ * backslash; otherwise quoted with \" \\ and \xNN (README, Syslog records). */
+static void field(char *out, size_t outlen, const char *value)
+{
+    size_t n = 0;
+    int bare = *value != '\0';
+
+    for (const char *p = value; *p && bare; p++)
+        bare = *p > 0x20 && *p < 0x7f && *p != '"' && *p != '\\';
+    if (bare) {
+        snprintf(out, outlen, "%s", value);
+        return;
+    }
+    if (outlen < 8)
+        return;
+    out[n++] = '"';
+    for (const unsigned char *p = (const unsigned char *)value; *p && n + 6 < outlen; p++) {
+        if (*p == '"' || *p == '\\') {
+            out[n++] = '\\';
+            out[n++] = (char)*p;
+        } else if (*p < 0x20 || *p >= 0x7f) {
+            n += (size_t)snprintf(out + n, outlen - n, "\\x%02X", *p);
+        } else {
+            out[n++] = (char)*p;
+        }
+    }
+    out[n++] = '"';
+    out[n] = '\0';
+}
+
+/* The record of a refused load. Records are being reworked (issue 11,
+ * case 8): this is the only place that writes one. */
+static void guard_record(const char *file, const char *reason)
+{
+    char program[128], library[600], why[600];
+
+    field(program, sizeof program, program_invocation_short_name);
+    field(library, sizeof library, file ? file : "");
+    field(why, sizeof why, reason);
+    syslog(LOG_AUTHPRIV | LOG_ERR,
+           "tlspin: event=load-refused action=blocked program=%s pid=%ld library=%s reason=%s",
+           program, (long)getpid(), library, why);
+}
+
+/* Refuse the load of file: record it, and leave the reason where the
+ * program's next dlerror() finds it.
+ *
+ * libc keeps dlerror's text per thread and lets no one else write it; every
+ * dl* call first clears it. So the last dl* call made here is one that
+ * fails with our text: a lookup of a symbol named by the reason, which can
+ * load nothing and open no file. glibc names the caller (the shim) in the
+ * message: dlerror() says
+ * "<shim>: undefined symbol: <file>: tlspin refused to load it: <reason>".
+ * (A dlerror hook would have to find libc's dlerror without a dl* call:
+ * dlsym(RTLD_NEXT) clears the very error a program is about to read.) */
+static COLD void refuse(const char *file, const char *fmt, ...)
+{
+    char reason[300], msg[512];
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(reason, sizeof reason, fmt, ap);
+    va_end(ap);
+    guard_record(file, reason);
+    snprintf(msg, sizeof msg, "%.150s: tlspin refused to load it: %s", file ? file : "(null)",
+             reason);
+    dlsym(RTLD_DEFAULT, msg);
+}
+
+/* ------------------------------------------------------------------ */
+/* Namespaces: walking a link map under the loader's lock              */
+/* ------------------------------------------------------------------ */
+
+/* The shim's own link map: its file, and an object of its namespace. (Not
+ * a handle: a preloaded object has no searchlist for dlsym to use.) */
+static const struct link_map *self_map(void)
+{
+    Dl_info info;
+    struct link_map *map = NULL;
+
+    if (dladdr1((void *)&self_map, &info, (void **)&map, RTLD_DL_LINKMAP) == 0)
+        return NULL;
+    return map;
+}
+
+/* An object's soname, from its dynamic section. glibc relocates DT_STRTAB in
+ * place for ordinary objects but not for read-only dynamic sections (the
+ * vDSO): a value below the load address is still an offset. */
+static const char *soname_of(const struct link_map *l)
+{
+    ElfW(Addr) strtab = 0;
+    ElfW(Xword) soname = 0;
+    int has_soname = 0;
+
+    if (l->l_ld == NULL)
+        return NULL;
+    for (const ElfW(Dyn) *d = l->l_ld; d->d_tag != DT_NULL; d++) {
+        if (d->d_tag == DT_STRTAB)
+            strtab = d->d_un.d_ptr;
+        else if (d->d_tag == DT_SONAME) {
+            soname = d->d_un.d_val;
+            has_soname = 1;
+        }
+    }
+    if (!has_soname || strtab == 0)
+        return NULL;
+    if (strtab < l->l_addr)
+        strtab += l->l_addr;
+    return (const char *)(strtab + soname);
+}
+
+struct walk {
+    const struct link_map *from;   /* any object of the namespace */
+    int (*visit)(const struct link_map *l, struct walk *w);
+    const char *name;              /* visit's argument */
+    int result;
+};
+
+static int walk_locked(struct dl_phdr_info *info, size_t size, void *data)
+{
+    struct walk *w = data;
+    const struct link_map *l = w->from;
+
+    (void)info;
+    (void)size;
+    while (l->l_prev != NULL)
+        l = l->l_prev;
+    for (; l != NULL; l = l->l_next)
+        if (w->visit(l, w))
+            break;
+    return 1;   /* one call: the walk is done */
+}
+
+/* dl_iterate_phdr holds the loader's write lock while it calls back, and
+ * every change to a namespace's list takes that lock: the walk cannot meet
+ * an object being unloaded by another thread. */
+static int walk_namespace(struct walk *w)
+{
+    w->result = 0;
+    dl_iterate_phdr(walk_locked, w);
+    return w->result;
+}
+
+/* glibc reuses a loaded object for a needed name that equals its l_name or
+ * its soname (or a name it was loaded under, which is not public: missing
+ * it only makes us do more). */
+static int visit_named(const struct link_map *l, struct walk *w)
+{
+    const char *soname = soname_of(l);
+
+    if ((l->l_name && strcmp(l->l_name, w->name) == 0) ||
+        (soname && strcmp(soname, w->name) == 0))
+        w->result = 1;
+    return w->result;
+}
+
+static int visit_count(const struct link_map *l, struct walk *w)
+{
+    (void)l;
+    w->result++;
+    return 0;
+}
+
+static int visit_is_head(const struct link_map *l, struct walk *w)
+{
+    w->result = l == w->from;
+    return 1;
+}
+
+static int loaded_by_name(const struct link_map *ns_map, const char *name)
+{
+    struct walk w = {.from = ns_map, .visit = visit_named, .name = name};
+    return walk_namespace(&w);
+}
+
+static int objects_in(const struct link_map *ns_map)
+{
+    struct walk w = {.from = ns_map, .visit = visit_count};
+    return walk_namespace(&w);
+}
+
+static const struct link_map *map_of(void *handle)
+{
+    struct link_map *map = NULL;
+    return dlinfo(handle, RTLD_DI_LINKMAP, &map) == 0 ? map : NULL;
+}
+
+/* ------------------------------------------------------------------ */
+/* What a load brings: the target's own dynamic section                */
+/* ------------------------------------------------------------------ */
+
+#if __ELF_NATIVE_CLASS == 64
+#define NATIVE_CLASS ELFCLASS64
+#else
+#define NATIVE_CLASS ELFCLASS32
+#endif
+#define MAX_PHDRS 64
+#define MAX_DYN 512
+#define MAX_NAME 256
+
+static int read_at(int fd, void *buf, size_t len, off_t off)
+{
+    return pread(fd, buf, len, off) == (ssize_t)len ? 0 : -1;
+}
+
+/* The file offset of virtual address vaddr (its PT_LOAD), or -1. */
+static off_t file_offset(const ElfW(Phdr) *ph, int n, ElfW(Addr) vaddr)
+{
+    for (int i = 0; i < n; i++)
+        if (ph[i].p_type == PT_LOAD && vaddr >= ph[i].p_vaddr &&
+            vaddr - ph[i].p_vaddr < ph[i].p_filesz)
+            return (off_t)(ph[i].p_offset + (vaddr - ph[i].p_vaddr));
+    return -1;
+}
+
+/* 1 when loading file (a path) into the namespace of ns_map adds no object
+ * but file itself, and file is not libssl.so.3: its soname is not
+ * libssl.so.3, and each object it names (DT_NEEDED, DT_AUXILIARY,
+ * DT_FILTER) is a bare name that an object already there answers to. 0 when
+ * that cannot be shown, which only costs loading libssl first. Every read
+ * is bounded: a malformed file proves nothing. */
+static int brings_nothing_new(const struct link_map *ns_map, const char *file)
+{
+    ElfW(Ehdr) eh;
+    ElfW(Phdr) ph[MAX_PHDRS];
+    ElfW(Dyn) dyn[MAX_DYN];
+    ElfW(Addr) strtab = 0;
+    ElfW(Xword) strsz = 0;
+    off_t strtab_off;
+    size_t ndyn = 0;
+    struct stat st;
+    int fd, ok = 0;
+
+    if (strchr(file, '/') == NULL || strchr(file, '$') != NULL)
+        return 0;   /* searched or expanded relative to the caller: not ours to guess */
+    fd = open(file, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+    if (fd < 0)
+        return 0;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || read_at(fd, &eh, sizeof eh, 0) != 0 ||
+        memcmp(eh.e_ident, ELFMAG, SELFMAG) != 0 || eh.e_ident[EI_CLASS] != NATIVE_CLASS ||
+        eh.e_phentsize != sizeof(ElfW(Phdr)) || eh.e_phnum == 0 || eh.e_phnum > MAX_PHDRS ||
+        read_at(fd, ph, (size_t)eh.e_phnum * sizeof ph[0], (off_t)eh.e_phoff) != 0)
+        goto out;
+    for (int i = 0; i < eh.e_phnum; i++)
+        if (ph[i].p_type == PT_DYNAMIC) {
+            ndyn = ph[i].p_filesz / sizeof dyn[0];
+            if (ndyn == 0 || ndyn > MAX_DYN ||
+                read_at(fd, dyn, ndyn * sizeof dyn[0], (off_t)ph[i].p_offset) != 0)
+                goto out;
+            break;
+        }
+    if (ndyn == 0)
+        goto out;
+    for (size_t i = 0; i < ndyn && dyn[i].d_tag != DT_NULL; i++) {
+        if (dyn[i].d_tag == DT_STRTAB)
+            strtab = dyn[i].d_un.d_ptr;
+        else if (dyn[i].d_tag == DT_STRSZ)
+            strsz = dyn[i].d_un.d_val;
+    }
+    if (strtab == 0 || strsz == 0 || (strtab_off = file_offset(ph, eh.e_phnum, strtab)) < 0)
+        goto out;
+    ok = 1;
+    for (size_t i = 0; ok && i < ndyn && dyn[i].d_tag != DT_NULL; i++) {
+        ElfW(Sxword) tag = dyn[i].d_tag;
+        char name[MAX_NAME];
+        ssize_t got;
+
+        if (tag != DT_NEEDED && tag != DT_AUXILIARY && tag != DT_FILTER && tag != DT_SONAME)
+            continue;
+        ok = 0;
+        if (dyn[i].d_un.d_val >= strsz)
+            break;
+        got = pread(fd, name, sizeof name, strtab_off + (off_t)dyn[i].d_un.d_val);
+        if (got <= 0 || memchr(name, '\0', (size_t)got) == NULL)
+            break;
+        if (strcmp(name, LIBSSL_SONAME) == 0)
+            break;
+        ok = tag == DT_SONAME || (strchr(name, '/') == NULL && loaded_by_name(ns_map, name));
+    }
+out:
+    close(fd);
+    return ok;
+}
+
+/* ------------------------------------------------------------------ */
+/* RTLD_DEEPBIND                                                       */
+/* ------------------------------------------------------------------ */
+
+/* Before a DEEPBIND load of file into the namespace of ns_map (ns: its id,
+ * or -1 for the shim's own namespace, reached with plain dlopen): make sure
+ * that load cannot be what brings libssl.so.3 in. Returns 0, or -1 after a
+ * refusal. */
+static COLD int deepbind_prepare(const struct link_map *ns_map, Lmid_t ns, const char *file)
+{
+    void *ssl;
+
+    if (ns_map == NULL) {
+        refuse(file, "RTLD_DEEPBIND: tlspin cannot see the namespace");
+        return -1;
+    }
+    if (loaded_by_name(ns_map, LIBSSL_SONAME) || loaded_by_name(ns_map, file) ||
+        brings_nothing_new(ns_map, file))
+        return 0;
+    /* Loaded normally, libssl searches the global scope first (the shim);
+     * the DEEPBIND load then finds it by soname instead of binding a copy
+     * of its own. NODELETE: the handle is never closed. */
+    ssl = ns < 0 ? real_dlopen()(LIBSSL_SONAME, RTLD_NOW | RTLD_LOCAL)
+                 : real_dlmopen()(ns, LIBSSL_SONAME, RTLD_NOW | RTLD_LOCAL);
+    if (ssl == NULL) {
+        const char *e = dlerror();
+        refuse(file,
+               "RTLD_DEEPBIND may bring libssl.so.3, which would then bind around the pin "
+               "check, and it cannot be loaded first (%.120s)",
+               e ? e : "?");
+        return -1;
+    }
+    return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Namespaces the shim heads                                           */
+/* ------------------------------------------------------------------ */
+
+/* The shim's file, to load it into a new namespace: its l_name, absolute
+ * when it came from LD_PRELOAD or /etc/ld.so.preload with a path. */
+static const char *self_path(void)
+{
+    const struct link_map *self = self_map();
+    return self && self->l_name && self->l_name[0] == '/' ? self->l_name : NULL;
+}
+
+/* Namespaces this copy of the shim created, with the handle that keeps the
+ * shim in them and how many objects they held right after (the shim and
+ * what it needs): at most glibc's 16 namespaces. */
+struct made_ns {
+    Lmid_t ns;
+    void *shim;
+    int objects;
+    pid_t creator;
+};
+static struct made_ns made[16];
+static atomic_int made_count;
+static pthread_mutex_t made_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* Close namespaces that hold nothing but the shim: those of `ns` (a handle
+ * in it was just closed), and those this thread created earlier whose load
+ * then failed (its call has returned, so nothing is on its way in). */
+static void collect_locked(Lmid_t ns, pid_t tid)
+{
+    for (int i = 0; i < atomic_load(&made_count);) {
+        struct made_ns *m = &made[i];
+        const struct link_map *map = map_of(m->shim);
+
+        if ((m->ns == ns || m->creator == tid) && map != NULL && objects_in(map) <= m->objects) {
+            real_dlclose()(m->shim);
+            *m = made[atomic_load(&made_count) - 1];
+            atomic_fetch_sub(&made_count, 1);
+            continue;
+        }
+        i++;
+    }
+}
+
+/* A new namespace with the shim loaded first: its global scope. Returns
+ * its id, or -1 after a refusal. */
+static Lmid_t new_namespace(const char *file)
+{
+    const char *shim = self_path();
+    pid_t tid = gettid();
+    Lmid_t ns = -1;
+    void *h;
+
+    if (shim == NULL) {
+        refuse(file, "dlmopen(LM_ID_NEWLM): the shim's own path is not absolute");
+        return -1;
+    }
+    pthread_mutex_lock(&made_lock);
+    collect_locked(LM_ID_NEWLM, tid);
+    h = real_dlmopen()(LM_ID_NEWLM, shim, RTLD_LAZY | RTLD_LOCAL);
+    if (h == NULL || dlinfo(h, RTLD_DI_LMID, &ns) != 0 ||
+        atomic_load(&made_count) == (int)(sizeof made / sizeof *made)) {
+        const char *e = dlerror();
+        if (h != NULL)
+            real_dlclose()(h);
+        pthread_mutex_unlock(&made_lock);
+        refuse(file, "dlmopen(LM_ID_NEWLM): tlspin cannot head the new namespace (%.120s)",
+               e ? e : "no namespace left");
+        return -1;
+    }
+    made[atomic_load(&made_count)] =
+        (struct made_ns){.ns = ns, .shim = h, .objects = objects_in(map_of(h)), .creator = tid};
+    atomic_fetch_add(&made_count, 1);
+    pthread_mutex_unlock(&made_lock);
+    return ns;
+}
+
+/* An object of namespace ns to walk it from: the shim's copy there, found
+ * by its path (NOLOAD); NULL when the shim is not in it. heads: also NULL
+ * unless that copy is the namespace's first object, whose searchlist is
+ * the namespace's global scope. */
+static const struct link_map *shim_in(Lmid_t ns, int heads)
+{
+    const char *shim = self_path();
+    void *h;
+    const struct link_map *map;
+    struct walk w = {.visit = visit_is_head};
+
+    if (shim == NULL)   /* a relative LD_PRELOAD path: only the base copy has one */
+        return ns == LM_ID_BASE && !heads ? self_map() : NULL;
+    h = real_dlmopen()(ns, shim, RTLD_LAZY | RTLD_NOLOAD);
+    if (h == NULL)
+        return NULL;
+    map = map_of(h);
+    w.from = map;
+    if (map != NULL && heads && !walk_namespace(&w))
+        map = NULL;
+    real_dlclose()(h);   /* the copy stays: the namespace's own reference keeps it */
+    return map;
+}
+
+/* Before dlmopen(ns, file, flags) with ns not the base namespace, or with
+ * RTLD_DEEPBIND: the namespace to load into, or REFUSED after a refusal. */
+#define REFUSED ((Lmid_t)-2)
+static COLD Lmid_t dlmopen_prepare(Lmid_t ns, const char *file, int flags)
+{
+    const struct link_map *ns_map;
+    int saved_errno = errno;
+
+    if (file == NULL || (flags & RTLD_NOLOAD))
+        return ns;   /* nothing new is loaded */
+    if (ns == LM_ID_NEWLM && (ns = new_namespace(file)) == -1) {
+        ns = REFUSED;
+    } else if ((ns_map = shim_in(ns, ns != LM_ID_BASE)) == NULL) {
+        const char *e = dlerror();
+        refuse(file,
+               "dlmopen into namespace %ld, which tlspin did not make: libssl.so.3 there would "
+               "bind around the pin check%s%.100s",
+               (long)ns, e ? ": " : "", e ? e : "");
+        ns = REFUSED;
+    } else if ((flags & RTLD_DEEPBIND) && deepbind_prepare(ns_map, ns, file) != 0) {
+        ns = REFUSED;
+    }
+    errno = saved_errno;
+    return ns;
+}
+
+static COLD int dlopen_prepare(const char *file)
+{
+    int saved_errno = errno;
+    int rc = deepbind_prepare(self_map(), -1, file);
+
+    errno = saved_errno;
+    return rc;
+}
+
+/* ------------------------------------------------------------------ */
+/* The hooks                                                           */
+/* ------------------------------------------------------------------ */
+
+TLSPIN_HOOK SIBCALLS void *dlopen(const char *file, int flags)
+{
+    if (__builtin_expect((flags & RTLD_DEEPBIND) != 0, 0) && file != NULL &&
+        !(flags & RTLD_NOLOAD) && dlopen_prepare(file) != 0)
+        return NULL;
+    return real_dlopen()(file, flags);   /* a jump: the caller stays the program */
+}
+
+TLSPIN_HOOK SIBCALLS void *dlmopen(Lmid_t ns, const char *file, int flags)
+{
+    if (__builtin_expect(ns != LM_ID_BASE || (flags & RTLD_DEEPBIND) != 0, 0)) {
+        ns = dlmopen_prepare(ns, file, flags);
+        if (ns == REFUSED)
+            return NULL;
+    }
+    return real_dlmopen()(ns, file, flags);   /* a jump, as in dlopen */
+}
+
+static COLD int dlclose_collect(void *handle)
+{
+    Lmid_t ns = LM_ID_BASE;
+    int saved_errno, rc;
+
+    if (handle == NULL || dlinfo(handle, RTLD_DI_LMID, &ns) != 0 || ns == LM_ID_BASE)
+        return real_dlclose()(handle);   /* a bad handle: dlclose says so itself */
+    rc = real_dlclose()(handle);
+    if (rc != 0)
+        return rc;   /* and its error stays for dlerror: no dl* call after it */
+    saved_errno = errno;
+    pthread_mutex_lock(&made_lock);
+    collect_locked(ns, 0);
+    pthread_mutex_unlock(&made_lock);
+    errno = saved_errno;
+    return rc;
+}
+
+/* Only when the shim made namespaces does closing a handle need a look:
+ * dlclose does not depend on its caller, so that path may call normally. */
+TLSPIN_HOOK SIBCALLS int dlclose(void *handle)
+{
+    if (__builtin_expect(atomic_load_explicit(&made_count, memory_order_relaxed) != 0, 0))
+        return dlclose_collect(handle);
+    return real_dlclose()(handle);
+}
