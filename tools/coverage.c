@@ -97,11 +97,13 @@ static int script_interpreter(const char *path, char *interp, size_t interplen, 
 {
     char buf[257], *line, *end, *arg;
     ssize_t n;
-    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+    struct stat st;
+    /* Never blocks: a FIFO named as the program would wait for a writer. */
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 
     if (fd < 0)
         return 0;
-    n = read(fd, buf, sizeof buf - 1);
+    n = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) ? read(fd, buf, sizeof buf - 1) : -1;
     close(fd);
     if (n < 2 || buf[0] != '#' || buf[1] != '!')
         return 0;

@@ -272,7 +272,7 @@ int elfi_read(const char *path, struct elfi_object *o, char *err, size_t errlen)
     void *map;
 
     memset(o, 0, sizeof *o);
-    fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+    fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);   /* a FIFO: never wait */
     if (fd < 0) {
         set_err(err, errlen, "cannot read it: %s", strerror(errno));
         return -1;
@@ -384,7 +384,7 @@ static int compatible(const char *path, int cls, int machine)
 {
     unsigned char buf[64];
     struct stat st;
-    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);   /* a FIFO: never wait */
     ssize_t n;
 
     if (fd < 0)

@@ -3,6 +3,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <libconfig.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -10,11 +11,13 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <syslog.h>
+#include <unistd.h>
 
 #define MAX_STACK 32
 #define MAX_ARGS 64
 #define MAX_ARG_VALUES 4096
 #define CONFIG_MAX_BYTES (1024 * 1024)
+#define INCLUDE_DEPTH_MAX 10    /* libconfig's own limit */
 
 struct reader {
     const char *path;
@@ -348,14 +351,208 @@ static int policy_dir(const char *path, char *out, size_t outlen)
     return n > 0 && (size_t)n < outlen ? 0 : -1;
 }
 
+/* ---------------------------------------------------------------------- */
+/* Reading files without ever blocking                                    */
+/* ---------------------------------------------------------------------- */
+
+/* What a file-system object is, for a message that says why it is not
+ * read. */
+static const char *kind_of(mode_t mode)
+{
+    return S_ISFIFO(mode) ? "a FIFO" : S_ISSOCK(mode) ? "a socket"
+         : S_ISCHR(mode) ? "a character device" : S_ISBLK(mode) ? "a block device"
+         : S_ISDIR(mode) ? "a directory" : "not a file";
+}
+
+/* Every program with a TLS handshake reads the policy: a FIFO named as a
+ * policy file would hang them all at their first handshake, a device might
+ * be acted on by the open itself. So: the type is checked before opening,
+ * the open never blocks (O_NONBLOCK), and what was opened must be the
+ * regular file that was checked, read to at most `cap` bytes. Returns 0
+ * with a NUL-terminated copy in *text, or -1 with why (without the path):
+ * strerror's text, "not a regular file (a FIFO)", "larger than N bytes"... */
+static int read_regular(const char *path, size_t cap, char **text, char *why, size_t whylen)
+{
+    struct stat before, st;
+    char *buf = NULL;
+    size_t got = 0;
+    int fd = -1, rc = -1;
+
+    *text = NULL;
+    if (stat(path, &before) != 0) {
+        snprintf(why, whylen, "%s", strerror(errno));
+        return -1;
+    }
+    if (!S_ISREG(before.st_mode)) {
+        snprintf(why, whylen, "not a regular file (%s)", kind_of(before.st_mode));
+        return -1;
+    }
+    if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK)) < 0 ||
+        fstat(fd, &st) != 0) {
+        snprintf(why, whylen, "%s", strerror(errno));
+        goto out;
+    }
+    if (!S_ISREG(st.st_mode) || st.st_dev != before.st_dev || st.st_ino != before.st_ino) {
+        snprintf(why, whylen, "changed while being read");
+        goto out;
+    }
+    if (st.st_size < 0 || (unsigned long long)st.st_size > cap) {
+        snprintf(why, whylen, "larger than %zu bytes", cap);
+        goto out;
+    }
+    /* One byte more than the size: a file that grew meanwhile shows. */
+    if ((buf = malloc((size_t)st.st_size + 2)) == NULL) {
+        snprintf(why, whylen, "out of memory");
+        goto out;
+    }
+    while (got < (size_t)st.st_size + 1) {
+        ssize_t n = read(fd, buf + got, (size_t)st.st_size + 1 - got);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            snprintf(why, whylen, "%s", strerror(errno));
+            goto out;
+        }
+        if (n == 0)
+            break;
+        got += (size_t)n;
+    }
+    if (got != (size_t)st.st_size || memchr(buf, '\0', got) != NULL) {
+        snprintf(why, whylen, got != (size_t)st.st_size ? "changed while being read"
+                                                         : "contains a NUL byte");
+        goto out;
+    }
+    buf[got] = '\0';
+    *text = buf;
+    buf = NULL;     /* transferred */
+    rc = 0;
+out:
+    free(buf);
+    if (fd >= 0)
+        close(fd);
+    return rc;
+}
+
+/* libconfig opens each @include itself with fopen(): every file the policy
+ * includes (and they include) is checked first the same way, so that none
+ * can block. libconfig's directive is `@include "NAME"` at the start of a
+ * line, outside comments and strings; NAME is taken as written, relative to
+ * the policy's directory unless absolute. Returns 0, or -1 with
+ * "file:line: reason" in err. */
+static int includes_readable(const char *file, const char *text, const char *dir, int depth,
+                             char *err, size_t errlen);
+
+static int include_readable(const char *file, unsigned line, const char *name, size_t namelen,
+                            const char *dir, int depth, char *err, size_t errlen)
+{
+    char path[4096], why[128], *text = NULL;
+    int n, rc;
+
+    n = name[0] == '/' ? snprintf(path, sizeof(path), "%.*s", (int)namelen, name)
+                       : snprintf(path, sizeof(path), "%s/%.*s", dir, (int)namelen, name);
+    if (n < 0 || (size_t)n >= sizeof(path)) {
+        snprintf(err, errlen, "%s:%u: the included file's name is too long", file, line);
+        return -1;
+    }
+    if (read_regular(path, CONFIG_MAX_BYTES, &text, why, sizeof(why)) != 0) {
+        snprintf(err, errlen, "%s:%u: cannot read the included file %s: %s", file, line, path,
+                 why);
+        return -1;
+    }
+    rc = depth + 1 < INCLUDE_DEPTH_MAX ? includes_readable(path, text, dir, depth + 1, err, errlen)
+                                        : 0;   /* deeper: libconfig refuses it */
+    free(text);
+    return rc;
+}
+
+/* The end of a comment or string that starts at p (a '#', '//', '/ *' or
+ * '"'), or of the text. */
+static const char *skip_comment_or_string(const char *p, unsigned *line)
+{
+    if (p[0] == '"') {
+        for (p++; *p && *p != '"'; p++) {
+            if (*p == '\\' && p[1] != '\0')
+                p++;
+            *line += *p == '\n';
+        }
+        return *p ? p + 1 : p;
+    }
+    if (p[0] == '/' && p[1] == '*') {
+        for (p += 2; *p && !(p[0] == '*' && p[1] == '/'); p++)
+            *line += *p == '\n';
+        return *p ? p + 2 : p;
+    }
+    return p + strcspn(p, "\n");   /* '#' or '//' to the end of the line */
+}
+
+static int includes_readable(const char *file, const char *text, const char *dir, int depth,
+                             char *err, size_t errlen)
+{
+    static const char directive[] = "@include";
+    unsigned line = 1;
+    int line_start = 1;
+
+    for (const char *p = text; *p;) {
+        if (line_start && strncmp(p, directive, sizeof(directive) - 1) == 0 &&
+            (p[sizeof(directive) - 1] == ' ' || p[sizeof(directive) - 1] == '\t')) {
+            const char *name = p + sizeof(directive) - 1, *end;
+            name += strspn(name, " \t");
+            if (*name == '"' && (end = strchr(name + 1, '"')) != NULL) {
+                if (include_readable(file, line, name + 1, (size_t)(end - name - 1), dir, depth,
+                                     err, errlen) != 0)
+                    return -1;
+                for (; p < end; p++)
+                    line += *p == '\n';
+                p = end + 1;
+                line_start = 0;
+                continue;
+            }
+        }
+        if (*p == '"' || *p == '#' || (p[0] == '/' && (p[1] == '/' || p[1] == '*'))) {
+            p = skip_comment_or_string(p, &line);
+            line_start = 0;
+            continue;
+        }
+        if (*p == '\n')
+            line++;
+        line_start = *p == '\n' || (line_start && (*p == ' ' || *p == '\t'));
+        p++;
+    }
+    return 0;
+}
+
+/* The policy's text, read safely, with every file it includes checked:
+ * after this, libconfig reads nothing that can block. */
+static int read_policy_text(const char *path, const char *dir, char **text, char *err,
+                            size_t errlen)
+{
+    char why[128];
+
+    if (read_regular(path, CONFIG_MAX_BYTES, text, why, sizeof(why)) != 0) {
+        if (strncmp(why, "not a regular file", 18) == 0)
+            snprintf(err, errlen, "%s:0: the policy is %s", path, why);
+        else if (strncmp(why, "larger than", 11) == 0)
+            snprintf(err, errlen, "%s:0: the policy is larger than %d bytes", path,
+                     CONFIG_MAX_BYTES);
+        else
+            snprintf(err, errlen, "%s:0: cannot read the policy file: %s", path, why);
+        return -1;
+    }
+    if (includes_readable(path, *text, dir, 0, err, errlen) != 0) {
+        free(*text);
+        *text = NULL;
+        return -1;
+    }
+    return 0;
+}
+
 int config_load(const char *path, const char *moduledir, struct policy_config **out,
                 char *err, size_t errlen)
 {
     struct reader r = { path, err, errlen };
     struct policy_config *c = calloc(1, sizeof(*c));
     config_t cfg;
-    struct stat st;
-    char dir[4096];
+    char dir[4096], *text = NULL;
     int rc = -1;
 
     *out = NULL;
@@ -367,23 +564,17 @@ int config_load(const char *path, const char *moduledir, struct policy_config **
     c->level = POLICY_DEFAULT_LEVEL;
     c->rate_limit_seconds = POLICY_DEFAULT_RATE_LIMIT;
     config_init(&cfg);
-    if (stat(path, &st) != 0) {
-        snprintf(err, errlen, "%s:0: cannot read the policy file: %s", path, strerror(errno));
-        goto out;
-    }
-    if (!S_ISREG(st.st_mode)) {
-        snprintf(err, errlen, "%s:0: the policy is not a regular file", path);
-        goto out;
-    }
-    if (st.st_size > CONFIG_MAX_BYTES) {
-        snprintf(err, errlen, "%s:0: the policy is larger than %d bytes", path, CONFIG_MAX_BYTES);
-        goto out;
-    }
     /* @include is resolved next to the policy, never against the working
      * directory of whatever program happens to load it. */
-    if (policy_dir(path, dir, sizeof(dir)) == 0)
+    if (policy_dir(path, dir, sizeof(dir)) != 0)
+        snprintf(dir, sizeof(dir), ".");
+    else
         config_set_include_dir(&cfg, dir);
-    if (config_read_file(&cfg, path) != CONFIG_TRUE) {
+    if (read_policy_text(path, dir, &text, err, errlen) != 0)
+        goto out;
+    /* The text, not the file: libconfig would open the path again. Its
+     * settings then name no file; the path stands in (fail, read_entry). */
+    if (config_read_string(&cfg, text) != CONFIG_TRUE) {
         if (config_error_type(&cfg) == CONFIG_ERR_FILE_IO)
             snprintf(err, errlen, "%s:0: cannot read the policy file: %s", path,
                      strerror(errno));
@@ -403,6 +594,7 @@ int config_load(const char *path, const char *moduledir, struct policy_config **
     c = NULL;   /* transferred */
     rc = 0;
 out:
+    free(text);
     config_destroy(&cfg);
     config_free(c);
     return rc;

@@ -5,12 +5,14 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <openssl/evp.h>
 #include <openssl/x509.h>
@@ -464,36 +466,91 @@ out:
     return r;
 }
 
+#define LOGLIST_MAX (16u * 1024u * 1024u)
+
+/* What a file-system object is, for a message that says why it is not
+ * read. */
+static const char *kind_of(mode_t mode)
+{
+    return S_ISFIFO(mode) ? "a FIFO" : S_ISSOCK(mode) ? "a socket"
+         : S_ISCHR(mode) ? "a character device" : S_ISBLK(mode) ? "a block device"
+         : S_ISDIR(mode) ? "a directory" : "not a file";
+}
+
+/* The list is read in every program that loads the ct module, at its first
+ * handshake: only a regular file, its type checked before the open (a FIFO
+ * would wait for a writer forever, a device may act on being opened), an
+ * open that never blocks, the descriptor checked to be what was checked,
+ * at most LOGLIST_MAX bytes. Returns 0 with a NUL-terminated copy, or -1
+ * with "path: reason" in err. */
+static int read_list(const char *path, char **text, struct stat *st, char *err, size_t errlen)
+{
+    struct stat before;
+    char *buf = NULL;
+    size_t got = 0;
+    int fd = -1, rc = -1;
+
+    if (stat(path, &before) != 0) {
+        errf(err, errlen, path, 0, "cannot read the log list: %s", strerror(errno));
+        return -1;
+    }
+    if (!S_ISREG(before.st_mode)) {
+        errf(err, errlen, path, 0, "the log list is not a regular file (%s)",
+             kind_of(before.st_mode));
+        return -1;
+    }
+    fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+    if (fd < 0 || fstat(fd, st) != 0) {
+        errf(err, errlen, path, 0, "cannot read the log list: %s", strerror(errno));
+        goto out;
+    }
+    if (!S_ISREG(st->st_mode) || st->st_dev != before.st_dev || st->st_ino != before.st_ino) {
+        errf(err, errlen, path, 0, "the log list changed while being read");
+        goto out;
+    }
+    if (st->st_size < 0 || (unsigned long long)st->st_size > LOGLIST_MAX) {
+        errf(err, errlen, path, 0, "log list larger than 16 MiB");
+        goto out;
+    }
+    if ((buf = malloc((size_t)st->st_size + 2)) == NULL) {
+        errf(err, errlen, path, 0, "out of memory");
+        goto out;
+    }
+    /* One byte more than the size: a list that grew meanwhile shows. */
+    while (got < (size_t)st->st_size + 1) {
+        ssize_t n = read(fd, buf + got, (size_t)st->st_size + 1 - got);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            break;
+        got += (size_t)n;
+    }
+    if (got != (size_t)st->st_size) {
+        errf(err, errlen, path, 0, "cannot read the log list");
+        goto out;
+    }
+    buf[got] = '\0';
+    *text = buf;
+    buf = NULL;     /* transferred */
+    rc = 0;
+out:
+    free(buf);
+    if (fd >= 0)
+        close(fd);
+    return rc;
+}
+
 int ct_loglist_load(struct ct_loglist *ll, const char *path, char *err, size_t errlen)
 {
-    FILE *f;
     struct stat st;
     char *text = NULL, *p;
     size_t n;
     int r;
 
     memset(ll, 0, sizeof *ll);
-    f = fopen(path, "re");
-    if (f == NULL || fstat(fileno(f), &st) != 0) {
-        errf(err, errlen, path, 0, "cannot read the log list: %s", strerror(errno));
-        if (f)
-            fclose(f);
+    if (read_list(path, &text, &st, err, errlen) != 0)
         return -1;
-    }
-    if (st.st_size > 16 * 1024 * 1024) {
-        fclose(f);
-        errf(err, errlen, path, 0, "log list larger than 16 MiB");
-        return -1;
-    }
-    text = malloc((size_t)st.st_size + 1);
-    n = text ? fread(text, 1, (size_t)st.st_size, f) : 0;
-    fclose(f);
-    if (text == NULL || n != (size_t)st.st_size) {
-        free(text);
-        errf(err, errlen, path, 0, "cannot read the log list");
-        return -1;
-    }
-    text[n] = '\0';
+    n = (size_t)st.st_size;
     if (memchr(text, '\0', n) != NULL) {
         free(text);
         errf(err, errlen, path, 0, "log list contains a NUL byte");

@@ -1,5 +1,6 @@
-/* Reading pinset sources from disk. Files are read through the descriptor
- * that was checked (no stat/open race) and capped in size. */
+/* Reading pinset sources from disk. Only regular files are read: the type
+ * is known before the open, the open never blocks, and the file is read
+ * through the descriptor that was checked, capped in size. */
 #include "source_read.h"
 
 #include <dirent.h>
@@ -31,6 +32,50 @@ static int read_all(int fd, char *buf, size_t cap, size_t *len)
     return 0;
 }
 
+/* What a file-system object is, for a message that says why it is not
+ * read. */
+static const char *kind_of(mode_t mode)
+{
+    return S_ISFIFO(mode) ? "a FIFO" : S_ISSOCK(mode) ? "a socket"
+         : S_ISCHR(mode) ? "a character device" : S_ISBLK(mode) ? "a block device"
+         : S_ISDIR(mode) ? "a directory" : "not a file";
+}
+
+/* The type is checked before the file is opened: opening a FIFO waits for
+ * a writer, opening a device may act on it (a tape rewinds, a watchdog
+ * starts). The open itself never waits (O_NONBLOCK), and what was opened
+ * must be what was checked: a swap in between is "changed". */
+static int open_regular(const char *path, struct stat *st, char *err, size_t errlen)
+{
+    struct stat before;
+    int fd;
+
+    if (stat(path, &before) != 0) {
+        diag_errf(err, errlen, path, 0, "cannot open: %s", strerror(errno));
+        return -1;
+    }
+    if (!S_ISREG(before.st_mode)) {
+        diag_errf(err, errlen, path, 0, "not a regular file (%s)", kind_of(before.st_mode));
+        return -1;
+    }
+    fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+    if (fd < 0) {
+        diag_errf(err, errlen, path, 0, "cannot open: %s", strerror(errno));
+        return -1;
+    }
+    if (fstat(fd, st) != 0) {
+        diag_errf(err, errlen, path, 0, "cannot stat: %s", strerror(errno));
+        close(fd);
+        return -1;
+    }
+    if (!S_ISREG(st->st_mode) || st->st_dev != before.st_dev || st->st_ino != before.st_ino) {
+        diag_errf(err, errlen, path, 0, "changed while being opened");
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
 int source_read_file(const char *path, char **text, size_t *len, char *err, size_t errlen)
 {
     char *buf = NULL;
@@ -40,19 +85,9 @@ int source_read_file(const char *path, char **text, size_t *len, char *err, size
 
     *text = NULL;
     *len = 0;
-    fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-    if (fd < 0) {
-        diag_errf(err, errlen, path, 0, "cannot open: %s", strerror(errno));
+    fd = open_regular(path, &st, err, errlen);
+    if (fd < 0)
         return -1;
-    }
-    if (fstat(fd, &st) != 0) {
-        diag_errf(err, errlen, path, 0, "cannot stat: %s", strerror(errno));
-        goto out;
-    }
-    if (!S_ISREG(st.st_mode)) {
-        diag_errf(err, errlen, path, 0, "not a regular file");
-        goto out;
-    }
     if (st.st_size < 0 || (unsigned long long)st.st_size > SOURCE_FILE_MAX) {
         diag_errf(err, errlen, path, 0, "larger than %u MiB", SOURCE_FILE_MAX >> 20);
         goto out;

@@ -8,7 +8,9 @@
 #define SOURCE_DIR_FILES_MAX 10000            /* *.conf files per directory */
 
 /* Read a whole regular file (at most SOURCE_FILE_MAX bytes) into a new
- * NUL-terminated buffer. Returns 0, or -1 with "path: reason" in err. */
+ * NUL-terminated buffer. Anything else (a FIFO, a socket, a device, a
+ * directory, a symbolic link to one) is refused without being opened, and
+ * nothing here ever blocks. Returns 0, or -1 with "path: reason" in err. */
 int source_read_file(const char *path, char **text, size_t *len, char *err, size_t errlen)
     __attribute__((warn_unused_result));
 
