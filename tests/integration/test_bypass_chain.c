@@ -630,7 +630,8 @@ START_TEST(n_ordinary_leaf_unchanged)
     const char *chain = refused_chain_of("plainleaf", "/O=tlspin tests/CN=good.test",
                                          "DNS:good.test");
 
-    ck_assert_str_eq(leaf_part(chain), fmt("%s CN=good.test,O=tlspin tests", made_pin("plainleaf")));
+    ck_assert_str_eq(leaf_part(chain),
+                     fmt("%s CN=good.test,O=tlspin tests", made_pin("plainleaf")));
 }
 END_TEST
 

@@ -90,7 +90,8 @@ static X509 *make_cert(const char *subject, EVP_PKEY *key, X509 *issuer, EVP_PKE
     ck_assert_int_eq(X509_set_subject_name(x, subj), 1);
     ck_assert_int_eq(X509_set_issuer_name(x, issuer ? X509_get_subject_name(issuer) : subj), 1);
     ck_assert_int_eq(X509_set_pubkey(x, key), 1);
-    add_ext(x, issuer ? issuer : x, NID_basic_constraints, ca ? "critical,CA:TRUE" : "critical,CA:FALSE");
+    add_ext(x, issuer ? issuer : x, NID_basic_constraints,
+            ca ? "critical,CA:TRUE" : "critical,CA:FALSE");
     add_ext(x, issuer ? issuer : x, NID_key_usage,
             ca ? "critical,keyCertSign,cRLSign" : "critical,digitalSignature");
     add_ext(x, issuer ? issuer : x, NID_subject_key_identifier, "hash");
@@ -436,7 +437,8 @@ START_TEST(describe_no_cn_names_first_san)
     ck_assert_str_eq(describe_one("/O=unit", NULL), "O=unit");
     /* A name of the SAN with RFC 2253 specials and a '|' (it is the leaf's
      * own text: escaped as a subject is, no fake separator). */
-    ck_assert_str_eq(describe_one("/O=unit", "DNS:a|b+c.test"), "DNS:a?b\\+c.test [subject: O=unit]");
+    ck_assert_str_eq(describe_one("/O=unit", "DNS:a|b+c.test"),
+                     "DNS:a?b\\+c.test [subject: O=unit]");
 }
 END_TEST
 
