@@ -48,20 +48,68 @@ static int tcp_peer(int fd, struct sockaddr_storage *ss)
            (ss->ss_family == AF_INET || ss->ss_family == AF_INET6);
 }
 
-/* Programs with their own BIO (curl) give the SSL no socket. If every
- * connected TCP socket of the process has the same peer, that is the server;
- * with several different peers nothing is guessed. */
-static int sole_tcp_peer(struct sockaddr_storage *out)
+/* The TCP peers of the process, one entry per address. They are all tlspin
+ * has when the SSL has no socket (curl's own BIO, python's memory BIOs): the
+ * server is one of them, and which one cannot be told. */
+struct tcp_peers {
+    struct {
+        char addr[INET6_ADDRSTRLEN];
+        unsigned port;           /* 0: several ports of this address */
+    } peer[PEER_MAX_CANDIDATES];
+    size_t n;
+    int complete;                /* every descriptor was looked at, and no
+                                    address was left out for want of room */
+};
+
+static void add_tcp_peer(struct tcp_peers *tp, const struct sockaddr_storage *ss)
+{
+    struct peer_id id;
+    char addr[INET6_ADDRSTRLEN];
+
+    memset(&id, 0, sizeof(id));
+    addr[0] = '\0';
+    describe_peer(ss, &id, addr, sizeof(addr));
+    for (size_t i = 0; i < tp->n; i++) {
+        if (strcmp(tp->peer[i].addr, addr) != 0)
+            continue;
+        if (tp->peer[i].port != id.port)
+            tp->peer[i].port = 0;
+        return;
+    }
+    if (tp->n == PEER_MAX_CANDIDATES) {
+        tp->complete = 0;   /* deciding under some of them would be a guess */
+        return;
+    }
+    memcpy(tp->peer[tp->n].addr, addr, sizeof(addr));
+    tp->peer[tp->n++].port = id.port;
+}
+
+/* The calling thread's descriptor table: a thread that unshared it
+ * (CLONE_FILES) does not use the process's. */
+static int open_fd_dir(void)
+{
+    int dir = open("/proc/thread-self/fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+    return dir >= 0 ? dir : open("/proc/self/fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+}
+
+/* Every connected TCP socket of the process, by peer address. Without /proc,
+ * after a read error, past PEER_SCAN_MAX_FDS descriptors or
+ * PEER_MAX_CANDIDATES addresses, the list is incomplete: a server missing
+ * from it could be any address, so none of it may speak for the server. */
+static void list_tcp_peers(struct tcp_peers *tp)
 {
     char buf[4096];
-    int dir = open("/proc/self/fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    int found = 0, scanned = 0;
-    long n;
+    int dir = open_fd_dir();
+    size_t scanned = 0;
+    long n = 0;
 
+    tp->n = 0;
+    tp->complete = dir >= 0;
     if (dir < 0)
-        return 0;
-    while ((n = syscall(SYS_getdents64, dir, buf, sizeof(buf))) > 0 && found >= 0) {
-        for (long off = 0; off < n && found >= 0;) {
+        return;
+    while (tp->complete && (n = syscall(SYS_getdents64, dir, buf, sizeof(buf))) > 0) {
+        for (long off = 0; off < n && tp->complete;) {
             const struct linux_dirent64 { unsigned long long ino; long long off;
                                           unsigned short reclen; unsigned char type;
                                           char name[]; } *d = (const void *)(buf + off);
@@ -69,34 +117,51 @@ static int sole_tcp_peer(struct sockaddr_storage *out)
             char *end;
             long fd = strtol(d->name, &end, 10);
             off += d->reclen;
-            if (*end != '\0' || end == d->name || fd == dir || ++scanned > 4096 ||
-                !tcp_peer((int)fd, &ss))
+            if (*end != '\0' || end == d->name || fd == dir)
                 continue;
-            if (!found) {
-                *out = ss;
-                found = 1;
-            } else if (memcmp(&ss, out, sizeof(ss)) != 0) {
-                found = -1;   /* two different peers: ambiguous */
-            }
+            if (++scanned > PEER_SCAN_MAX_FDS)
+                tp->complete = 0;
+            else if (tcp_peer((int)fd, &ss))
+                add_tcp_peer(tp, &ss);
         }
     }
+    if (n < 0)
+        tp->complete = 0;
     close(dir);
-    return found == 1;
 }
 
-/* Peer address and port of the SSL's socket, or (may_scan) of the process's
- * only peer. */
-static void socket_peer(SSL *ssl, struct peer_id *id, char *addr, size_t addrlen, int may_scan)
+/* Port and "addr:port" / "[v6]:port" of peer i of tp, when it has one port. */
+static void set_tcp_peer(const struct tcp_peers *tp, size_t i, struct peer_id *id)
+{
+    id->port = tp->peer[i].port;
+    if (id->port != 0)
+        snprintf(id->peer, sizeof(id->peer), strchr(tp->peer[i].addr, ':') ? "[%s]:%u" : "%s:%u",
+                 tp->peer[i].addr, id->port);
+}
+
+/* The port and peer of the process's only TCP peer address, for a program
+ * that names the server but gives the SSL no socket; with several addresses,
+ * or several ports of one, the port stays unknown. */
+static void sole_tcp_peer(const struct tcp_peers *tp, struct peer_id *base)
+{
+    if (tp->complete && tp->n == 1)
+        set_tcp_peer(tp, 0, base);
+}
+
+/* Peer address and port of the SSL's socket; 0 when it has none. */
+static int socket_peer(SSL *ssl, struct peer_id *id, char *addr, size_t addrlen)
 {
     struct sockaddr_storage ss;
     socklen_t sslen = sizeof(ss);
     int fd = SSL_get_fd(ssl);
 
     addr[0] = '\0';
+    if (fd < 0)
+        return 0;
     memset(&ss, 0, sizeof(ss));
-    if (fd >= 0 ? getpeername(fd, (struct sockaddr *)&ss, &sslen) == 0
-                : may_scan && sole_tcp_peer(&ss))
+    if (getpeername(fd, (struct sockaddr *)&ss, &sslen) == 0)
         describe_peer(&ss, id, addr, addrlen);
+    return 1;
 }
 
 /* The SNI the client sends. Before a TLS 1.2 resumption (and during one),
@@ -144,19 +209,51 @@ static void add_identity(struct peer_id *ids, size_t max, size_t *n, const struc
     ids[(*n)++] = id;
 }
 
+/* No name and no socket: the server is one of the process's TCP peer
+ * addresses, and the connection is decided under every one of them (all
+ * must pass). A false refusal (an unpinned server while a pinned address is
+ * open elsewhere in the process) is the price; the alternative, picking one,
+ * lets a second connection choose the policy. When the list is incomplete
+ * or longer than max, or empty, nothing is added: the server is unknown. */
+static void add_candidates(struct peer_id *ids, size_t max, size_t *n,
+                           const struct tcp_peers *tp)
+{
+    size_t before = *n;
+
+    if (!tp->complete || tp->n > max - before)
+        return;
+    for (size_t i = 0; i < tp->n; i++) {
+        struct peer_id id;
+        memset(&id, 0, sizeof(id));
+        set_tcp_peer(tp, i, &id);
+        id.candidates = (unsigned)tp->n;
+        add_identity(ids, max, n, &id, tp->peer[i].addr, TLSPIN_HOST_PEER_ADDRESS);
+    }
+    if (*n - before != tp->n)
+        *n = before;   /* one could not be added: all or none */
+}
+
 size_t peer_identities_scan(SSL *ssl, struct peer_id *ids, size_t max, int scan)
 {
     X509_VERIFY_PARAM *param = SSL_get0_param(ssl);
     struct peer_id base;
+    struct tcp_peers tp;
     char addr[INET6_ADDRSTRLEN];
     size_t n = 0;
+    int has_socket;
 
     if (max == 0)
         return 0;
     memset(&base, 0, sizeof(base));
-    /* Without a socket on the SSL, the scan for the process's only peer is
-     * skipped when the caller can do without a port and a name is given. */
-    socket_peer(ssl, &base, addr, sizeof(addr), scan || !has_name(ssl, param));
+    tp.n = 0;
+    tp.complete = 0;
+    has_socket = socket_peer(ssl, &base, addr, sizeof(addr));
+    /* Without a socket on the SSL, the process's peers are listed unless
+     * the caller can do without a port and a name is given. */
+    if (!has_socket && (scan || !has_name(ssl, param))) {
+        list_tcp_peers(&tp);
+        sole_tcp_peer(&tp, &base);
+    }
     add_identity(ids, max, &n, &base, sent_sni(ssl), TLSPIN_HOST_SNI);
     for (int i = 0; param != NULL && i < PEER_MAX_VERIFY_NAMES; i++) {
         const char *name = X509_VERIFY_PARAM_get0_host(param, i);
@@ -169,8 +266,11 @@ size_t peer_identities_scan(SSL *ssl, struct peer_id *ids, size_t max, int scan)
         add_identity(ids, max, &n, &base, ip, TLSPIN_HOST_VERIFY_IP);
         OPENSSL_free(ip);
     }
-    if (n == 0)   /* no name given: the address is all there is */
+    /* No name given: the address is all there is. */
+    if (n == 0 && has_socket)
         add_identity(ids, max, &n, &base, addr, TLSPIN_HOST_PEER_ADDRESS);
+    else if (n == 0)
+        add_candidates(ids, max, &n, &tp);
     if (n == 0) {
         ids[0] = base;
         ids[0].source = TLSPIN_HOST_UNKNOWN;

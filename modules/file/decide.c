@@ -20,7 +20,15 @@
  *   4. An expired pinset that would have been a candidate (in a more specific
  *      pattern, or in the deciding one) is noted as `pinset-expired` when
  *      nothing else says more: with a PASS, or an IGNORE when no live pattern
- *      is left. A failure's finding (enforced or report-only) wins. */
+ *      is left. A failure's finding (enforced or report-only) wins.
+ *   5. A connection whose host tlspin could not establish (conn->host NULL:
+ *      the program gave no name and no peer address could be found) is no
+ *      connection to a name of ours: a program that names its server is
+ *      decided by that name. But it may be one to any address: while a live
+ *      pinset covers an IP address, the verdict is ERROR (event
+ *      `host-unknown`), so `on_error` decides; never IGNORE, which would let
+ *      an unknown server pass where the address would have been refused.
+ *      (A FAIL that only reports when every such pinset is report-only.) */
 #include "decide.h"
 
 #include <stddef.h>
@@ -262,6 +270,47 @@ static void lookup(const struct host_index *ix, const char *host, unsigned port,
     }
 }
 
+/* A pinset on an IP address still in force at now, an enforcing one if
+ * any (report-only ones only report), or NULL. */
+static const struct pinset *live_ip_pinset(const struct host_index *ix, int64_t now)
+{
+    const struct pinset *report_only = NULL;
+
+    for (size_t i = 0; i < ix->n_ip_entries; i++) {
+        const struct host_entry *e = &ix->entries[ix->ip_entries[i]];
+        for (size_t j = 0; j < e->n_claims; j++) {
+            const struct pinset *ps = e->claims[j].pinset;
+            if (pinset_expired(ps, now))
+                continue;
+            if (!ps->report_only)
+                return ps;
+            if (report_only == NULL)
+                report_only = ps;
+        }
+    }
+    return report_only;
+}
+
+/* Rule 5: the server is unknown. ERROR under an enforcing pinset; a FAIL
+ * that reports under a report-only one. */
+static tlspin_verdict decide_unknown_host(const struct file_state *st,
+                                          const struct tlspin_conn *conn,
+                                          struct tlspin_finding *f)
+{
+    const struct pinset *ps = live_ip_pinset(&st->index, conn->now);
+
+    if (ps == NULL)
+        return TLSPIN_IGNORE;
+    snprintf(f->event, sizeof(f->event), "host-unknown");
+    snprintf(f->rule, sizeof(f->rule), "%s", ps->name);
+    format_expected(st->host, ps, f->expected, sizeof(f->expected));
+    snprintf(f->reason, sizeof(f->reason), "no name was given and tlspin could not find the "
+             "server's address (no TCP socket on the SSL, and the process's TCP peers could "
+             "not all be listed): it may be an address pinned here");
+    f->report_only = ps->report_only ? 1 : 0;
+    return ps->report_only ? TLSPIN_FAIL : TLSPIN_ERROR;
+}
+
 static tlspin_verdict decide(const struct file_state *st, const struct tlspin_conn *conn,
                              struct tlspin_finding *f)
 {
@@ -277,7 +326,7 @@ static tlspin_verdict decide(const struct file_state *st, const struct tlspin_co
         return TLSPIN_ERROR;
     }
     if (conn->host == NULL)
-        return TLSPIN_IGNORE;
+        return decide_unknown_host(st, conn, f);
     if (fold_host(st->host, conn->host, host) != 0) {
         /* Too long to be a host name, yet "**." patterns could match it. */
         snprintf(f->reason, sizeof(f->reason), "host name longer than %d characters",

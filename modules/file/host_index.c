@@ -32,6 +32,7 @@ void host_index_free(struct host_index *ix)
     for (i = 0; i < ix->n_entries; i++)
         free(ix->entries[i].claims);
     free(ix->entries);
+    free(ix->ip_entries);
     memset(ix, 0, sizeof(*ix));
 }
 
@@ -113,6 +114,35 @@ oom:
     return -1;
 }
 
+int host_pattern_is_ip(const char *pattern)
+{
+    const char *last = strrchr(pattern, '.');
+
+    if (strchr(pattern, ':') != NULL)
+        return 1;
+    last = last != NULL ? last + 1 : pattern;
+    return last[0] != '\0' && strspn(last, "0123456789") == strlen(last);
+}
+
+/* The exact entries that are IP addresses, for a connection whose server
+ * is unknown: it could be any of them. */
+static int index_ip_entries(struct host_index *ix)
+{
+    size_t i, n = 0;
+
+    for (i = 0; i < ix->n_entries; i++)
+        n += ix->entries[i].kind == HOST_EXACT && host_pattern_is_ip(ix->entries[i].pattern);
+    if (n == 0)
+        return 0;
+    ix->ip_entries = malloc(n * sizeof(*ix->ip_entries));
+    if (ix->ip_entries == NULL)
+        return -1;
+    for (i = 0; i < ix->n_entries; i++)
+        if (ix->entries[i].kind == HOST_EXACT && host_pattern_is_ip(ix->entries[i].pattern))
+            ix->ip_entries[ix->n_ip_entries++] = i;
+    return 0;
+}
+
 int host_index_build(struct host_index *ix, const struct pinset_list *list, char *err,
                      size_t errlen)
 {
@@ -132,6 +162,8 @@ int host_index_build(struct host_index *ix, const struct pinset_list *list, char
         for (j = 0; j < list->items[i].n_hosts; j++)
             if (index_host(ix, &list->items[i], &list->items[i].hosts[j], err, errlen) != 0)
                 return -1;
+    if (index_ip_entries(ix) != 0)
+        goto oom;
     return 0;
 oom:
     diag_errf(err, errlen, NULL, 0, "out of memory");

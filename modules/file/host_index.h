@@ -36,6 +36,8 @@ struct host_index {
     struct strmap maps[3];       /* by enum host_kind */
     struct host_entry *entries;  /* one per distinct pattern */
     size_t n_entries;
+    size_t *ip_entries;          /* indexes into entries of IP addresses */
+    size_t n_ip_entries;
 };
 
 /* Build the index over every host of every pinset in list (which must outlive
@@ -93,6 +95,11 @@ void host_choice_init(struct host_choice *c, const struct host_entry *e, unsigne
 
 /* 1 when claim i of the entry the choice was made for is a candidate. */
 int host_choice_has(const struct host_choice *c, const struct host_entry *e, size_t i);
+
+/* 1 when a normalised exact pattern is an IP address: IPv6 has a ':', and
+ * the only names whose last label is a number that host_normalize lets
+ * through are dotted-quad IPv4 addresses. */
+int host_pattern_is_ip(const char *pattern);
 
 /* The name without its first label ("a.b.c" -> "b.c"), or NULL for a
  * single label. */

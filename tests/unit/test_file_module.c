@@ -1207,6 +1207,61 @@ START_TEST(check_odd_connections)
 }
 END_TEST
 
+/* A connection whose server tlspin could not establish (host NULL: no name
+ * given, no peer address found) may be one to any address: while a live
+ * pinset covers an IP address the verdict is ERROR, so on_error decides,
+ * never IGNORE; pinsets on names alone have no opinion (a program that
+ * names its server is decided by that name). */
+static const struct {
+    const char *conf;          /* judged at NOW */
+    tlspin_verdict verdict;
+    const char *rule;          /* "" with IGNORE */
+    int report_only;
+} unknown_cases[] = {
+    { "pinsets = ( { name = \"n\"; hosts = [ \"a.example\", \"*.b.example\" ];\n"
+      "    pins = [ \"@P1@\", \"@P2@\" ]; } );\n", TLSPIN_IGNORE, "", 0 },
+    { "pinsets = ( { name = \"n\"; hosts = [ \"a.example\" ]; pins = [ \"@P1@\", \"@P2@\" ]; },\n"
+      "  { name = \"v4\"; hosts = [ \"10.0.0.7\" ]; pins = [ \"@P1@\", \"@P2@\" ]; } );\n",
+      TLSPIN_ERROR, "v4", 0 },
+    { "pinsets = ( { name = \"v6\"; hosts = [ \"[2001:db8::7]\" ]; ports = [ 443 ];\n"
+      "    pins = [ \"@P1@\", \"@P2@\" ]; } );\n", TLSPIN_ERROR, "v6", 0 },
+    /* expired: not enforced, so no opinion either */
+    { "pinsets = ( { name = \"old\"; hosts = [ \"10.0.0.7\" ]; expires = \"2025-12-31\";\n"
+      "    pins = [ \"@P1@\", \"@P2@\" ]; } );\n", TLSPIN_IGNORE, "", 0 },
+    { "pinsets = ( { name = \"old\"; hosts = [ \"10.0.0.7\" ]; expires = \"2027-06-30\";\n"
+      "    pins = [ \"@P1@\", \"@P2@\" ]; } );\n", TLSPIN_ERROR, "old", 0 },
+    /* report-only pinsets report; one enforcing pinset is enough to refuse */
+    { "pinsets = ( { name = \"ro\"; hosts = [ \"10.0.0.7\" ]; report_only = true;\n"
+      "    pins = [ \"@P1@\", \"@P2@\" ]; } );\n", TLSPIN_FAIL, "ro", 1 },
+    { "pinsets = ( { name = \"ro\"; hosts = [ \"10.0.0.7\" ]; report_only = true;\n"
+      "    pins = [ \"@P1@\", \"@P2@\" ]; },\n"
+      "  { name = \"enf\"; hosts = [ \"10.0.0.8\" ]; pins = [ \"@P1@\", \"@P2@\" ]; } );\n",
+      TLSPIN_ERROR, "enf", 0 },
+};
+
+START_TEST(unknown_host_errs_where_an_ip_is_pinned)
+{
+    struct tlspin_finding f;
+    char want_expected[256];
+    void *st = open_conf("u.conf", unknown_cases[_i].conf);
+
+    expect_at(st, NULL, 0, "9", "9", NOW, unknown_cases[_i].verdict, &f);
+    ck_assert_str_eq(f.rule, unknown_cases[_i].rule);
+    ck_assert_int_eq(f.report_only, unknown_cases[_i].report_only);
+    if (unknown_cases[_i].verdict == TLSPIN_IGNORE) {
+        ck_assert_str_eq(f.event, "");
+    } else {
+        pins_1_2_text(want_expected, sizeof(want_expected));
+        ck_assert_str_eq(f.event, "host-unknown");
+        ck_assert_str_eq(f.expected, want_expected);
+        ck_assert_msg(strstr(f.reason, "no name was given") != NULL, "%s", f.reason);
+    }
+    /* a known host is decided as ever: an unpinned one has no opinion */
+    expect_host(st, "192.0.2.1", 443, "9", TLSPIN_IGNORE, &f);
+    mod->close(st);
+}
+END_TEST
+
 /* ---------------------------------------------------------------------- */
 /* Loading: what is accepted                                               */
 /* ---------------------------------------------------------------------- */
@@ -1998,6 +2053,8 @@ static Suite *file_module_suite(void)
     tcase_add_test(decide, finding_struct_size_is_respected);
     tcase_add_test(decide, finding_expected_is_truncated);
     tcase_add_test(decide, check_odd_connections);
+    tcase_add_loop_test(decide, unknown_host_errs_where_an_ip_is_pinned, 0,
+                        (int)N_ELEMS(unknown_cases));
     tcase_add_test(decide, check_is_thread_safe);
 
     tcase_add_test(load, load_empty_directory);
