@@ -52,7 +52,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <link.h>
-#include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -247,6 +246,7 @@ struct walk {
     const struct link_map *from;   /* any object of the namespace */
     int (*visit)(const struct link_map *l, struct walk *w);
     const char *name;              /* visit's argument */
+    const struct stat *id;         /* visit's argument */
     int result;
 };
 
@@ -301,6 +301,24 @@ static int visit_is_head(const struct link_map *l, struct walk *w)
     return 1;
 }
 
+/* A libssl.so.3 whose file is w->id. */
+static int visit_libssl_file(const struct link_map *l, struct walk *w)
+{
+    const char *soname = soname_of(l);
+    struct stat st;
+
+    w->result = soname && strcmp(soname, LIBSSL_SONAME) == 0 && l->l_name &&
+                stat(l->l_name, &st) == 0 && st.st_dev == w->id->st_dev &&
+                st.st_ino == w->id->st_ino;
+    return w->result;
+}
+
+static int libssl_file_loaded(const struct link_map *ns_map, const struct stat *id)
+{
+    struct walk w = {.from = ns_map, .visit = visit_libssl_file, .id = id};
+    return walk_namespace(&w);
+}
+
 static int loaded_by_name(const struct link_map *ns_map, const char *name)
 {
     struct walk w = {.from = ns_map, .visit = visit_named, .name = name};
@@ -347,13 +365,18 @@ static off_t file_offset(const ElfW(Phdr) *ph, int n, ElfW(Addr) vaddr)
     return -1;
 }
 
-/* 1 when loading file (a path) into the namespace of ns_map adds no object
- * but file itself, and file is not libssl.so.3: its soname is not
- * libssl.so.3, and each object it names (DT_NEEDED, DT_AUXILIARY,
- * DT_FILTER) is a bare name that an object already there answers to. 0 when
- * that cannot be shown, which only costs loading libssl first. Every read
- * is bounded: a malformed file proves nothing. */
-static int brings_nothing_new(const struct link_map *ns_map, const char *file)
+/* What a DEEPBIND load of file (a path) into the namespace of ns_map would
+ * bring, from file's own dynamic section. Every read is bounded; a file
+ * that cannot be read or parsed shows nothing. */
+enum target {
+    TARGET_UNKNOWN,      /* may bring anything (only costs loading libssl first) */
+    TARGET_NOTHING_NEW,  /* file alone: each object it names (DT_NEEDED,
+                            DT_AUXILIARY, DT_FILTER) is a bare name an object
+                            already in the namespace answers to */
+    TARGET_LIBSSL,       /* file's soname is libssl.so.3: *id is its file */
+};
+
+static enum target inspect(const struct link_map *ns_map, const char *file, struct stat *id)
 {
     ElfW(Ehdr) eh;
     ElfW(Phdr) ph[MAX_PHDRS];
@@ -362,15 +385,15 @@ static int brings_nothing_new(const struct link_map *ns_map, const char *file)
     ElfW(Xword) strsz = 0;
     off_t strtab_off;
     size_t ndyn = 0;
-    struct stat st;
-    int fd, ok = 0;
+    enum target t = TARGET_UNKNOWN;
+    int fd, alone = 1;
 
     if (strchr(file, '/') == NULL || strchr(file, '$') != NULL)
-        return 0;   /* searched or expanded relative to the caller: not ours to guess */
+        return TARGET_UNKNOWN;   /* searched or expanded relative to the caller */
     fd = open(file, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
     if (fd < 0)
-        return 0;
-    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || read_at(fd, &eh, sizeof eh, 0) != 0 ||
+        return TARGET_UNKNOWN;
+    if (fstat(fd, id) != 0 || !S_ISREG(id->st_mode) || read_at(fd, &eh, sizeof eh, 0) != 0 ||
         memcmp(eh.e_ident, ELFMAG, SELFMAG) != 0 || eh.e_ident[EI_CLASS] != NATIVE_CLASS ||
         eh.e_phentsize != sizeof(ElfW(Phdr)) || eh.e_phnum == 0 || eh.e_phnum > MAX_PHDRS ||
         read_at(fd, ph, (size_t)eh.e_phnum * sizeof ph[0], (off_t)eh.e_phoff) != 0)
@@ -383,8 +406,6 @@ static int brings_nothing_new(const struct link_map *ns_map, const char *file)
                 goto out;
             break;
         }
-    if (ndyn == 0)
-        goto out;
     for (size_t i = 0; i < ndyn && dyn[i].d_tag != DT_NULL; i++) {
         if (dyn[i].d_tag == DT_STRTAB)
             strtab = dyn[i].d_un.d_ptr;
@@ -393,27 +414,31 @@ static int brings_nothing_new(const struct link_map *ns_map, const char *file)
     }
     if (strtab == 0 || strsz == 0 || (strtab_off = file_offset(ph, eh.e_phnum, strtab)) < 0)
         goto out;
-    ok = 1;
-    for (size_t i = 0; ok && i < ndyn && dyn[i].d_tag != DT_NULL; i++) {
+    for (size_t i = 0; i < ndyn && dyn[i].d_tag != DT_NULL; i++) {
         ElfW(Sxword) tag = dyn[i].d_tag;
         char name[MAX_NAME];
         ssize_t got;
 
         if (tag != DT_NEEDED && tag != DT_AUXILIARY && tag != DT_FILTER && tag != DT_SONAME)
             continue;
-        ok = 0;
         if (dyn[i].d_un.d_val >= strsz)
-            break;
+            goto out;
         got = pread(fd, name, sizeof name, strtab_off + (off_t)dyn[i].d_un.d_val);
         if (got <= 0 || memchr(name, '\0', (size_t)got) == NULL)
-            break;
-        if (strcmp(name, LIBSSL_SONAME) == 0)
-            break;
-        ok = tag == DT_SONAME || (strchr(name, '/') == NULL && loaded_by_name(ns_map, name));
+            goto out;
+        if (tag == DT_SONAME) {
+            if (strcmp(name, LIBSSL_SONAME) == 0) {
+                t = TARGET_LIBSSL;
+                goto out;
+            }
+        } else if (strchr(name, '/') != NULL || !loaded_by_name(ns_map, name)) {
+            alone = 0;
+        }
     }
+    t = alone ? TARGET_NOTHING_NEW : TARGET_UNKNOWN;
 out:
     close(fd);
-    return ok;
+    return t;
 }
 
 /* ------------------------------------------------------------------ */
@@ -426,26 +451,38 @@ out:
  * refusal. */
 static COLD int deepbind_prepare(const struct link_map *ns_map, Lmid_t ns, const char *file)
 {
-    void *ssl;
+    struct stat id;
+    enum target t;
 
     if (ns_map == NULL) {
         refuse(file, "RTLD_DEEPBIND: tlspin cannot see the namespace");
         return -1;
     }
-    if (loaded_by_name(ns_map, LIBSSL_SONAME) || loaded_by_name(ns_map, file) ||
-        brings_nothing_new(ns_map, file))
+    if (loaded_by_name(ns_map, file))
+        return 0;   /* already there: nothing is loaded */
+    t = inspect(ns_map, file, &id);
+    if (t == TARGET_NOTHING_NEW)
         return 0;
-    /* Loaded normally, libssl searches the global scope first (the shim);
-     * the DEEPBIND load then finds it by soname instead of binding a copy
-     * of its own. NODELETE: the handle is never closed. */
-    ssl = ns < 0 ? real_dlopen()(LIBSSL_SONAME, RTLD_NOW | RTLD_LOCAL)
-                 : real_dlmopen()(ns, LIBSSL_SONAME, RTLD_NOW | RTLD_LOCAL);
-    if (ssl == NULL) {
-        const char *e = dlerror();
-        refuse(file,
-               "RTLD_DEEPBIND may bring libssl.so.3, which would then bind around the pin "
-               "check, and it cannot be loaded first (%.120s)",
-               e ? e : "?");
+    if (!loaded_by_name(ns_map, LIBSSL_SONAME)) {
+        /* Loaded normally, libssl searches the global scope first (the
+         * shim); the DEEPBIND load then finds it by soname instead of
+         * binding a copy of its own. NODELETE: the handle is never closed. */
+        void *ssl = ns < 0 ? real_dlopen()(LIBSSL_SONAME, RTLD_NOW | RTLD_LOCAL)
+                           : real_dlmopen()(ns, LIBSSL_SONAME, RTLD_NOW | RTLD_LOCAL);
+        if (ssl == NULL) {
+            const char *e = dlerror();
+            refuse(file,
+                   "RTLD_DEEPBIND may bring libssl.so.3, which would then bind around the pin "
+                   "check, and it cannot be loaded first (%.120s)",
+                   e ? e : "?");
+            return -1;
+        }
+    }
+    /* A libssl.so.3 by path is found by file, not by soname: unless it is
+     * the one loaded, it would be a second copy, bound around the shim. */
+    if (t == TARGET_LIBSSL && !libssl_file_loaded(ns_map, &id)) {
+        refuse(file, "a libssl.so.3 of its own, loaded with RTLD_DEEPBIND, would bind around "
+                     "the pin check");
         return -1;
     }
     return 0;
@@ -463,35 +500,44 @@ static const char *self_path(void)
     return self && self->l_name && self->l_name[0] == '/' ? self->l_name : NULL;
 }
 
-/* Namespaces this copy of the shim created, with the handle that keeps the
- * shim in them and how many objects they held right after (the shim and
- * what it needs): at most glibc's 16 namespaces. */
+/* Namespaces this copy of the shim created: the handle that keeps the shim
+ * in each, and how many objects it held right after (the shim and what it
+ * needs). glibc has 16 namespaces. A slot is claimed with a compare-and-swap
+ * and no lock is ever held: nothing here can wait on the loader's lock
+ * while holding one of ours (a constructor that calls dlclose runs under
+ * the loader's lock), and a fork cannot leave one taken. */
+enum { SLOT_FREE, SLOT_BUSY, SLOT_USED };
 struct made_ns {
+    atomic_int state;
     Lmid_t ns;
     void *shim;
     int objects;
     pid_t creator;
 };
 static struct made_ns made[16];
-static atomic_int made_count;
-static pthread_mutex_t made_lock = PTHREAD_MUTEX_INITIALIZER;
+static atomic_int made_count;   /* slots not free: dlclose's fast path */
 
-/* Close namespaces that hold nothing but the shim: those of `ns` (a handle
- * in it was just closed), and those this thread created earlier whose load
- * then failed (its call has returned, so nothing is on its way in). */
-static void collect_locked(Lmid_t ns, pid_t tid)
+/* Close the namespaces that hold nothing but the shim any more, among those
+ * of namespace ns (a handle in it was just closed) and those this thread
+ * made before (its call has returned, so nothing is on its way in: a load
+ * that failed left the shim alone there). */
+static void collect(Lmid_t ns, pid_t tid)
 {
-    for (int i = 0; i < atomic_load(&made_count);) {
+    for (size_t i = 0; i < sizeof made / sizeof *made; i++) {
         struct made_ns *m = &made[i];
-        const struct link_map *map = map_of(m->shim);
+        int used = SLOT_USED;
+        const struct link_map *map;
 
-        if ((m->ns == ns || m->creator == tid) && map != NULL && objects_in(map) <= m->objects) {
-            real_dlclose()(m->shim);
-            *m = made[atomic_load(&made_count) - 1];
-            atomic_fetch_sub(&made_count, 1);
+        if (!atomic_compare_exchange_strong(&m->state, &used, SLOT_BUSY))
             continue;
+        if ((m->ns == ns || m->creator == tid) && (map = map_of(m->shim)) != NULL &&
+            objects_in(map) <= m->objects) {
+            real_dlclose()(m->shim);
+            atomic_fetch_sub(&made_count, 1);
+            atomic_store(&m->state, SLOT_FREE);
+        } else {
+            atomic_store(&m->state, SLOT_USED);
         }
-        i++;
     }
 }
 
@@ -508,23 +554,30 @@ static Lmid_t new_namespace(const char *file)
         refuse(file, "dlmopen(LM_ID_NEWLM): the shim's own path is not absolute");
         return -1;
     }
-    pthread_mutex_lock(&made_lock);
-    collect_locked(LM_ID_NEWLM, tid);
+    collect(LM_ID_NEWLM, tid);
     h = real_dlmopen()(LM_ID_NEWLM, shim, RTLD_LAZY | RTLD_LOCAL);
-    if (h == NULL || dlinfo(h, RTLD_DI_LMID, &ns) != 0 ||
-        atomic_load(&made_count) == (int)(sizeof made / sizeof *made)) {
+    if (h == NULL || dlinfo(h, RTLD_DI_LMID, &ns) != 0) {
         const char *e = dlerror();
         if (h != NULL)
             real_dlclose()(h);
-        pthread_mutex_unlock(&made_lock);
         refuse(file, "dlmopen(LM_ID_NEWLM): tlspin cannot head the new namespace (%.120s)",
-               e ? e : "no namespace left");
+               e ? e : "?");
         return -1;
     }
-    made[atomic_load(&made_count)] =
-        (struct made_ns){.ns = ns, .shim = h, .objects = objects_in(map_of(h)), .creator = tid};
-    atomic_fetch_add(&made_count, 1);
-    pthread_mutex_unlock(&made_lock);
+    for (size_t i = 0; i < sizeof made / sizeof *made; i++) {
+        int free_slot = SLOT_FREE;
+
+        if (atomic_compare_exchange_strong(&made[i].state, &free_slot, SLOT_BUSY)) {
+            made[i].ns = ns;
+            made[i].shim = h;
+            made[i].objects = objects_in(map_of(h));
+            made[i].creator = tid;
+            atomic_fetch_add(&made_count, 1);
+            atomic_store(&made[i].state, SLOT_USED);
+            return ns;
+        }
+    }
+    /* Not reachable while glibc has 16 namespaces; the namespace stays. */
     return ns;
 }
 
@@ -620,9 +673,7 @@ static COLD int dlclose_collect(void *handle)
     if (rc != 0)
         return rc;   /* and its error stays for dlerror: no dl* call after it */
     saved_errno = errno;
-    pthread_mutex_lock(&made_lock);
-    collect_locked(ns, 0);
-    pthread_mutex_unlock(&made_lock);
+    collect(ns, 0);
     errno = saved_errno;
     return rc;
 }

@@ -7,11 +7,13 @@
 #   bypass_binding_host a plugin host: plugin (RTLD_DEEPBIND / dlmopen),
 #                       origin (DT_RUNPATH=$ORIGIN through the shim's hooks),
 #                       deep (RTLD_DEEPBIND of a library without OpenSSL),
-#                       cycle (namespaces come and go)
+#                       cycle, missing (namespaces come and go), second-root
+#                       (a second object in a namespace)
 #   libbb_plugin.so     tls_client as a library linking libssl
 #   bundle/libbb_plugin.so  the same with DT_RUNPATH=$ORIGIN: a plugin that
 #                       ships its own libssl.so.3 beside it
-#   libbb_origin.so, libbb_sibling.so, libbb_deep.so (bypass_binding_libs.c)
+#   libbb_origin.so, libbb_sibling.so, libbb_deep.so, libbb_user.so
+#                       (bypass_binding_libs.c)
 # The libraries live in <build>/lib/bypass_binding, where no default search
 # path looks.
 set(BB_LIBDIR ${CMAKE_BINARY_DIR}/lib/bypass_binding)
@@ -42,21 +44,22 @@ set_target_properties(bb_plugin_bundle PROPERTIES OUTPUT_NAME bb_plugin
   LIBRARY_OUTPUT_DIRECTORY ${BB_LIBDIR}/bundle SKIP_BUILD_RPATH ON
   LINK_FLAGS "-Wl,--enable-new-dtags,-rpath,'$ORIGIN'")
 
-foreach(lib sibling origin deep)
+foreach(lib sibling origin deep user)
   add_library(bb_${lib} SHARED bypass_binding_libs.c)
   target_link_libraries(bb_${lib} PRIVATE ${CMAKE_DL_LIBS})
 endforeach()
 target_compile_definitions(bb_sibling PRIVATE BB_LIB=1)
 target_compile_definitions(bb_origin PRIVATE BB_LIB=2)
 target_compile_definitions(bb_deep PRIVATE BB_LIB=3)
+target_compile_definitions(bb_user PRIVATE BB_LIB=4)
 # DT_RUNPATH (not DT_RPATH) = $ORIGIN, and nothing else.
 set_target_properties(bb_origin PROPERTIES SKIP_BUILD_RPATH ON
   LINK_FLAGS "-Wl,--enable-new-dtags,-rpath,'$ORIGIN'")
 
-set_target_properties(bb_plugin bb_sibling bb_origin bb_deep PROPERTIES
+set_target_properties(bb_plugin bb_sibling bb_origin bb_deep bb_user PROPERTIES
   LIBRARY_OUTPUT_DIRECTORY ${BB_LIBDIR})
 
 foreach(t tls_client_binding bypass_binding_host bb_plugin bb_plugin_bundle bb_sibling bb_origin
-        bb_deep)
+        bb_deep bb_user)
   set_property(GLOBAL APPEND PROPERTY TLSPIN_TEST_PROGRAMS ${t})
 endforeach()

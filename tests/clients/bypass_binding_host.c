@@ -30,6 +30,10 @@
  *       "cycle failed at I: ..." (a namespace kept alive by someone else
  *       would run out after 15).
  *
+ *   bypass_binding_host second-root FIRST SECOND
+ *       dlmopen(LM_ID_NEWLM, FIRST), then SECOND into the same namespace:
+ *       "second-root: ok <bb_user()>" or "second-root: failed: ...".
+ *
  *   bypass_binding_host missing N PATH
  *       N times dlmopen(LM_ID_NEWLM) of a file that does not exist (each
  *       must fail with the loader's own error, "missing failed I: ..."
@@ -55,7 +59,7 @@ __asm__(".symver dlopen_glibc_2_2_5, dlopen@GLIBC_2.2.5");
 static int usage(void)
 {
     fprintf(stderr, "usage: bypass_binding_host plugin WAY PLUGIN [args] | origin DIR | "
-                    "deep PATH | cycle N PATH | missing N PATH\n");
+                    "deep PATH | cycle N PATH | second-root FIRST SECOND | missing N PATH\n");
     return 2;
 }
 
@@ -146,6 +150,25 @@ static int cycle(const char *count, const char *path)
     return 0;
 }
 
+static int second_root(const char *first, const char *second)
+{
+    const char *(*user)(void);
+    void *a = dlmopen(LM_ID_NEWLM, first, RTLD_NOW), *b;
+    Lmid_t ns;
+
+    if (a == NULL || dlinfo(a, RTLD_DI_LMID, &ns) != 0) {
+        printf("setup failed: %s\n", dlerror());
+        return 2;
+    }
+    b = dlmopen(ns, second, RTLD_NOW);
+    if (b == NULL || (*(void **)&user = dlsym(b, "bb_user")) == NULL) {
+        printf("second-root: failed: %s\n", dlerror());
+        return 1;
+    }
+    printf("second-root: ok %s\n", user());
+    return 0;
+}
+
 static int missing(const char *count, const char *path)
 {
     int n = atoi(count);
@@ -179,6 +202,8 @@ int main(int argc, char **argv)
         return deep(argv[2]);
     if (argc == 4 && strcmp(argv[1], "cycle") == 0)
         return cycle(argv[2], argv[3]);
+    if (argc == 4 && strcmp(argv[1], "second-root") == 0)
+        return second_root(argv[2], argv[3]);
     if (argc == 4 && strcmp(argv[1], "missing") == 0)
         return missing(argv[2], argv[3]);
     return usage();

@@ -12,6 +12,10 @@
  *   libbb_deep.so     bb_clash(), also defined by bypass_binding_host:
  *                     bb_deep_probe() returns the one it binds to, "library"
  *                     under RTLD_DEEPBIND, "program" without.
+ *   libbb_user.so     bb_user() calls bb_clash() without linking what
+ *                     defines it: loaded second into a namespace, it finds
+ *                     it only through the namespace's global scope (the
+ *                     searchlist of the namespace's first object).
  */
 #include <dlfcn.h>
 #include <stdio.h>
@@ -70,6 +74,14 @@ BB_EXPORT const char *bb_deep_probe(void)
 {
     return bb_clash();
 }
+#elif BB_LIB == 4
+const char *bb_clash(void);
+BB_EXPORT const char *bb_user(void);
+
+BB_EXPORT const char *bb_user(void)
+{
+    return bb_clash();
+}
 #else
-#error "BB_LIB must be 1, 2 or 3"
+#error "BB_LIB must be 1, 2, 3 or 4"
 #endif

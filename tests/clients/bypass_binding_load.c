@@ -14,7 +14,10 @@
  *   newlm-deepbind   the same with RTLD_DEEPBIND
  *   newlm-reuse      dlmopen(LM_ID_NEWLM) of libz.so.1 first, then libssl.so.3
  *                    into that namespace (dlinfo RTLD_DI_LMID)
- *   foreign          the same, but the namespace is made by libc's own
+ *   deepbind-path    dlopen(TLSPIN_TEST_LIBSSL, RTLD_NOW|RTLD_DEEPBIND): a
+ *                    libssl.so.3 given by path (a copy of its own, or the
+ *                    system's)
+ *   foreign          the same as newlm-reuse, but the namespace is made by libc's own
  *                    dlmopen, reached through a libc handle (around any
  *                    preload's hook); libssl.so.3 through the hooked one
  *
@@ -38,9 +41,16 @@ static void *load(const char *how, char *err, size_t errlen)
     const char *lib = "libssl.so.3";
     void *h = NULL;
 
+    if (strcmp(how, "deepbind-path") == 0 && (lib = getenv("TLSPIN_TEST_LIBSSL")) == NULL) {
+        snprintf(err, errlen, "deepbind-path needs TLSPIN_TEST_LIBSSL");
+        return NULL;
+    }
+
     if (strcmp(how, "local") == 0)
         h = dlopen(lib, RTLD_NOW | RTLD_LOCAL);
     else if (strcmp(how, "deepbind") == 0)
+        h = dlopen(lib, RTLD_NOW | RTLD_LOCAL | RTLD_DEEPBIND);
+    else if (strcmp(how, "deepbind-path") == 0)
         h = dlopen(lib, RTLD_NOW | RTLD_LOCAL | RTLD_DEEPBIND);
     else if (strcmp(how, "deepbind-global") == 0)
         h = dlopen(lib, RTLD_NOW | RTLD_GLOBAL | RTLD_DEEPBIND);

@@ -9,8 +9,9 @@
  * The shim's dlopen/dlmopen hooks (loader/dlopen_guard.c) cover both: a
  * DEEPBIND load finds libssl already loaded the normal way, and a new
  * namespace has the shim loaded first. What they cannot cover is refused
- * with a record: a namespace tlspin did not make, and a DEEPBIND load that
- * may bring a libssl.so.3 when the system's cannot be loaded first.
+ * with a record: a namespace tlspin did not make, a DEEPBIND load that may
+ * bring a libssl.so.3 when the system's cannot be loaded first, and a
+ * libssl.so.3 copy given by path with RTLD_DEEPBIND.
  *
  * Every blocked case first shows the threat without the shim (the client
  * completes the handshake with the interceptor's key and its request
@@ -19,7 +20,9 @@
  * the hooks keep the program as dlopen's caller (a library's
  * DT_RUNPATH=$ORIGIN still finds its sibling by bare name, in all four
  * ways), keep RTLD_DEEPBIND's meaning for libraries without OpenSSL, and
- * release the namespaces they made.
+ * release the namespaces they made. One cost is shown, not hidden: in a
+ * namespace the shim heads, a second object no longer sees the first one's
+ * symbols through the namespace's global scope.
  */
 #include "harness.h"
 
@@ -370,6 +373,56 @@ START_TEST(deepbind_without_loadable_system_libssl_refused)
 }
 END_TEST
 
+/* A libssl.so.3 given by path is found by file, not by soname: a copy of
+ * its own would be a second libssl, bound around the shim. Refused; the
+ * system's own file, given by path, is the one tlspin loads first, and is
+ * decided. */
+START_TEST(libssl_copy_by_path_with_deepbind_refused)
+{
+    const char *copy = fmt("%s/copy/libssl.so.3", H.tmp);
+    const char *env_copy[] = {"TLSPIN_TEST_LOAD=deepbind-path",
+                              fmt("TLSPIN_TEST_LIBSSL=%s", copy), NULL};
+    const char *env_system[] = {"TLSPIN_TEST_LOAD=deepbind-path",
+                                "TLSPIN_TEST_LIBSSL=/usr/lib/x86_64-linux-gnu/libssl.so.3", NULL};
+    const char *const send[] = {"--send", SEND_TEXT, NULL};
+    struct run_opts o;
+    struct server s;
+    struct run_result r;
+    size_t mark;
+
+    run_sh(fmt("mkdir -p '%s/copy' && cp /usr/lib/x86_64-linux-gnu/libssl.so.3 '%s'", H.tmp,
+               copy));
+    pin_good_test();
+    server_start(&s, "icpt");
+    o = plain;
+    o.env = env_copy;
+    tls_client_run(&r, &o, TLS_CLIENT_BINDING, s.port, "good.test", send);
+    assert_threat(&r, &s);
+    run_result_free(&r);
+    server_stop(&s);
+
+    server_start(&s, "icpt");
+    mark = syslog_mark();
+    o = shim;
+    o.env = env_copy;
+    tls_client_run(&r, &o, TLS_CLIENT_BINDING, s.port, "good.test", send);
+    assert_load_refused(&r, mark, copy, &s);
+    ck_assert_msg(strstr(r.err, "a libssl.so.3 of its own"), "dlerror does not say why: " RUN_FMT,
+                  RUN_ARGS(&r));
+    run_result_free(&r);
+    server_stop(&s);
+
+    server_start(&s, "icpt");
+    mark = syslog_mark();
+    o.env = env_system;
+    tls_client_run(&r, &o, TLS_CLIENT_BINDING, s.port, "good.test", send);
+    assert_client_blocked(&r);
+    assert_server_got_no_data(&s);
+    assert_pin_record(mark);
+    run_result_free(&r);
+}
+END_TEST
+
 /* ------------------------------------------------------------------ */
 /* What the hooks must not change                                      */
 /* ------------------------------------------------------------------ */
@@ -444,6 +497,32 @@ START_TEST(namespaces_made_by_the_shim_are_released)
     ck_assert_int_eq(RUN(&r, &shim, HOST, "missing", "40", BB_LIBDIR "/libbb_sibling.so"), 0);
     ck_assert_msg(r.exited && r.code == 0 && has_line(r.out, "missing ok 40"), RUN_FMT,
                   RUN_ARGS(&r));
+    run_result_free(&r);
+}
+END_TEST
+
+/* The documented cost of heading a namespace: its global scope is the
+ * searchlist of its first object, now the shim's. An object loaded second
+ * that relies on the first one's symbols without linking it (an
+ * interpreter's extension modules, when the interpreter itself was
+ * dlmopen'ed) no longer finds them: the load fails, loudly. */
+START_TEST(second_object_in_a_namespace_misses_the_first_ones_symbols)
+{
+    struct run_result r;
+
+    pin_good_test();
+    ck_assert_int_eq(RUN(&r, &plain, HOST, "second-root", BB_LIBDIR "/libbb_deep.so",
+                         BB_LIBDIR "/libbb_user.so"),
+                     0);
+    ck_assert_msg(has_line(r.out, "second-root: ok library"), "control: " RUN_FMT, RUN_ARGS(&r));
+    run_result_free(&r);
+    ck_assert_int_eq(RUN(&r, &shim, HOST, "second-root", BB_LIBDIR "/libbb_deep.so",
+                         BB_LIBDIR "/libbb_user.so"),
+                     0);
+    ck_assert_msg(r.exited && r.code == 1 &&
+                      has_line_prefix(r.out, "second-root: failed: ") &&
+                      strstr(r.out, "undefined symbol: bb_clash"),
+                  RUN_FMT, RUN_ARGS(&r));
     run_result_free(&r);
 }
 END_TEST
@@ -527,12 +606,14 @@ static Suite *binding_suite(void)
     tc = harness_tcase("refused loads");
     tcase_add_test(tc, namespace_not_made_by_tlspin_refused);
     tcase_add_test(tc, deepbind_without_loadable_system_libssl_refused);
+    tcase_add_test(tc, libssl_copy_by_path_with_deepbind_refused);
     suite_add_tcase(s, tc);
 
     tc = harness_tcase("what the hooks keep");
     tcase_add_test(tc, runpath_origin_of_the_caller_still_applies);
     tcase_add_test(tc, deepbind_without_openssl_unaffected);
     tcase_add_test(tc, namespaces_made_by_the_shim_are_released);
+    tcase_add_test(tc, second_object_in_a_namespace_misses_the_first_ones_symbols);
     tcase_add_test(tc, hooks_reach_libc_with_a_jump);
     tcase_add_test(tc, versioned_dlopen_references_bind_to_the_shim);
     suite_add_tcase(s, tc);
