@@ -141,6 +141,82 @@ static void lint_shadowing(struct lint *l, const struct host_index *ix, const st
     }
 }
 
+/* 1 when every key in a (n_a of them, distinct) is in b (n_b, distinct) and
+ * the counts agree. */
+static int same_pin_set(const unsigned char (*a)[TLSPIN_PIN_LEN], size_t n_a,
+                        const unsigned char (*b)[TLSPIN_PIN_LEN], size_t n_b)
+{
+    if (n_a != n_b)
+        return 0;
+    for (size_t i = 0; i < n_a; i++) {
+        size_t j = 0;
+        while (j < n_b && memcmp(a[i], b[j], TLSPIN_PIN_LEN) != 0)
+            j++;
+        if (j == n_b)
+            return 0;
+    }
+    return 1;
+}
+
+/* 1 when two pinsets accept and refuse the same keys in the same way. */
+static int same_keys(const struct pinset *a, const struct pinset *b)
+{
+    return a->report_only == b->report_only &&
+           same_pin_set((const void *)a->pins, a->n_pins, (const void *)b->pins, b->n_pins) &&
+           same_pin_set((const void *)a->deny, a->n_deny, (const void *)b->deny, b->n_deny);
+}
+
+/* "any port", "port 443", "ports 443, 8443", "ports 1, 2, 3, ..." */
+static void ports_text(const struct pinset *ps, char *out, size_t outlen)
+{
+    size_t len;
+
+    if (ps->n_ports == 0) {
+        snprintf(out, outlen, "any port");
+        return;
+    }
+    len = (size_t)snprintf(out, outlen, "port%s", ps->n_ports > 1 ? "s" : "");
+    for (size_t i = 0; i < ps->n_ports && len < outlen; i++) {
+        if (i == 4) {
+            snprintf(out + len, outlen - len, ", ...");
+            return;
+        }
+        len += (size_t)snprintf(out + len, outlen - len, i == 0 ? " %u" : ", %u", ps->ports[i]);
+    }
+}
+
+/* The pinsets of one pattern that a port chooses between must accept the
+ * same keys: the port tlspin sees is the proxy's through an HTTP CONNECT or
+ * SOCKS proxy, and unknown for a program with its own BIO and several
+ * connections (README, "What cannot be covered"), so a key pinned for one
+ * port may be accepted on another. One warning per live pinset whose keys
+ * differ from the pattern's first live pinset's. */
+static void lint_port_choice(struct lint *l, const struct host_entry *e, int64_t now)
+{
+    const struct host_claim *first = NULL;
+
+    for (size_t i = 0; i < e->n_claims; i++) {
+        const struct host_claim *c = &e->claims[i];
+        char first_ports[64], ports[64];
+        if (pinset_expired(c->pinset, now))
+            continue;
+        if (first == NULL) {
+            first = c;
+            continue;
+        }
+        if (same_keys(first->pinset, c->pinset))
+            continue;
+        ports_text(first->pinset, first_ports, sizeof(first_ports));
+        ports_text(c->pinset, ports, sizeof(ports));
+        say(l, TLSPIN_SEV_WARNING, c->pinset->file, c->line, "pinsets \"%s\" (%s) and \"%s\" "
+            "(%s) of \"%s\" pin different keys: the port only chooses between them, and "
+            "through an HTTP CONNECT or SOCKS proxy the port tlspin sees is the proxy's (or "
+            "unknown), so either pinset's keys may be accepted on the other's port; pin the "
+            "same keys in both, or give the services different names", first->pinset->name,
+            first_ports, c->pinset->name, ports, e->pattern);
+    }
+}
+
 int file_lint(const struct file_state *st, int64_t now, tlspin_diag_fn *diag, void *diag_ctx)
 {
     struct lint l = { diag, diag_ctx, 0 };
@@ -155,5 +231,7 @@ int file_lint(const struct file_state *st, int64_t now, tlspin_diag_fn *diag, vo
         for (j = 0; j < ps->n_hosts; j++)
             lint_shadowing(&l, &st->index, ps, &ps->hosts[j], now);
     }
+    for (i = 0; i < st->index.n_entries; i++)
+        lint_port_choice(&l, &st->index.entries[i], now);
     return l.errors;
 }

@@ -44,6 +44,8 @@
 static const struct run_opts shim = {.preload = 1};
 static const struct run_opts plain = {0};
 
+#define TLSPIN_CLI BIN_DIR "/tlspin"
+#define CONNECT_PROXY TLSPIN_SOURCE_DIR "/tests/integration/bypass_connect_proxy.py"
 #define SOCAT "/usr/bin/socat"
 
 #define MARKER "tlspin-identity-probe"
@@ -598,6 +600,112 @@ START_TEST(i2_unix_socket_no_tcp_peer_blocked)
 END_TEST
 
 /* ------------------------------------------------------------------ */
+/* I6: the port of a CONNECT proxy                                     */
+/* ------------------------------------------------------------------ */
+
+/* good.test pinned per port: "web" on web_port to the good key, "admin" on
+ * admin_port to admin_pin. */
+static void per_port_pinsets(int web_port, int admin_port, const char *admin_pin)
+{
+    write_file_policy(NULL);
+    write_pinsets("ports",
+                  "pinsets = (\n"
+                  "  { name = \"web\"; hosts = [ \"good.test\" ]; ports = [ %d ];\n"
+                  "    pins = [ \"%s\", \"%s\" ]; },\n"
+                  "  { name = \"admin\"; hosts = [ \"good.test\" ]; ports = [ %d ];\n"
+                  "    pins = [ \"%s\", \"%s\" ]; }\n"
+                  ");\n",
+                  web_port, pin("PIN_GOOD"), pin("PIN_BACKUP"), admin_port, admin_pin,
+                  pin("PIN_BACKUP"));
+}
+
+static void tlspin_check(struct run_result *r)
+{
+    ck_assert_int_eq(RUN(r, &plain, TLSPIN_CLI, "check", "--config", H.config), 0);
+}
+
+START_TEST(i6_check_warns_port_pinsets_with_different_keys)
+{
+    struct run_result r;
+
+    per_port_pinsets(443, 8443, pin("PIN_ICPT"));
+    tlspin_check(&r);
+    expect_exit(&r, 1);
+    expect_text(&r, "ports.conf:4: warning: pinsets \"web\" (port 443) and \"admin\" "
+                    "(port 8443) of \"good.test\" pin different keys");
+    expect_text(&r, "proxy");
+    run_result_free(&r);
+}
+END_TEST
+
+/* Control: per-port pinsets with the same keys are nothing to warn about. */
+START_TEST(i6_check_quiet_for_port_pinsets_with_same_keys)
+{
+    struct run_result r;
+
+    per_port_pinsets(443, 8443, pin("PIN_GOOD"));
+    tlspin_check(&r);
+    expect_exit(&r, 0);
+    ck_assert_msg(strstr(r.out, "pin different keys") == NULL, "unexpected warning: " RUN_FMT,
+                  RUN_ARGS(&r));
+    run_result_free(&r);
+}
+END_TEST
+
+/* Ready when bypass_connect_proxy.py printed its port. */
+static void proxy_start(struct helper *p)
+{
+    helper_start(p, "proxy", (const char *const[]){PYTHON3, "-I", CONNECT_PROXY, NULL},
+                 printed_port);
+}
+
+static void curl_good_test(struct run_result *r, int port, int proxy_port)
+{
+    const char *const direct[] = {"--resolve", fmt("good.test:%d:127.0.0.1", port), NULL};
+    const char *const proxied[] = {"--proxy", fmt("http://127.0.0.1:%d", proxy_port), NULL};
+
+    curl_urls(r, &shim, proxy_port > 0 ? proxied : direct,
+              (const char *const[]){fmt("https://good.test:%d/", port), NULL});
+}
+
+/* Documented ("What cannot be covered"): through a CONNECT proxy listening
+ * on a port that one of the host's pinsets lists, that pinset decides, so
+ * its key is accepted for the host's other port. `tlspin check` warns. */
+START_TEST(i6_proxy_port_pinset_decides)
+{
+    struct server s;
+    struct helper px;
+    struct run_result r;
+    size_t mark;
+
+    server_start(&s, "icpt");
+    proxy_start(&px);
+    per_port_pinsets(s.port, px.port, pin("PIN_ICPT"));
+
+    /* Straight to the server's port: "web" decides and refuses. */
+    mark = syslog_mark();
+    curl_good_test(&r, s.port, 0);
+    assert_curl_blocked(&r, "straight");
+    ck_assert_field(the_tlspin_record_since(mark), "pinset", "web");
+    run_result_free(&r);
+
+    /* Through the proxy tlspin sees the proxy's port: "admin" decides. */
+    mark = syslog_mark();
+    curl_good_test(&r, s.port, px.port);
+    assert_curl_ok(&r, "through the proxy");
+    assert_server_got(&s, MARKER);
+    assert_no_tlspin_record(mark);
+    run_result_free(&r);
+
+    tlspin_check(&r);
+    expect_exit(&r, 1);
+    expect_text(&r, "pin different keys");
+    run_result_free(&r);
+    helper_stop(&px);
+}
+END_TEST
+
+/* ------------------------------------------------------------------ */
 /* I7: programs that check the name themselves                         */
 /* ------------------------------------------------------------------ */
 
@@ -715,6 +823,11 @@ static Suite *identity_suite(void)
     tcase_add_test(tc, i2_no_proc_good_key_follows_on_error);
     tcase_add_test(tc, i2_no_proc_names_only_allowed_quietly);
     tcase_add_test(tc, i2_unix_socket_no_tcp_peer_blocked);
+    suite_add_tcase(s, tc);
+    tc = harness_tcase("proxy_port");
+    tcase_add_test(tc, i6_check_warns_port_pinsets_with_different_keys);
+    tcase_add_test(tc, i6_check_quiet_for_port_pinsets_with_same_keys);
+    tcase_add_test(tc, i6_proxy_port_pinset_decides);
     suite_add_tcase(s, tc);
     tc = harness_tcase("own_name_check");
     tcase_add_test(tc, i7_socat_no_sni_decided_by_ip);

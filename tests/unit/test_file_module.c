@@ -1983,6 +1983,49 @@ START_TEST(lint_shadowing_follows_lookup)
 }
 END_TEST
 
+/* Pinsets of one pattern that the port chooses between must pin the same
+ * keys: through an HTTP CONNECT or SOCKS proxy the port tlspin sees is the
+ * proxy's, so a key of one may be accepted on the other's port. One warning
+ * per live pinset whose keys (pins, deny, report_only) differ from the
+ * pattern's first live pinset's; the order of pins does not matter. */
+START_TEST(lint_port_pinsets_with_different_keys)
+{
+    struct diags d;
+    void *st;
+
+    write_conf("p.conf",
+               "pinsets = (\n"
+               "  { name = \"web\"; hosts = [ \"a.test\", \"b.test\", \"c.test\" ];\n"
+               "    ports = [ 443, 444, 445, 446, 447 ]; pins = [ \"@P1@\", \"@P2@\" ]; },\n"
+               "  { name = \"admin\"; hosts = [ \"a.test\" ]; ports = [ 8443 ];\n"
+               "    pins = [ \"@P3@\", \"@P2@\" ]; },\n"
+               "  { name = \"same\"; hosts = [ \"a.test\" ]; pins = [ \"@P2@\", \"@P1@\" ]; },\n"
+               "  { name = \"deny\"; hosts = [ \"b.test\" ]; ports = [ 80 ];\n"
+               "    pins = [ \"@P1@\", \"@P2@\" ]; deny = [ \"@P9@\" ]; },\n"
+               "  { name = \"ro\"; hosts = [ \"c.test\" ]; ports = [ 80 ]; report_only = true;\n"
+               "    pins = [ \"@P1@\", \"@P2@\" ]; },\n"
+               "  { name = \"old\"; hosts = [ \"d.test\" ]; ports = [ 80 ]; expires = \"2025-12-31\";\n"
+               "    pins = [ \"@P3@\", \"@P4@\" ]; },\n"
+               "  { name = \"d\"; hosts = [ \"d.test\" ]; ports = [ 443 ];\n"
+               "    pins = [ \"@P1@\", \"@P2@\" ]; }\n"
+               ");\n");
+    st = must_open();
+    ck_assert_int_eq(lint_into(st, NOW, &d), 1); /* "old" expired */
+    assert_diag_has(&d, "p.conf:4: warning: pinsets \"web\" (ports 443, 444, 445, 446, ...) "
+                        "and \"admin\" (port 8443) of \"a.test\" pin different keys: the "
+                        "port only chooses between them, and through an HTTP CONNECT or SOCKS "
+                        "proxy the port tlspin sees is the proxy's");
+    assert_diag_has(&d, "p.conf:7: warning: pinsets \"web\" (ports 443, 444, 445, 446, ...) "
+                        "and \"deny\" (port 80) of \"b.test\" pin different keys");
+    assert_diag_has(&d, "p.conf:9: warning: pinsets \"web\" (ports 443, 444, 445, 446, ...) "
+                        "and \"ro\" (port 80) of \"c.test\" pin different keys");
+    ck_assert_msg(strstr(d.text, "\"same\"") == NULL && strstr(d.text, "d.test") == NULL,
+                  "%s", d.text);
+    assert_diag_counts(&d, 0, 3, 1);
+    mod->close(st);
+}
+END_TEST
+
 struct host_list {
     char text[2048];
 };
@@ -2074,6 +2117,7 @@ static Suite *file_module_suite(void)
     tcase_add_loop_test(lint, lint_expiry, 0, (int)N_ELEMS(expiry_cases));
     tcase_add_test(lint, lint_single_pin_and_shadowing);
     tcase_add_test(lint, lint_shadowing_follows_lookup);
+    tcase_add_test(lint, lint_port_pinsets_with_different_keys);
     tcase_add_test(lint, hosts_lists_concrete_hosts);
     return s;
 }
