@@ -11,6 +11,8 @@
 #define TLSPIN_ENGINE_FILE "tlspin/libtlspin-engine.so" /* relative to the shim */
 
 typedef int tlspin_cert_verify_cb(X509_STORE_CTX *ctx, void *arg);
+typedef int tlspin_security_cb(const SSL *s, const SSL_CTX *ctx, int op, int bits, int nid,
+                               void *other, void *ex);
 
 /* The program's real OpenSSL functions behind each interposed name. The
  * engine MUST call these, never the names themselves: those resolve to the
@@ -23,6 +25,8 @@ struct tlspin_reals {
     void (*SSL_CTX_set_cert_verify_callback)(SSL_CTX *ctx, tlspin_cert_verify_cb *cb, void *arg);
     int (*X509_verify_cert)(X509_STORE_CTX *ctx);
     int (*SSL_clear)(SSL *ssl);
+    void (*SSL_set_security_callback)(SSL *ssl, tlspin_security_cb *cb);
+    SSL_CTX *(*SSL_set_SSL_CTX)(SSL *ssl, SSL_CTX *ctx);
 };
 
 /* What the shim's hooks call. Each is safe to call from any thread, for
@@ -45,6 +49,11 @@ struct tlspin_engine {
     int (*set_session)(SSL *ssl, SSL_SESSION *session);
     /* Stands in for SSL_CTX_set_cert_verify_callback: wraps the program's. */
     void (*set_cert_verify_callback)(SSL_CTX *ctx, tlspin_cert_verify_cb *cb, void *arg);
+    /* Stand in for SSL_set_security_callback and SSL_set_SSL_CTX: the
+     * program's callback goes behind tlspin's, which decides the server's
+     * cipher choice (loader/engine/nocert.c), instead of replacing it. */
+    void (*set_security_callback)(SSL *ssl, tlspin_security_cb *cb);
+    SSL_CTX *(*set_ssl_ctx)(SSL *ssl, SSL_CTX *ctx);
 };
 
 typedef const struct tlspin_engine *tlspin_engine_attach_fn(const struct tlspin_reals *reals);

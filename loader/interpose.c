@@ -85,8 +85,44 @@ TLSPIN_HOOK int SSL_clear(SSL *ssl)
         return next ? next(ssl) : 0;
     }
     ret = s->reals.SSL_clear(ssl);
-    if (ret == 1)
+    if (ret == 1 && s->engine == NULL)
+        shim_fail_closed_guard(s, ssl);
+    else if (ret == 1)
         prepare(s, ssl);
+    return ret;
+}
+
+TLSPIN_HOOK void SSL_set_security_callback(SSL *ssl, tlspin_security_cb *cb)
+{
+    const struct shim *s = shim_get();
+
+    if (s == NULL) {
+        void (*next)(SSL *, tlspin_security_cb *) =
+            (void (*)(SSL *, tlspin_security_cb *))shim_next("SSL_set_security_callback");
+        if (next)
+            next(ssl, cb);
+        return;
+    }
+    if (s->engine == NULL)   /* the engine-less guard stays */
+        return;
+    s->engine->set_security_callback(ssl, cb);
+}
+
+TLSPIN_HOOK SSL_CTX *SSL_set_SSL_CTX(SSL *ssl, SSL_CTX *ctx)
+{
+    const struct shim *s = shim_get();
+    SSL_CTX *ret;
+
+    if (s == NULL) {
+        SSL_CTX *(*next)(SSL *, SSL_CTX *) =
+            (SSL_CTX * (*)(SSL *, SSL_CTX *)) shim_next("SSL_set_SSL_CTX");
+        return next ? next(ssl, ctx) : NULL;
+    }
+    if (s->engine != NULL)
+        return s->engine->set_ssl_ctx(ssl, ctx);
+    ret = s->reals.SSL_set_SSL_CTX(ssl, ctx);
+    if (ret != NULL)
+        shim_fail_closed_guard(s, ssl);
     return ret;
 }
 

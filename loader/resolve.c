@@ -8,6 +8,8 @@
  * version node. */
 #include "resolve.h"
 
+#include <openssl/objects.h>
+
 #include <dlfcn.h>
 #include <errno.h>
 #include <limits.h>
@@ -159,6 +161,11 @@ static void resolve_all(void)
     ok &= resolve_one(crypto, "X509_verify_cert", (void **)&s->reals.X509_verify_cert,
                       (void *)&X509_verify_cert);
     ok &= resolve_one(ssl, "SSL_clear", (void **)&s->reals.SSL_clear, (void *)&SSL_clear);
+    ok &= resolve_one(ssl, "SSL_set_security_callback",
+                      (void **)&s->reals.SSL_set_security_callback,
+                      (void *)&SSL_set_security_callback);
+    ok &= resolve_one(ssl, "SSL_set_SSL_CTX", (void **)&s->reals.SSL_set_SSL_CTX,
+                      (void *)&SSL_set_SSL_CTX);
     ok &= resolve_one(ssl, "SSL_get_ex_data_X509_STORE_CTX_idx",
                       (void **)&s->SSL_get_ex_data_X509_STORE_CTX_idx, NULL);
     ok &= resolve_one(crypto, "X509_STORE_CTX_get_ex_data",
@@ -168,6 +175,9 @@ static void resolve_all(void)
     ok &= resolve_one(ssl, "SSL_is_server", (void **)&s->SSL_is_server, NULL);
     ok &= resolve_one(ssl, "SSL_set_verify", (void **)&s->SSL_set_verify, NULL);
     ok &= resolve_one(ssl, "SSL_get_verify_mode", (void **)&s->SSL_get_verify_mode, NULL);
+    ok &= resolve_one(ssl, "SSL_CIPHER_get_auth_nid", (void **)&s->SSL_CIPHER_get_auth_nid, NULL);
+    ok &= resolve_one(ssl, "SSL_session_reused", (void **)&s->SSL_session_reused, NULL);
+    ok &= resolve_one(ssl, "SSL_set_verify_result", (void **)&s->SSL_set_verify_result, NULL);
     if (!ok) {
         /* An OpenSSL 3 without the functions tlspin needs: nothing can be
          * decided. Say so once; X509_verify_cert then refuses (fail closed). */
@@ -218,16 +228,11 @@ int shim_real_x509_verify_cert(X509_STORE_CTX *ctx)
     return real_x509_verify_cert ? real_x509_verify_cert(ctx) : 0;
 }
 
-/* Without its engine the shim cannot evaluate any policy: every client
- * handshake is refused, with one record saying why. */
-int shim_fail_closed_verify(const struct shim *s, X509_STORE_CTX *ctx)
+/* One record per process for the refusals of an engine-less shim. */
+static void fail_closed_record(const struct shim *s)
 {
     static atomic_int logged;
-    SSL *ssl = s->X509_STORE_CTX_get_ex_data(ctx, s->SSL_get_ex_data_X509_STORE_CTX_idx());
-    int saved_errno = errno;
 
-    if (ssl == NULL || s->SSL_is_server(ssl))
-        return s->reals.X509_verify_cert(ctx);
     if (atomic_exchange(&logged, 1) == 0) {
         char reason[sizeof(s->engine_error)];
         size_t i;
@@ -242,9 +247,52 @@ int shim_fail_closed_verify(const struct shim *s, X509_STORE_CTX *ctx)
                  program_invocation_short_name, (long)getpid(), reason);
         shim_record(msg);
     }
+}
+
+/* Without its engine the shim cannot evaluate any policy: every client
+ * handshake is refused, with one record saying why. */
+int shim_fail_closed_verify(const struct shim *s, X509_STORE_CTX *ctx)
+{
+    SSL *ssl = s->X509_STORE_CTX_get_ex_data(ctx, s->SSL_get_ex_data_X509_STORE_CTX_idx());
+    int saved_errno = errno;
+
+    if (ssl == NULL || s->SSL_is_server(ssl))
+        return s->reals.X509_verify_cert(ctx);
+    fail_closed_record(s);
     s->reals.X509_verify_cert(ctx);
     s->X509_STORE_CTX_set_error(ctx, X509_V_ERR_APPLICATION_VERIFICATION);
     s->SSL_set_verify(ssl, s->SSL_get_verify_mode(ssl) | SSL_VERIFY_PEER, NULL);
     errno = saved_errno;
     return 0;
+}
+
+/* Handshakes that show no certificate never reach X509_verify_cert: without
+ * the engine, the server's choice of such a suite (or a resumption) is
+ * refused instead, when libssl asks the security callback about it, so that
+ * they fail closed too. A certificate still goes on to X509_verify_cert,
+ * which refuses it with the usual certificate error. Every other question
+ * gets OpenSSL's default answer at the lowest level: every client handshake
+ * ends in a refusal anyway. */
+static int fail_closed_security(const SSL *ssl, const SSL_CTX *ctx, int op, int bits, int nid,
+                                void *other, void *ex)
+{
+    const struct shim *s = &the_shim;
+    int auth;
+
+    (void)ctx; (void)bits; (void)nid; (void)ex;
+    if (op != SSL_SECOP_CIPHER_CHECK || ssl == NULL || other == NULL || s->SSL_is_server(ssl))
+        return 1;
+    auth = s->SSL_CIPHER_get_auth_nid(other);
+    if (auth != NID_auth_null && auth != NID_auth_psk && auth != NID_auth_srp &&
+        !s->SSL_session_reused(ssl))
+        return 1;
+    fail_closed_record(s);
+    s->SSL_set_verify_result((SSL *)ssl, X509_V_ERR_APPLICATION_VERIFICATION);
+    return 0;
+}
+
+void shim_fail_closed_guard(const struct shim *s, SSL *ssl)
+{
+    if (!s->SSL_is_server(ssl))
+        s->reals.SSL_set_security_callback(ssl, fail_closed_security);
 }

@@ -16,6 +16,9 @@ struct shim {
     int (*SSL_is_server)(const SSL *ssl);
     void (*SSL_set_verify)(SSL *ssl, int mode, SSL_verify_cb cb);
     int (*SSL_get_verify_mode)(const SSL *ssl);
+    int (*SSL_CIPHER_get_auth_nid)(const SSL_CIPHER *cipher);
+    int (*SSL_session_reused)(const SSL *ssl);
+    void (*SSL_set_verify_result)(SSL *ssl, long result);
 };
 
 /* The resolved state, or NULL when the program has no OpenSSL 3 libssl
@@ -28,6 +31,10 @@ void *shim_next(const char *name);
 
 /* The real X509_verify_cert (libcrypto may be loaded without libssl). */
 int shim_real_x509_verify_cert(X509_STORE_CTX *ctx);
+
+/* Without the engine: client SSLs refuse the server's choice of suite, so
+ * that handshakes without a certificate fail closed too (logged once). */
+void shim_fail_closed_guard(const struct shim *shim, SSL *ssl);
 
 /* The shim's own refusal when the engine is missing: logged once. */
 int shim_fail_closed_verify(const struct shim *shim, X509_STORE_CTX *ctx);

@@ -93,7 +93,7 @@ static void build_conn(const struct policy *p, struct conn_ctx *ctx, SSL *ssl,
                        const struct peer_id *id, struct chain *chain, enum decide_kind kind)
 {
     struct tlspin_conn *conn = &ctx->conn;
-    int resumption = kind == DECIDE_RESUMPTION;
+    int resumption = kind == DECIDE_RESUMPTION || kind == DECIDE_RESUMED;
 
     memset(ctx, 0, sizeof(*ctx));
     ctx->chain = chain;
@@ -218,6 +218,7 @@ static void decide_broken_policy(const struct policy *p, const struct peer_id *i
 void decide(const struct policy *p, SSL *ssl, const struct peer_id *id, struct chain *chain,
             enum decide_kind kind, struct decision *out, decide_observer *observer, void *observer_ctx)
 {
+    /* A check before the session is offered writes nothing (see below). */
     int resumption = kind == DECIDE_RESUMPTION, waiting = 0;
     struct findings *fs;
     struct conn_ctx cctx;

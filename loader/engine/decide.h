@@ -34,7 +34,9 @@ enum decide_kind {
     DECIDE_HANDSHAKE = 0,        /* the server's certificate was verified */
     DECIDE_RESUMPTION = 1,       /* may this stored session be resumed? */
     DECIDE_MAY_WAIT = 2,         /* as HANDSHAKE, and a TLS 1.2 server flight follows */
-    DECIDE_SERVER_FLIGHT = 3     /* the TLS 1.2 server flight is done, staple in hand */
+    DECIDE_SERVER_FLIGHT = 3,    /* the TLS 1.2 server flight is done, staple in hand */
+    DECIDE_RESUMED = 4           /* as RESUMPTION, but the server accepted the session:
+                                    a refusal aborts the handshake and is recorded */
 };
 
 /* Decides the connection and writes its record (none for a silent pass, and

@@ -214,16 +214,21 @@ static void engine_before_handshake(SSL *ssl)
     const struct policy *p;
     SSL_SESSION *session;
 
+    if (decide_busy || SSL_is_server(ssl))
+        return;
+    /* The guard first, even in SSL_new's own SSL_clear and in a handshake
+     * started before the program set a BIO (the retry goes on past the
+     * start): it stores nothing unless it must. */
+    nocert_guard(ssl);
     /* Without a BIO no handshake can start: that is SSL_new's own call to
      * SSL_clear, made before the SSL's ex_data exist (anything stored there
      * now would be lost). */
-    if (decide_busy || SSL_is_server(ssl) || !SSL_in_before(ssl) || SSL_get_wbio(ssl) == NULL)
+    if (!SSL_in_before(ssl) || SSL_get_wbio(ssl) == NULL)
         return;
     decide_busy++;
     ERR_set_mark();
     p = policy_acquire();   /* first handshake: policy and modules load here */
     flight_forget(ssl);     /* a hold of an earlier handshake on this SSL is over */
-    nocert_guard(ssl);
     int ct_before = SSL_ct_is_enabled(ssl);
     /* A session set before the program named the server (SNI set after
      * SSL_set_session) is decided again now that the names are final. */
@@ -256,12 +261,31 @@ static int engine_after_handshake(SSL *ssl, int ret)
     return flight_after_handshake(ssl, ret);
 }
 
+static void engine_set_security_callback(SSL *ssl, tlspin_security_cb *cb)
+{
+    if (decide_busy || SSL_is_server(ssl) || !nocert_set_callback(ssl, cb))
+        reals.SSL_set_security_callback(ssl, cb);
+}
+
+/* A new SSL_CTX brings its own certificate settings, security callback
+ * included: the guard goes back in front of it. */
+static SSL_CTX *engine_set_ssl_ctx(SSL *ssl, SSL_CTX *ctx)
+{
+    SSL_CTX *ret = reals.SSL_set_SSL_CTX(ssl, ctx);
+
+    if (ret != NULL && !decide_busy && !SSL_is_server(ssl))
+        nocert_guard(ssl);
+    return ret;
+}
+
 static const struct tlspin_engine engine = {
     .verify_cert = engine_verify_cert,
     .before_handshake = engine_before_handshake,
     .after_handshake = engine_after_handshake,
     .set_session = engine_set_session,
     .set_cert_verify_callback = engine_set_cert_verify_callback,
+    .set_security_callback = engine_set_security_callback,
+    .set_ssl_ctx = engine_set_ssl_ctx,
 };
 
 const struct tlspin_engine *tlspin_engine_attach(const struct tlspin_reals *r);
@@ -269,5 +293,6 @@ const struct tlspin_engine *tlspin_engine_attach(const struct tlspin_reals *r);
 ENGINE_API const struct tlspin_engine *tlspin_engine_attach(const struct tlspin_reals *r)
 {
     reals = *r;
+    nocert_init(reals.SSL_set_security_callback);
     return &engine;
 }

@@ -1,18 +1,22 @@
-/* Client handshakes that never show a server certificate: anonymous (aNULL),
- * PSK and SRP cipher suites, and TLS 1.3 external PSKs. No certificate means
- * X509_verify_cert never runs, so the decision there never happens; without
- * this a program whose cipher list allows such suites (`ALL:@SECLEVEL=0`)
- * talks to whoever answers with one.
+/* The server's choice, decided before any key exchange.
  *
- * libssl asks the SSL's security callback about the cipher the server chose
- * (SSL_SECOP_CIPHER_CHECK, in set_client_ciphersuite()) once it knows
- * whether the ServerHello resumes a session, and before any key exchange.
- * tlspin puts its own callback in front of the program's (or OpenSSL's
- * default) on every client SSL when a handshake starts; when the chosen
- * suite authenticates the server without a certificate, or the handshake
- * resumes a session that holds none, the connection is decided there with
- * an empty chain — it satisfies no pin — and a refusal makes libssl abort
- * the handshake (alert illegal_parameter) before the client's next flight. */
+ * Some client handshakes never show a server certificate: anonymous (aNULL),
+ * PSK and SRP suites, TLS 1.3 external PSKs, EAP-FAST style secrets
+ * (session_secret_cb), and resumptions. X509_verify_cert never runs for
+ * them, so the decision there never happens. libssl asks the SSL's security
+ * callback about the cipher the server chose (SSL_SECOP_CIPHER_CHECK, in
+ * set_client_ciphersuite()) once it knows whether the ServerHello resumes a
+ * session, and before it processes anything else of the server's. tlspin's
+ * callback (the guard) stands in front of the program's (or OpenSSL's
+ * default) on every client SSL and decides there:
+ *   - a certificate-less suite, a resumption of a session that holds no
+ *     certificate, or a secret set by session_secret_cb: with an empty chain,
+ *     which satisfies no pin;
+ *   - a resumption of a session that holds a certificate: that session,
+ *     afresh, for every identity in force — the last line behind the checks
+ *     made before it was offered (session.c), which cannot see a session a
+ *     psk_use_session_cb hands over, or one offered before a BIO was set.
+ * A refusal makes libssl abort the handshake (alert illegal_parameter). */
 #include "nocert.h"
 
 #include <errno.h>
@@ -27,15 +31,18 @@
 #include "decide.h"
 #include "peer.h"
 #include "policy.h"
+#include "session.h"
 
 #define NO_CERTIFICATE "the server authenticated with no certificate"
 
-typedef int security_cb(const SSL *s, const SSL_CTX *ctx, int op, int bits, int nid,
-                        void *other, void *ex);
+typedef security_cb_fn security_cb;
 
-/* What the guard stands in front of, per SSL. */
+/* Kept only when there is something to keep: SSL_new calls SSL_clear (and so
+ * the guard's installation) before the SSL's ex_data exist, and whatever is
+ * stored then is lost. Without it the guard passes on to the SSL_CTX's
+ * callback, which is what SSL_new copied. */
 struct guard_state {
-    security_cb *next;
+    security_cb *next;   /* the program's own SSL-level callback; NULL: the CTX's */
     /* A refusal whose error is still to be put on top of libssl's ("wrong
      * cipher returned") when the handshake call returns: NULL when none. */
     char *refusal;
@@ -44,6 +51,15 @@ struct guard_state {
 
 static int state_index = -1;
 static pthread_once_t state_once = PTHREAD_ONCE_INIT;
+
+/* The real SSL_set_security_callback: under the shim the name itself is the
+ * shim's hook, which would put the guard behind itself. */
+static void (*set_callback)(SSL *ssl, security_cb_fn *cb) = SSL_set_security_callback;
+
+void nocert_init(void (*real_set_security_callback)(SSL *ssl, security_cb_fn *cb))
+{
+    set_callback = real_set_security_callback;
+}
 
 static void state_free(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx, long argl,
                        void *argp)
@@ -56,7 +72,8 @@ static void state_free(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx, lon
     free(st);
 }
 
-/* SSL_dup copies the security callback: the copy needs its own state. */
+/* SSL_dup copies the security callback: the copy needs its own state. Without
+ * memory the copy falls back to its CTX's callback. */
 static int state_dup(CRYPTO_EX_DATA *to, const CRYPTO_EX_DATA *from, void **from_d, int idx,
                      long argl, void *argp)
 {
@@ -76,6 +93,37 @@ static void make_index(void)
     state_index = SSL_get_ex_new_index(0, NULL, NULL, state_dup, state_free);
 }
 
+static struct guard_state *state_of(const SSL *ssl)
+{
+    pthread_once(&state_once, make_index);
+    return state_index >= 0 ? SSL_get_ex_data(ssl, state_index) : NULL;
+}
+
+static struct guard_state *state_make(SSL *ssl)
+{
+    struct guard_state *st = state_of(ssl);
+
+    if (st != NULL || state_index < 0)
+        return st;
+    if ((st = calloc(1, sizeof(*st))) == NULL || !SSL_set_ex_data(ssl, state_index, st)) {
+        free(st);
+        return NULL;
+    }
+    return st;
+}
+
+static int guard(const SSL *s, const SSL_CTX *ctx, int op, int bits, int nid, void *other,
+                 void *ex);
+
+/* The callback the guard passes on to. */
+static security_cb *next_of(const SSL *ssl)
+{
+    const struct guard_state *st = state_of(ssl);
+    security_cb *next = st != NULL && st->next != NULL
+                            ? st->next : SSL_CTX_get_security_callback(SSL_get_SSL_CTX(ssl));
+    return next == guard ? NULL : next;
+}
+
 /* The suite authenticates the server by something other than a certificate. */
 static int cipher_without_certificate(const SSL_CIPHER *cipher)
 {
@@ -83,123 +131,136 @@ static int cipher_without_certificate(const SSL_CIPHER *cipher)
     return auth == NID_auth_null || auth == NID_auth_psk || auth == NID_auth_srp;
 }
 
-/* No certificate will be verified in this handshake: a certificate-less
- * suite, or a resumption (s->hit is known at CIPHER_CHECK) of a session that
- * holds no peer certificate — a TLS 1.3 external PSK, or a session made by a
- * certificate-less handshake. A resumed session with a certificate was
- * decided before its ClientHello (session.c). */
-static int handshake_without_certificate(const SSL *ssl, const SSL_CIPHER *cipher)
+/* The session whose secret this handshake uses without a certificate
+ * exchange: a resumption the server accepted, or a secret that a
+ * session_secret_cb put into the session (EAP-FAST: not marked as resumed
+ * until the server's ChangeCipherSpec, yet no certificate follows). */
+static SSL_SESSION *session_in_use(const SSL *ssl)
 {
-    SSL_SESSION *session;
+    SSL_SESSION *session = SSL_get_session(ssl);
 
-    if (cipher_without_certificate(cipher))
-        return 1;
-    if (!SSL_session_reused(ssl))
-        return 0;
-    session = SSL_get_session(ssl);
-    return session == NULL || SSL_SESSION_get0_peer(session) == NULL;
+    if (session == NULL)
+        return NULL;
+    if (SSL_session_reused(ssl))
+        return session;
+    /* A full TLS 1.2 handshake starts from a fresh session (no secret yet);
+     * TLS 1.3 may keep an offered ticket the server declined. */
+    return SSL_version(ssl) < TLS1_3_VERSION && SSL_SESSION_get_master_key(session, NULL, 0) > 0
+               ? session : NULL;
 }
 
-/* Decides the connection under every identity, with no certificate. Returns
- * 1 when it must be refused (recorded by decide(), error queued). */
-static int refused(SSL *ssl, struct guard_state *st)
+/* Decides with no certificate under every identity: 1 to refuse. */
+static int refused_without_certificate(SSL *ssl, struct decision *d)
 {
     const struct policy *p = policy_acquire();
     struct peer_id ids[PEER_MAX_IDENTITIES];
-    size_t n_ids;
+    size_t n_ids = peer_identities(ssl, ids, PEER_MAX_IDENTITIES);
     struct chain chain;
-    struct decision d;
     int block = 0;
 
-    ERR_set_mark();   /* what looking up the names leaves is not the program's */
-    n_ids = peer_identities(ssl, ids, PEER_MAX_IDENTITIES);
     memset(&chain, 0, sizeof(chain));
     chain.trust = TLSPIN_CHAIN_NONE;
     for (size_t i = 0; i < n_ids && !block; i++) {
-        decide(p, ssl, &ids[i], &chain, DECIDE_HANDSHAKE, &d, NULL, NULL);
-        block = d.action == ACTION_BLOCK;
-    }
-    ERR_pop_to_mark();
-    if (block) {
-        /* Programs that print the verify result read tlspin's refusal. */
-        SSL_set_verify_result(ssl, X509_V_ERR_APPLICATION_VERIFICATION);
-        tlspin_err_raise(d.reason_code, "%s (%s)", d.summary, NO_CERTIFICATE);
-        free(st->refusal);
-        st->refusal = strdup(d.summary);
-        st->reason = d.reason_code;
+        decide(p, ssl, &ids[i], &chain, DECIDE_HANDSHAKE, d, NULL, NULL);
+        block = d->action == ACTION_BLOCK;
     }
     policy_release();
     return block;
 }
 
-/* Stands in when the guard cannot be installed (no memory): no suite
- * passes, so the handshake fails rather than goes undecided. */
-static int refuse_all(const SSL *s, const SSL_CTX *ctx, int op, int bits, int nid, void *other,
-                      void *ex)
+/* The server's choice: 1 when it must be refused (recorded, error queued). */
+static int refused(SSL *ssl, const SSL_CIPHER *cipher)
 {
-    (void)s; (void)ctx; (void)op; (void)bits; (void)nid; (void)other; (void)ex;
-    return 0;
+    SSL_SESSION *session = session_in_use(ssl);
+    struct guard_state *st;
+    struct decision d;
+    int block;
+    const char *why = NO_CERTIFICATE;
+
+    ERR_set_mark();   /* what looking up the names leaves is not the program's */
+    if (cipher_without_certificate(cipher) || (session != NULL &&
+                                                SSL_SESSION_get0_peer(session) == NULL)) {
+        block = refused_without_certificate(ssl, &d);
+    } else if (session != NULL) {
+        block = !session_resumed_allowed(ssl, session, &d);
+        why = "the server resumed a session the policy refuses";
+    } else {
+        block = 0;   /* a certificate follows: X509_verify_cert decides */
+    }
+    ERR_pop_to_mark();
+    if (!block)
+        return 0;
+    /* Programs that print the verify result read tlspin's refusal. */
+    SSL_set_verify_result(ssl, X509_V_ERR_APPLICATION_VERIFICATION);
+    tlspin_err_raise(d.reason_code, "%s (%s)", d.summary, why);
+    if ((st = state_make(ssl)) != NULL) {
+        free(st->refusal);
+        st->refusal = strdup(d.summary);
+        st->reason = d.reason_code;
+    }
+    return 1;
 }
 
 static int guard(const SSL *s, const SSL_CTX *ctx, int op, int bits, int nid, void *other,
                  void *ex)
 {
-    struct guard_state *st = s != NULL && state_index >= 0
-                                       ? SSL_get_ex_data(s, state_index) : NULL;
+    security_cb *next = s != NULL ? next_of(s) : NULL;
 
-    if (st == NULL)
-        return 0;   /* lost our state (out of memory in SSL_dup): fail closed */
-    if (op == SSL_SECOP_CIPHER_CHECK && other != NULL && !decide_busy && !SSL_is_server(s) &&
-        handshake_without_certificate(s, other)) {
+    if (next == NULL)
+        return 0;   /* nothing to pass on to: fail closed */
+    if (op == SSL_SECOP_CIPHER_CHECK && other != NULL && !decide_busy && !SSL_is_server(s)) {
         int saved_errno = errno, block;
         decide_busy++;
         /* The SSL is the program's own; libssl hands it to security
          * callbacks as const only by convention. */
-        block = refused((SSL *)s, st);
+        block = refused((SSL *)s, other);
         decide_busy--;
         errno = saved_errno;
         if (block)
             return 0;
     }
-    return st->next(s, ctx, op, bits, nid, other, ex);
+    return next(s, ctx, op, bits, nid, other, ex);
 }
 
 void nocert_guard(SSL *ssl)
 {
     security_cb *current = SSL_get_security_callback(ssl);
-    struct guard_state *st;
 
-    pthread_once(&state_once, make_index);
-    if (current == guard || current == refuse_all || current == NULL)
-        return;
-    if (state_index < 0) {
-        SSL_set_security_callback(ssl, refuse_all);
-        return;
+    if (current != guard)
+        nocert_set_callback(ssl, current);
+}
+
+int nocert_set_callback(SSL *ssl, security_cb_fn *cb)
+{
+    security_cb *ctx_cb = SSL_CTX_get_security_callback(SSL_get_SSL_CTX(ssl));
+    struct guard_state *st = state_of(ssl);
+
+    if (cb == guard)
+        return 1;
+    if (cb != ctx_cb && cb != NULL) {
+        /* The program's own callback for this SSL: kept behind the guard. */
+        if ((st = state_make(ssl)) == NULL)
+            return 0;
+        st->next = cb;
+    } else if (st != NULL) {
+        st->next = NULL;
     }
-    /* The program (or OpenSSL's default) set `current` since the last
-     * handshake: the guard goes in front of it again. */
-    st = SSL_get_ex_data(ssl, state_index);
-    if (st == NULL) {
-        if ((st = malloc(sizeof(*st))) == NULL || !SSL_set_ex_data(ssl, state_index, st)) {
-            free(st);
-            SSL_set_security_callback(ssl, refuse_all);
-            return;
-        }
-    }
-    st->next = current;
-    SSL_set_security_callback(ssl, guard);
+    if (cb == NULL && ctx_cb == NULL)
+        return 0;   /* nothing the guard could pass on to */
+    set_callback(ssl, guard);
+    return 1;
 }
 
 void nocert_after_handshake(SSL *ssl, int ret)
 {
-    struct guard_state *st = state_index >= 0 ? SSL_get_ex_data(ssl, state_index) : NULL;
+    struct guard_state *st = state_of(ssl);
 
     if (st == NULL || st->refusal == NULL)
         return;
     /* libssl's last word is "wrong cipher returned": programs that read the
      * last entry (python's SSLCertVerificationError) should read tlspin's. */
     if (ret <= 0)
-        tlspin_err_raise_last(st->reason, "%s (%s)", st->refusal, NO_CERTIFICATE);
+        tlspin_err_raise_last(st->reason, "%s", st->refusal);
     free(st->refusal);
     st->refusal = NULL;
 }

@@ -84,7 +84,8 @@ void session_remember(SSL *ssl, const struct peer_id *id, struct chain *chain)
         record_free(r);
 }
 
-static int session_decide(SSL *ssl, SSL_SESSION *session);
+static int session_decide(SSL *ssl, SSL_SESSION *session, enum decide_kind kind,
+                          struct decision *out);
 
 /* The identities a resumption is decided under: every name the program gives
  * now, and the host the session was made for — a session made for one host
@@ -132,7 +133,9 @@ static size_t resumption_identities(SSL *ssl, SSL_SESSION *session,
  * peer it will really be offered to. */
 static __thread struct {
     const SSL *ssl;
-    const SSL_SESSION *session;
+    /* Held (up_ref) so that its address cannot come back as another
+     * session's while it is the key. */
+    SSL_SESSION *session;
     unsigned long generation;
     struct peer_id ids[PEER_MAX_IDENTITIES];
     size_t n_ids;
@@ -143,6 +146,7 @@ int session_may_resume(SSL *ssl, SSL_SESSION *session)
 {
     unsigned long generation = policy_acquire()->generation;
     struct peer_id ids[PEER_MAX_IDENTITIES];
+    struct decision d;
     size_t n_ids;
     int allowed;
 
@@ -153,7 +157,10 @@ int session_may_resume(SSL *ssl, SSL_SESSION *session)
         last_check.generation == generation && last_check.n_ids == n_ids &&
         memcmp(last_check.ids, ids, sizeof(ids)) == 0)
         return last_check.allowed;
-    allowed = session_decide(ssl, session);
+    allowed = session_decide(ssl, session, DECIDE_RESUMPTION, &d);
+    if (!SSL_SESSION_up_ref(session))
+        return allowed;   /* not kept: decided again next time */
+    SSL_SESSION_free(last_check.session);
     last_check.ssl = ssl;
     last_check.session = session;
     last_check.generation = generation;
@@ -163,17 +170,21 @@ int session_may_resume(SSL *ssl, SSL_SESSION *session)
     return allowed;
 }
 
-static int session_decide(SSL *ssl, SSL_SESSION *session)
+static int session_decide(SSL *ssl, SSL_SESSION *session, enum decide_kind kind,
+                          struct decision *out)
 {
     const struct policy *p;
     struct session_record *r;
     struct peer_id ids[PEER_MAX_IDENTITIES + 1];
     size_t n_ids;
     struct chain chain;
-    struct decision decision;
     STACK_OF(X509) *leaf_only = NULL;
     int ok, allowed = 1;
 
+    memset(out, 0, sizeof(*out));
+    out->action = ACTION_BLOCK;
+    out->reason_code = TLSPIN_R_POLICY_ERROR;
+    snprintf(out->summary, sizeof(out->summary), "the stored session cannot be decided");
     pthread_once(&index_once, make_index);
     r = record_index >= 0 && SSL_SESSION_get0_peer(session) != NULL
             ? X509_get_ex_data(SSL_SESSION_get0_peer(session), record_index) : NULL;
@@ -189,7 +200,9 @@ static int session_decide(SSL *ssl, SSL_SESSION *session)
             X509 *x = sk_X509_value(r->verified, i);
             ok = X509_up_ref(x) && sk_X509_push(leaf_only, x);
         }
-        ok = ok && chain_from_stack(leaf_only, r != NULL ? r->trust : TLSPIN_CHAIN_LEAF_ONLY,
+        ok = ok && chain_from_stack(leaf_only, r != NULL ? r->trust
+                                               : peer != NULL ? TLSPIN_CHAIN_LEAF_ONLY
+                                                              : TLSPIN_CHAIN_NONE,
                                     (p->caps & TLSPIN_CAP_CERT_DER) != 0,
                                     r != NULL ? (const unsigned char (*)[TLSPIN_PIN_LEN])r->pins
                                               : NULL,
@@ -205,11 +218,16 @@ static int session_decide(SSL *ssl, SSL_SESSION *session)
         return 0;   /* cannot tell: a full handshake decides instead */
     }
     for (size_t i = 0; i < n_ids && allowed; i++) {
-        decide(p, ssl, &ids[i], &chain, 1, &decision, NULL, NULL);
-        allowed = decision.action != ACTION_BLOCK;
+        decide(p, ssl, &ids[i], &chain, kind, out, NULL, NULL);
+        allowed = out->action != ACTION_BLOCK;
     }
     chain_release(&chain);
     sk_X509_pop_free(leaf_only, X509_free);
     policy_release();
     return allowed;
+}
+
+int session_resumed_allowed(SSL *ssl, SSL_SESSION *session, struct decision *out)
+{
+    return session_decide(ssl, session, DECIDE_RESUMED, out);
 }

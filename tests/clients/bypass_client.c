@@ -203,6 +203,15 @@ static int late_names_implicit(SSL_CTX *ctx, const char *hostport, const char *n
     printf("implicit handshake and request sent\n");
     printf("reused=%d\n", SSL_session_reused(ssl));
     report_peer_pin(ssl);
+    {
+        char buf[4096];
+        size_t got = 0;
+        int k;
+        /* The answer: the server has taken the request when it comes. */
+        while ((k = SSL_read(ssl, buf, sizeof(buf))) > 0)
+            got += (size_t)k;
+        printf("received=%zu\n", got);
+    }
 out:
     ERR_clear_error();
     SSL_free(ssl);
