@@ -179,17 +179,54 @@ static const char *sent_sni(SSL *ssl)
     return sni;
 }
 
-static int has_name(SSL *ssl, X509_VERIFY_PARAM *param)
+/* Whose names OpenSSL verifies. The SSL's own parameters win; the
+ * verification store's (SSL_set1_verify_cert_store, else the SSL_CTX's
+ * certificate store) apply where the SSL's set none: X509_STORE_CTX_init
+ * inherits the store's parameters, and ssl_verify_cert_chain then copies
+ * over them only what the SSL's set, host list and IP address each on its
+ * own. A name a program puts there is checked by OpenSSL, so it is a name
+ * the program gives the server. */
+struct verify_names {
+    X509_VERIFY_PARAM *hosts;    /* whose host list is checked, or NULL */
+    X509_VERIFY_PARAM *ip;       /* whose IP address is checked, or NULL */
+};
+
+static X509_VERIFY_PARAM *store_param(SSL *ssl)
 {
-    char *ip;
-    int named = sent_sni(ssl) != NULL ||
-                (param != NULL && X509_VERIFY_PARAM_get0_host(param, 0) != NULL);
-    if (named || param == NULL)
-        return named;
-    ip = X509_VERIFY_PARAM_get1_ip_asc(param);
-    named = ip != NULL;
+    X509_STORE *st = NULL;
+    SSL_CTX *ctx;
+
+    SSL_get0_verify_cert_store(ssl, &st);
+    if (st == NULL && (ctx = SSL_get_SSL_CTX(ssl)) != NULL)
+        st = SSL_CTX_get_cert_store(ctx);
+    return st != NULL ? X509_STORE_get0_param(st) : NULL;
+}
+
+static int has_ip(X509_VERIFY_PARAM *param)
+{
+    char *ip = param != NULL ? X509_VERIFY_PARAM_get1_ip_asc(param) : NULL;
+    int has = ip != NULL;
+
     OPENSSL_free(ip);
-    return named;
+    return has;
+}
+
+static void verify_names_of(SSL *ssl, struct verify_names *vn)
+{
+    X509_VERIFY_PARAM *own = SSL_get0_param(ssl);
+    int own_hosts = own != NULL && X509_VERIFY_PARAM_get0_host(own, 0) != NULL;
+    int own_ip = has_ip(own);
+    X509_VERIFY_PARAM *store = own_hosts && own_ip ? NULL : store_param(ssl);
+
+    vn->hosts = own_hosts ? own : store;
+    vn->ip = own_ip ? own : store;
+}
+
+static int has_name(SSL *ssl, const struct verify_names *vn)
+{
+    return sent_sni(ssl) != NULL ||
+           (vn->hosts != NULL && X509_VERIFY_PARAM_get0_host(vn->hosts, 0) != NULL) ||
+           has_ip(vn->ip);
 }
 
 /* Adds a normalised name as a new identity unless it is already there. */
@@ -235,7 +272,7 @@ static void add_candidates(struct peer_id *ids, size_t max, size_t *n,
 
 size_t peer_identities_scan(SSL *ssl, struct peer_id *ids, size_t max, int scan)
 {
-    X509_VERIFY_PARAM *param = SSL_get0_param(ssl);
+    struct verify_names vn;
     struct peer_id base;
     struct tcp_peers tp;
     char addr[INET6_ADDRSTRLEN];
@@ -245,24 +282,25 @@ size_t peer_identities_scan(SSL *ssl, struct peer_id *ids, size_t max, int scan)
     if (max == 0)
         return 0;
     memset(&base, 0, sizeof(base));
+    verify_names_of(ssl, &vn);
     tp.n = 0;
     tp.complete = 0;
     has_socket = socket_peer(ssl, &base, addr, sizeof(addr));
     /* Without a socket on the SSL, the process's peers are listed unless
      * the caller can do without a port and a name is given. */
-    if (!has_socket && (scan || !has_name(ssl, param))) {
+    if (!has_socket && (scan || !has_name(ssl, &vn))) {
         list_tcp_peers(&tp);
         sole_tcp_peer(&tp, &base);
     }
     add_identity(ids, max, &n, &base, sent_sni(ssl), TLSPIN_HOST_SNI);
-    for (int i = 0; param != NULL && i < PEER_MAX_VERIFY_NAMES; i++) {
-        const char *name = X509_VERIFY_PARAM_get0_host(param, i);
+    for (int i = 0; vn.hosts != NULL && i < PEER_MAX_VERIFY_NAMES; i++) {
+        const char *name = X509_VERIFY_PARAM_get0_host(vn.hosts, i);
         if (name == NULL)
             break;
         add_identity(ids, max, &n, &base, name, TLSPIN_HOST_VERIFY_NAME);
     }
-    if (param != NULL) {
-        char *ip = X509_VERIFY_PARAM_get1_ip_asc(param);
+    if (vn.ip != NULL) {
+        char *ip = X509_VERIFY_PARAM_get1_ip_asc(vn.ip);
         add_identity(ids, max, &n, &base, ip, TLSPIN_HOST_VERIFY_IP);
         OPENSSL_free(ip);
     }

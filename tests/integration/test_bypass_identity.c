@@ -807,6 +807,107 @@ START_TEST(i7_perl_verifycn_name_no_sni_decided_by_ip)
 }
 END_TEST
 
+/* OpenSSL verifies the names on the parameters of the certificate store
+ * (or of the SSL's separate verification store) when the SSL's own have
+ * none: they are names the program gives the server, and each is an
+ * identity like SSL_set1_host's. bypass_identity_client sends no SNI. */
+#define IDENTITY_CLIENT BIN_DIR "/bypass_identity_client"
+
+static void identity_client(struct run_result *r, const struct run_opts *o, const char *addr,
+                            int port, const char *where, const char *name)
+{
+    ck_assert_int_eq(RUN(r, o, IDENTITY_CLIENT, addr, fmt("%d", port), cert("trust.pem"), where,
+                         name),
+                     0);
+}
+
+static void assert_identity_client_blocked(const struct run_result *r)
+{
+    ck_assert_msg(r->exited && r->code == 1 && strstr(r->out, "verify_result=50") &&
+                      has_tlspin_error_entry(r->out),
+                  "not refused by tlspin: " RUN_FMT, RUN_ARGS(r));
+}
+
+static const char *const store_places[] = {"store-host", "verify-store-host"};
+
+START_TEST(i7_store_param_host_is_an_identity)
+{
+    const char *where = store_places[_i];
+    struct server s;
+    struct run_result r;
+    const struct syslog_rec *rec;
+    size_t mark;
+
+    server_start(&s, "icpt");
+    /* OpenSSL checks the name put there: a wrong one fails, the right one
+     * passes (and the interceptor's chain with it). */
+    identity_client(&r, &plain, "127.0.0.1", s.port, where, "wrong.test");
+    ck_assert_msg(r.exited && r.code == 1 && strstr(r.out, "verify_result=62"),
+                  "%s: the name is not checked there: " RUN_FMT, where, RUN_ARGS(&r));
+    run_result_free(&r);
+    identity_client(&r, &plain, "127.0.0.1", s.port, where, "good.test");
+    ck_assert_msg(r.exited && r.code == 0, "%s: threat not reproduced: " RUN_FMT, where,
+                  RUN_ARGS(&r));
+    run_result_free(&r);
+
+    write_file_policy(NULL);
+    pinset_for("name", "good.test", pin("PIN_GOOD"), pin("PIN_BACKUP"));
+    mark = syslog_mark();
+    identity_client(&r, &shim, "127.0.0.1", s.port, where, "good.test");
+    assert_identity_client_blocked(&r);
+    rec = the_tlspin_record_since(mark);
+    ck_assert_field(rec, "host", "good.test");
+    ck_assert_field(rec, "pinset", "name");
+    ck_assert_field(rec, "port", fmt("%d", s.port));
+    run_result_free(&r);
+}
+END_TEST
+
+/* The same for the IP address on the store's parameters: the server is
+ * on 127.0.0.2, the program verifies 127.0.0.1 (the leaf's address), and
+ * the pin on 127.0.0.1 applies. */
+START_TEST(i7_store_param_ip_is_an_identity)
+{
+    struct server s;
+    struct run_result r;
+    size_t mark;
+
+    private_network();
+    icpt_server_on(&s, "127.0.0.2");
+    identity_client(&r, &plain, "127.0.0.2", s.port, "store-ip", "127.0.0.1");
+    ck_assert_msg(r.exited && r.code == 0, "threat not reproduced: " RUN_FMT, RUN_ARGS(&r));
+    run_result_free(&r);
+
+    pin_loopback_ip();
+    mark = syslog_mark();
+    identity_client(&r, &shim, "127.0.0.2", s.port, "store-ip", "127.0.0.1");
+    assert_identity_client_blocked(&r);
+    assert_ip_mismatch_record(mark, "127.0.0.1");
+    run_result_free(&r);
+}
+END_TEST
+
+/* Control: a name on the SSL's own parameters wins over the store's, as
+ * in OpenSSL: only it is checked, and only it is an identity. */
+START_TEST(i7_ssl_param_host_overrides_store)
+{
+    struct server s;
+    struct run_result r;
+    size_t mark;
+
+    server_start(&s, "good");
+    write_file_policy(NULL);
+    /* the store's name would be refused: its pinset pins another key */
+    pinset_for("other", "other.test", pin("PIN_ICPT"), pin("PIN_BACKUP"));
+    pinset_for("name", "good.test", pin("PIN_GOOD"), pin("PIN_BACKUP"));
+    mark = syslog_mark();
+    identity_client(&r, &shim, "127.0.0.1", s.port, "both-hosts", "good.test/other.test");
+    ck_assert_msg(r.exited && r.code == 0, "refused: " RUN_FMT, RUN_ARGS(&r));
+    assert_no_tlspin_record(mark);
+    run_result_free(&r);
+}
+END_TEST
+
 static Suite *identity_suite(void)
 {
     Suite *s = suite_create("bypass_identity");
@@ -833,6 +934,10 @@ static Suite *identity_suite(void)
     tcase_add_test(tc, i7_socat_no_sni_decided_by_ip);
     tcase_add_test(tc, i7_socat_no_sni_name_pinset_not_seen);
     tcase_add_test(tc, i7_perl_verifycn_name_no_sni_decided_by_ip);
+    tcase_add_loop_test(tc, i7_store_param_host_is_an_identity, 0,
+                        (int)(sizeof store_places / sizeof *store_places));
+    tcase_add_test(tc, i7_store_param_ip_is_an_identity);
+    tcase_add_test(tc, i7_ssl_param_host_overrides_store);
     suite_add_tcase(s, tc);
     return s;
 }
