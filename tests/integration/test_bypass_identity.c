@@ -79,6 +79,7 @@ static void helper_start(struct helper *h, const char *name, const char *const a
 
     memset(h, 0, sizeof *h);
     snprintf(h->out, sizeof h->out, "%s/%s.out", H.tmp, name);
+    unlink(h->out); /* a restarted helper must not be read as the one before */
     h->pid = fork();
     ck_assert_msg(h->pid >= 0, "fork: %s", strerror(errno));
     if (h->pid == 0) {
@@ -599,6 +600,86 @@ START_TEST(i2_unix_socket_no_tcp_peer_blocked)
 }
 END_TEST
 
+/* openssl s_client -unix: the SSL has a socket, but not a TCP one; no
+ * name given: the server is unknown. */
+START_TEST(i2_s_client_unix_socket_blocked)
+{
+    struct server s;
+    struct helper relay;
+    struct run_result r;
+    struct run_opts o = shim;
+    const char *sock = fmt("%s/relay.sock", H.tmp);
+    size_t mark;
+
+    server_start(&s, "icpt");
+    helper_start(&relay, "relay",
+                 (const char *const[]){SOCAT, fmt("UNIX-LISTEN:%s,fork", sock),
+                                       fmt("TCP:127.0.0.1:%d", s.port), NULL},
+                 socket_exists);
+    pin_loopback_ip();
+    o.input = "GET / HTTP/1.0\r\nX-Probe: " MARKER "\r\n\r\n";
+    mark = syslog_mark();
+    ck_assert_int_eq(RUN(&r, &o, OPENSSL, "s_client", "-unix", sock, "-noservername",
+                         "-CAfile", cert("trust.pem"), "-quiet"),
+                     0);
+    ck_assert_msg(!(r.exited && r.code == 0) && strstr(r.err, "event=host-unknown") &&
+                      has_tlspin_error_entry(r.err),
+                  "s_client -unix was not refused: " RUN_FMT, RUN_ARGS(&r));
+    assert_server_got_no_data(&s);
+    assert_host_unknown_record(mark, "blocked");
+    run_result_free(&r);
+    helper_stop(&relay);
+}
+END_TEST
+
+/* Documented ("What cannot be covered"): when the handshake goes through
+ * something that is not one of the process's TCP connections (a unix
+ * socket relay) and the process has TCP peers of its own, they are the
+ * candidates: the server is decided under the address of the open peer. */
+START_TEST(i2_unix_socket_with_other_tcp_peer_decided_by_it)
+{
+    struct server s;
+    struct helper relay, kept;
+    struct run_result r;
+    const char *sock = fmt("%s/relay.sock", H.tmp);
+    const char *script = "exec 3<>/dev/tcp/$1/$2 && exec " CURL " -q -sS --max-time 10 "
+                         "--cacert \"$3\" --unix-socket \"$4\" https://127.0.0.1:$5/";
+    size_t mark;
+
+    private_network();
+    server_start(&s, "icpt");
+    helper_start(&relay, "relay",
+                 (const char *const[]){SOCAT, fmt("UNIX-LISTEN:%s,fork", sock),
+                                       fmt("TCP:127.0.0.1:%d", s.port), NULL},
+                 socket_exists);
+    pin_loopback_ip();
+
+    /* an open connection to 127.0.0.2, unpinned: the pin on 127.0.0.1 is
+     * not applied */
+    keepalive_start(&kept, "127.0.0.2");
+    mark = syslog_mark();
+    ck_assert_int_eq(RUN(&r, &shim, "/bin/bash", "-c", script, "bash", "127.0.0.2",
+                         fmt("%d", kept.port), cert("trust.pem"), sock, fmt("%d", s.port)),
+                     0);
+    assert_curl_ok(&r, "unix socket, a peer on 127.0.0.2 open");
+    assert_no_tlspin_record(mark);
+    run_result_free(&r);
+    helper_stop(&kept);
+
+    /* an open connection to 127.0.0.1: decided under it, refused */
+    keepalive_start(&kept, "127.0.0.1");
+    mark = syslog_mark();
+    ck_assert_int_eq(RUN(&r, &shim, "/bin/bash", "-c", script, "bash", "127.0.0.1",
+                         fmt("%d", kept.port), cert("trust.pem"), sock, fmt("%d", s.port)),
+                     0);
+    assert_curl_blocked(&r, "unix socket, a peer on 127.0.0.1 open");
+    assert_ip_mismatch_record(mark, "127.0.0.1");
+    run_result_free(&r);
+    helper_stop(&kept);
+    helper_stop(&relay);
+}
+END_TEST
+
 /* ------------------------------------------------------------------ */
 /* I6: the port of a CONNECT proxy                                     */
 /* ------------------------------------------------------------------ */
@@ -924,6 +1005,8 @@ static Suite *identity_suite(void)
     tcase_add_test(tc, i2_no_proc_good_key_follows_on_error);
     tcase_add_test(tc, i2_no_proc_names_only_allowed_quietly);
     tcase_add_test(tc, i2_unix_socket_no_tcp_peer_blocked);
+    tcase_add_test(tc, i2_s_client_unix_socket_blocked);
+    tcase_add_test(tc, i2_unix_socket_with_other_tcp_peer_decided_by_it);
     suite_add_tcase(s, tc);
     tc = harness_tcase("proxy_port");
     tcase_add_test(tc, i6_check_warns_port_pinsets_with_different_keys);
