@@ -238,6 +238,9 @@ struct server {
  * NULL-terminated. Fails the test if it does not come up. */
 void server_s_server(struct server *s, const char *cert_file, const char *key_file,
                      const char *chain_file, const char *const extra[]);
+/* Any server program (argv[0] a path) that prints "ACCEPT <addr>:<port>"
+ * once it listens; its output goes to s->out. Fails the test otherwise. */
+void server_program(struct server *s, const char *const argv[]);
 /* A relay to 127.0.0.1:target_port that drops the TLS alert records the
  * client sends (tests/fixtures/alert_drop_relay.py): a server that ignores
  * the client's alert. Its out file counts "dropped client alert" lines. */

@@ -353,6 +353,21 @@ void server_s_server(struct server *s, const char *cert_file, const char *key_fi
     }
 }
 
+void server_program(struct server *s, const char *const argv[])
+{
+    static unsigned seq;
+
+    memset(s, 0, sizeof *s);
+    snprintf(s->out, sizeof s->out, "%s/program.%u.out", H.tmp, ++seq);
+    s->pid = spawn_to_file(argv, s->out, 0);
+    track(s->pid);
+    s->port = wait_port(s, "ACCEPT ", 1);
+    if (s->port <= 0) {
+        char *o = read_file(s->out, NULL);
+        ck_abort_msg("%s did not start:\n%s", argv[0], o ? o : "(no output)");
+    }
+}
+
 void server_alert_drop_relay(struct server *s, int target_port)
 {
     const char *argv[] = {PYTHON3, "-u", TLSPIN_SOURCE_DIR "/tests/fixtures/alert_drop_relay.py",

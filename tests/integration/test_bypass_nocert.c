@@ -23,8 +23,8 @@ static const struct run_opts plain = {0};
 #define MARKER "tlspin-nocert-request"
 #define PSK_HEX "1a2b3c4d5e6f708192a3b4c5d6e7f801"
 
-/* 127.0.0.1 pinned to the good key: whatever answers without a certificate
- * cannot satisfy it. */
+/* 127.0.0.1 and pinned.test pinned to the good key: whatever answers without
+ * a certificate cannot satisfy them. */
 static void pin_the_address(const char *unpinned)
 {
     char extra[256];
@@ -40,7 +40,7 @@ static void pin_the_address(const char *unpinned)
                  "args = { pinsets = \"%s\"; }; } );\n",
                  extra, H.pinsets);
     run_sh(fmt("mkdir -p '%s'", H.pinsets));
-    write_pinsets("ip", "pinsets = ( { name = \"ip\"; hosts = [ \"127.0.0.1\" ];\n"
+    write_pinsets("ip", "pinsets = ( { name = \"ip\"; hosts = [ \"127.0.0.1\", \"pinned.test\" ];\n"
                         "  pins = [ \"%s\", \"%s\" ]; } );\n",
                   pin("PIN_GOOD"), pin("PIN_BACKUP"));
 }
@@ -299,6 +299,273 @@ START_TEST(psk_to_pinned_address_blocked)
 }
 END_TEST
 
+/* ------------------------------------------------------------------ */
+/* What the adversarial review tried around the guard                   */
+/* ------------------------------------------------------------------ */
+
+#define ATTACK BIN_DIR "/bypass_attack_client"
+
+static void attack(struct run_result *r, const struct run_opts *o, int port,
+                   const char *const extra[])
+{
+    const char *argv[24] = {ATTACK, "-p", fmt("%d", port)};
+    size_t n = 3;
+
+    for (size_t i = 0; extra[i] && n < 23; i++)
+        argv[n++] = extra[i];
+    argv[n] = NULL;
+    ck_assert_int_eq(run_argv(o, r, argv), 0);
+}
+
+/* How many times the server printed what the attack client sends once it
+ * is connected. */
+static int server_data_count(const struct server *s)
+{
+    char *out = read_file(s->out, NULL);
+    int n = 0;
+
+    for (const char *p = out; p != NULL && (p = strstr(p, "DATA-SENT")) != NULL; p++)
+        n++;
+    free(out);
+    return n;
+}
+
+static int server_got_data(const struct server *s)
+{
+    return server_data_count(s) > 0;
+}
+
+/* The attack completes without the shim (the threat), and under it fails,
+ * sends nothing, and leaves one blocked record. */
+static void assert_attack_refused(void (*serve)(struct server *), const char *const extra[],
+                                  const char *host)
+{
+    struct server s;
+    struct run_result r;
+    size_t mark;
+    const struct syslog_rec *rec;
+
+    serve(&s);
+    attack(&r, &plain, s.port, extra);
+    ck_assert_msg(strstr(r.out, "handshake: COMPLETED") && server_got_data(&s),
+                  "threat not reproduced: " RUN_FMT, RUN_ARGS(&r));
+    run_result_free(&r);
+    server_stop(&s);
+
+    serve(&s);
+    mark = syslog_mark();
+    attack(&r, &shim, s.port, extra);
+    ck_assert_msg(!strstr(r.out, "COMPLETED") && !server_got_data(&s),
+                  "got through under the shim: " RUN_FMT, RUN_ARGS(&r));
+    rec = the_tlspin_record_since(mark);
+    ck_assert_field(rec, "action", "blocked");
+    ck_assert_field(rec, "host", host);
+    run_result_free(&r);
+}
+
+/* The program replaces the security callback (or the SSL_CTX) during the
+ * handshake, from its info or msg callback: the guard stays in front. */
+START_TEST(review_callback_replaced_during_handshake)
+{
+    static const char *const how[] = {"-secb-info", "-secb-msg", "-setctx-info"};
+
+    pin_the_address("allow");
+    assert_attack_refused(anon_server, (const char *const[]){"-ciphers", "ALL:@SECLEVEL=0",
+                                                             "-tls12", how[_i], NULL},
+                          "127.0.0.1");
+}
+END_TEST
+
+/* The first handshake call comes before the program set a BIO: the retry
+ * goes on past the start, where the guard was already put. */
+START_TEST(review_first_call_without_bio)
+{
+    static const char *const how[] = {"-late-bio", "-nullbio-first"};
+
+    pin_the_address("allow");
+    assert_attack_refused(anon_server, (const char *const[]){"-ciphers", "ALL:@SECLEVEL=0",
+                                                             "-tls12", how[_i], NULL},
+                          "127.0.0.1");
+}
+END_TEST
+
+static struct server icpt_s_server_with(const char *const extra[])
+{
+    struct server s;
+    server_s_server(&s, cert("icpt.pem"), cert("icpt.key"), cert("icpt-ca.pem"), extra);
+    return s;
+}
+
+/* A session made for other.test (unpinned) with the interceptor's key,
+ * handed over by a psk_use_session_cb for pinned.test: it never passes
+ * SSL_set_session, and is decided when the server accepts it. */
+static const char *psk_session_file;
+
+static void psk_session_server(struct server *s)
+{
+    *s = icpt_s_server_with((const char *const[]){"-tls1_3", "-psk_session", psk_session_file,
+                                                  "-psk_identity", "Client_identity", NULL});
+}
+
+START_TEST(review_psk_use_session_cb_session_for_another_host)
+{
+    struct server s;
+    struct run_result r;
+    const char *sess = fmt("%s/other13.pem", H.tmp);
+
+    pin_the_address("allow");
+    s = icpt_s_server_with((const char *const[]){"-tls1_3", NULL});
+    attack(&r, &shim, s.port,
+           (const char *const[]){"-tls13", "-sni", "other.test", "-sess-out", sess, NULL});
+    ck_assert_msg(strstr(r.out, "handshake: COMPLETED"), "no session for other.test: " RUN_FMT,
+                  RUN_ARGS(&r));
+    run_result_free(&r);
+    server_stop(&s);
+    psk_session_file = sess;
+    assert_attack_refused(psk_session_server,
+                          (const char *const[]){"-tls13", "-sni", "pinned.test", "-psk-sess",
+                                                sess, NULL},
+                          "pinned.test");
+}
+END_TEST
+
+/* One process, one connection per session, freed in between: the second
+ * SSL and session land at the addresses of the first. The first session
+ * (the good server's) is allowed; the second (made for other.test with the
+ * interceptor's key) must not ride on that answer to the pinned address. */
+START_TEST(review_recycled_addresses)
+{
+    struct server good, e;
+    struct run_result r;
+    size_t mark;
+    int before;
+    const char *a = fmt("%s/a12.pem", H.tmp), *b = fmt("%s/b12.pem", H.tmp);
+
+    pin_the_address("allow");
+    server_s_server(&good, cert("good.pem"), cert("good.key"), cert("int.pem"),
+                    (const char *const[]){"-tls1_2", NULL});
+    attack(&r, &shim, good.port,
+           (const char *const[]){"-tls12", "-CAfile", cert("trust.pem"), "-sess-out", a, NULL});
+    ck_assert_msg(strstr(r.out, "COMPLETED"), "session A: " RUN_FMT, RUN_ARGS(&r));
+    run_result_free(&r);
+    e = icpt_s_server_with((const char *const[]){"-tls1_2", NULL});
+    attack(&r, &shim, e.port,
+           (const char *const[]){"-tls12", "-sni", "other.test", "-sess-out", b, NULL});
+    ck_assert_msg(strstr(r.out, "COMPLETED"), "session B: " RUN_FMT, RUN_ARGS(&r));
+    run_result_free(&r);
+
+    mark = syslog_mark();
+    before = server_data_count(&e);   /* session B's own connection sent it */
+    attack(&r, &shim, e.port,
+           (const char *const[]){"-tls12", "-connect-first", "-loop-sess", a, "-loop-sess", b,
+                                 NULL});
+    ck_assert_msg(!strstr(r.out, "COMPLETED") && server_data_count(&e) == before,
+                  "a session rode on another's answer: " RUN_FMT, RUN_ARGS(&r));
+    ck_assert_msg(syslog_count_since(mark, "action=blocked") == 2,
+                  "one refusal per connection expected:\n%s", syslog_dump_since(mark));
+    run_result_free(&r);
+}
+END_TEST
+
+/* EAP-FAST style: a session_secret_cb secret, an abbreviated handshake the
+ * client learns is one only at the server's ChangeCipherSpec. */
+static void eap_server(struct server *s)
+{
+    server_program(s, (const char *const[]){BIN_DIR "/bypass_eap_server", "0", cert("icpt.pem"),
+                                           cert("icpt.key"), NULL});
+}
+
+static int eap_server_got_data(const struct server *s)
+{
+    char *out = read_file(s->out, NULL);
+    int got = out != NULL && strstr(out, "server got: DATA-SENT") != NULL;
+
+    free(out);
+    return got;
+}
+
+START_TEST(review_session_secret_cb)
+{
+    struct server s;
+    struct run_result r;
+    size_t mark;
+    const char *const extra[] = {"-tls12", "-eap", "-sni", "pinned.test", NULL};
+
+    pin_the_address("allow");
+    eap_server(&s);
+    attack(&r, &plain, s.port, extra);
+    ck_assert_msg(strstr(r.out, "handshake: COMPLETED") && strstr(r.out, "reused=1"),
+                  "threat not reproduced: " RUN_FMT, RUN_ARGS(&r));
+    run_result_free(&r);
+    server_stop(&s);
+
+    eap_server(&s);
+    mark = syslog_mark();
+    attack(&r, &shim, s.port, extra);
+    ck_assert_msg(!strstr(r.out, "COMPLETED") && !eap_server_got_data(&s),
+                  "got through under the shim: " RUN_FMT, RUN_ARGS(&r));
+    ck_assert_field(the_tlspin_record_since(mark), "host", "pinned.test");
+    run_result_free(&r);
+}
+END_TEST
+
+/* TLS 1.2 renegotiation to an anonymous suite after the program replaced
+ * its security callback: renegotiation does not pass SSL_clear, the guard
+ * must still be in front. */
+START_TEST(review_renegotiation_after_replacing_callback)
+{
+    struct server s;
+    struct run_result r;
+    size_t mark;
+    const char *const extra[] = {"-tls12", "-CAfile", cert("trust.pem"), "-reneg",
+                                 "-reneg-secb", NULL};
+
+    pin_the_address("allow");
+    server_s_server(&s, cert("good.pem"), cert("good.key"), cert("int.pem"),
+                    (const char *const[]){"-cipher", "ALL:@SECLEVEL=0", "-tls1_2", "-rev",
+                                          "-client_renegotiation", NULL});
+    attack(&r, &plain, s.port, extra);
+    ck_assert_msg(strstr(r.out, "renegotiated: COMPLETED"), "threat not reproduced: " RUN_FMT,
+                  RUN_ARGS(&r));
+    run_result_free(&r);
+
+    mark = syslog_mark();
+    attack(&r, &shim, s.port, extra);
+    ck_assert_msg(strstr(r.out, "handshake: COMPLETED") && !strstr(r.out, "renegotiated: COMPLETED"),
+                  "renegotiated under the shim: " RUN_FMT, RUN_ARGS(&r));
+    ck_assert_field(the_tlspin_record_since(mark), "trust", "none");
+    run_result_free(&r);
+}
+END_TEST
+
+/* The shim without its engine (a broken installation) refuses certificate-
+ * less suites too, with its one record. */
+START_TEST(review_engine_missing)
+{
+    struct server s;
+    struct run_result r;
+    size_t mark;
+    char preload[PATH_MAX + 16], config[PATH_MAX + 16];
+    const char *const env[] = {preload, config, NULL};
+    const struct run_opts lonely = {.env = env};
+    const char *const extra[] = {"-ciphers", "ALL:@SECLEVEL=0", "-tls12", NULL};
+
+    run_sh(fmt("mkdir -p '%s/lonely' && cp '%s' '%s/lonely/libtlspin.so'", H.tmp, SHIM_PATH,
+               H.tmp));
+    snprintf(preload, sizeof preload, "LD_PRELOAD=%s/lonely/libtlspin.so", H.tmp);
+    snprintf(config, sizeof config, "TLSPIN_CONFIG=%s", H.config);
+    pin_the_address("allow");
+    anon_server(&s);
+    mark = syslog_mark();
+    attack(&r, &lonely, s.port, extra);
+    ck_assert_msg(!strstr(r.out, "COMPLETED") && !server_got_data(&s),
+                  "an engine-less shim let it through: " RUN_FMT, RUN_ARGS(&r));
+    ck_assert_msg(syslog_count_since(mark, "event=policy-error") == 1, "records:\n%s",
+                  syslog_dump_since(mark));
+    run_result_free(&r);
+}
+END_TEST
+
 static Suite *nocert_suite(void)
 {
     Suite *s = suite_create("bypass_nocert");
@@ -311,6 +578,16 @@ static Suite *nocert_suite(void)
                         (int)(sizeof paths / sizeof paths[0]));
     tcase_add_test(tc, unpinned_name_anonymous_suite_follows_unpinned_setting);
     tcase_add_loop_test(tc, psk_to_pinned_address_blocked, 0, 2);
+    suite_add_tcase(s, tc);
+
+    tc = harness_tcase("review");
+    tcase_add_loop_test(tc, review_callback_replaced_during_handshake, 0, 3);
+    tcase_add_loop_test(tc, review_first_call_without_bio, 0, 2);
+    tcase_add_test(tc, review_psk_use_session_cb_session_for_another_host);
+    tcase_add_test(tc, review_recycled_addresses);
+    tcase_add_test(tc, review_session_secret_cb);
+    tcase_add_test(tc, review_renegotiation_after_replacing_callback);
+    tcase_add_test(tc, review_engine_missing);
     suite_add_tcase(s, tc);
     return s;
 }
