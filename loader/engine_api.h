@@ -27,6 +27,8 @@ struct tlspin_reals {
     int (*SSL_clear)(SSL *ssl);
     void (*SSL_set_security_callback)(SSL *ssl, tlspin_security_cb *cb);
     SSL_CTX *(*SSL_set_SSL_CTX)(SSL *ssl, SSL_CTX *ctx);
+    void (*SSL_set_psk_use_session_callback)(SSL *ssl, SSL_psk_use_session_cb_func cb);
+    void (*SSL_CTX_set_psk_use_session_callback)(SSL_CTX *ctx, SSL_psk_use_session_cb_func cb);
 };
 
 /* What the shim's hooks call. Each is safe to call from any thread, for
@@ -54,6 +56,11 @@ struct tlspin_engine {
      * cipher choice (loader/engine/nocert.c), instead of replacing it. */
     void (*set_security_callback)(SSL *ssl, tlspin_security_cb *cb);
     SSL_CTX *(*set_ssl_ctx)(SSL *ssl, SSL_CTX *ctx);
+    /* Stand in for SSL_(CTX_)set_psk_use_session_callback: the session the
+     * program's callback hands over is decided before the ClientHello (and
+     * any early data) carries it. */
+    void (*set_psk_use_session_callback)(SSL *ssl, SSL_psk_use_session_cb_func cb);
+    void (*ctx_set_psk_use_session_callback)(SSL_CTX *ctx, SSL_psk_use_session_cb_func cb);
 };
 
 typedef const struct tlspin_engine *tlspin_engine_attach_fn(const struct tlspin_reals *reals);

@@ -167,3 +167,44 @@ TLSPIN_HOOK int X509_verify_cert(X509_STORE_CTX *ctx)
         return shim_fail_closed_verify(s, ctx);
     return s->engine->verify_cert(ctx);
 }
+
+/* A session a psk_use_session_cb hands over never passes SSL_set_session:
+ * the engine decides it when the callback returns, before the ClientHello
+ * (and any early data) carries it. Without the engine no such session is
+ * offered. */
+TLSPIN_HOOK void SSL_set_psk_use_session_callback(SSL *ssl, SSL_psk_use_session_cb_func cb)
+{
+    const struct shim *s = shim_get();
+
+    if (s == NULL) {
+        void (*next)(SSL *, SSL_psk_use_session_cb_func) =
+            (void (*)(SSL *, SSL_psk_use_session_cb_func))shim_next(
+                "SSL_set_psk_use_session_callback");
+        if (next)
+            next(ssl, cb);
+        return;
+    }
+    if (s->engine == NULL)
+        s->reals.SSL_set_psk_use_session_callback(ssl, NULL);
+    else
+        s->engine->set_psk_use_session_callback(ssl, cb);
+}
+
+TLSPIN_HOOK void SSL_CTX_set_psk_use_session_callback(SSL_CTX *ctx,
+                                                      SSL_psk_use_session_cb_func cb)
+{
+    const struct shim *s = shim_get();
+
+    if (s == NULL) {
+        void (*next)(SSL_CTX *, SSL_psk_use_session_cb_func) =
+            (void (*)(SSL_CTX *, SSL_psk_use_session_cb_func))shim_next(
+                "SSL_CTX_set_psk_use_session_callback");
+        if (next)
+            next(ctx, cb);
+        return;
+    }
+    if (s->engine == NULL)
+        s->reals.SSL_CTX_set_psk_use_session_callback(ctx, NULL);
+    else
+        s->engine->ctx_set_psk_use_session_callback(ctx, cb);
+}

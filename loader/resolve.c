@@ -166,6 +166,12 @@ static void resolve_all(void)
                       (void *)&SSL_set_security_callback);
     ok &= resolve_one(ssl, "SSL_set_SSL_CTX", (void **)&s->reals.SSL_set_SSL_CTX,
                       (void *)&SSL_set_SSL_CTX);
+    ok &= resolve_one(ssl, "SSL_set_psk_use_session_callback",
+                      (void **)&s->reals.SSL_set_psk_use_session_callback,
+                      (void *)&SSL_set_psk_use_session_callback);
+    ok &= resolve_one(ssl, "SSL_CTX_set_psk_use_session_callback",
+                      (void **)&s->reals.SSL_CTX_set_psk_use_session_callback,
+                      (void *)&SSL_CTX_set_psk_use_session_callback);
     ok &= resolve_one(ssl, "SSL_get_ex_data_X509_STORE_CTX_idx",
                       (void **)&s->SSL_get_ex_data_X509_STORE_CTX_idx, NULL);
     ok &= resolve_one(crypto, "X509_STORE_CTX_get_ex_data",

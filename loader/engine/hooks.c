@@ -13,6 +13,7 @@
 #include "engine_api.h"
 #include "flight.h"
 #include "nocert.h"
+#include "psk.h"
 #include "peer.h"
 #include "policy.h"
 #include "session.h"
@@ -286,6 +287,8 @@ static const struct tlspin_engine engine = {
     .set_cert_verify_callback = engine_set_cert_verify_callback,
     .set_security_callback = engine_set_security_callback,
     .set_ssl_ctx = engine_set_ssl_ctx,
+    .set_psk_use_session_callback = psk_set_callback,
+    .ctx_set_psk_use_session_callback = psk_ctx_set_callback,
 };
 
 const struct tlspin_engine *tlspin_engine_attach(const struct tlspin_reals *r);
@@ -294,5 +297,6 @@ ENGINE_API const struct tlspin_engine *tlspin_engine_attach(const struct tlspin_
 {
     reals = *r;
     nocert_init(reals.SSL_set_security_callback);
+    psk_init(reals.SSL_set_psk_use_session_callback, reals.SSL_CTX_set_psk_use_session_callback);
     return &engine;
 }

@@ -149,8 +149,7 @@ static SSL_SESSION *session_in_use(const SSL *ssl)
                ? session : NULL;
 }
 
-/* Decides with no certificate under every identity: 1 to refuse. */
-static int refused_without_certificate(SSL *ssl, struct decision *d)
+int nocert_refused(SSL *ssl, struct decision *d)
 {
     const struct policy *p = policy_acquire();
     struct peer_id ids[PEER_MAX_IDENTITIES];
@@ -180,7 +179,7 @@ static int refused(SSL *ssl, const SSL_CIPHER *cipher)
     ERR_set_mark();   /* what looking up the names leaves is not the program's */
     if (cipher_without_certificate(cipher) || (session != NULL &&
                                                 SSL_SESSION_get0_peer(session) == NULL)) {
-        block = refused_without_certificate(ssl, &d);
+        block = nocert_refused(ssl, &d);
     } else if (session != NULL) {
         block = !session_resumed_allowed(ssl, session, &d);
         why = "the server resumed a session the policy refuses";

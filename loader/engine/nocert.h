@@ -7,6 +7,8 @@
 
 #include <openssl/ssl.h>
 
+#include "decide.h"
+
 typedef int security_cb_fn(const SSL *s, const SSL_CTX *ctx, int op, int bits, int nid,
                            void *other, void *ex);
 
@@ -22,6 +24,10 @@ void nocert_guard(SSL *ssl);
  * goes behind the guard instead of replacing it. Returns 0 when it cannot
  * (no memory): the caller then sets cb itself. */
 int nocert_set_callback(SSL *ssl, security_cb_fn *cb);
+
+/* Decides the connection under every identity with no certificate at all
+ * (recorded when refused): 1 to refuse, with *d saying why. */
+int nocert_refused(SSL *ssl, struct decision *d);
 
 /* After the program's SSL_connect/SSL_do_handshake returned ret: a
  * refusal made in this handshake puts tlspin's certificate error last on

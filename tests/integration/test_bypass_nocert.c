@@ -538,6 +538,46 @@ START_TEST(review_renegotiation_after_replacing_callback)
 }
 END_TEST
 
+/* An external PSK handed over by a psk_use_session_cb, with early data:
+ * the session is decided as the callback returns, before the ClientHello
+ * (and the early data behind it) leaves. */
+START_TEST(review_early_data_with_external_psk)
+{
+    const char *sess = fmt("%s/ext-psk.pem", H.tmp);
+    const char *const extra[] = {"-tls13", "-suites", "TLS_AES_128_GCM_SHA256", "-psk-sess", sess,
+                                 "-early", "EARLY-SECRET-REQUEST", NULL};
+    struct server s;
+    struct run_result r;
+    size_t mark;
+    char *out;
+
+    pin_the_address("allow");
+    run_sh(fmt("'%s/bypass_mkpsk' '%s'", BIN_DIR, sess));
+    server_s_server(&s, cert("good.pem"), cert("good.key"), NULL,
+                    (const char *const[]){"-nocert", "-tls1_3", "-psk_session", sess,
+                                          "-early_data", NULL});
+    attack(&r, &plain, s.port, extra);
+    out = read_file(s.out, NULL);
+    ck_assert_msg(out && strstr(out, "EARLY-SECRET-REQUEST"), "threat not reproduced: " RUN_FMT,
+                  RUN_ARGS(&r));
+    free(out);
+    run_result_free(&r);
+    server_stop(&s);
+
+    server_s_server(&s, cert("good.pem"), cert("good.key"), NULL,
+                    (const char *const[]){"-nocert", "-tls1_3", "-psk_session", sess,
+                                          "-early_data", NULL});
+    mark = syslog_mark();
+    attack(&r, &shim, s.port, extra);
+    out = read_file(s.out, NULL);
+    ck_assert_msg(!strstr(r.out, "COMPLETED") && out && !strstr(out, "EARLY-SECRET-REQUEST"),
+                  "early data left before the decision: " RUN_FMT, RUN_ARGS(&r));
+    free(out);
+    ck_assert_field(the_tlspin_record_since(mark), "trust", "none");
+    run_result_free(&r);
+}
+END_TEST
+
 /* The shim without its engine (a broken installation) refuses certificate-
  * less suites too, with its one record. */
 START_TEST(review_engine_missing)
@@ -588,6 +628,7 @@ static Suite *nocert_suite(void)
     tcase_add_test(tc, review_session_secret_cb);
     tcase_add_test(tc, review_renegotiation_after_replacing_callback);
     tcase_add_test(tc, review_engine_missing);
+    tcase_add_test(tc, review_early_data_with_external_psk);
     suite_add_tcase(s, tc);
     return s;
 }
