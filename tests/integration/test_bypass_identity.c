@@ -184,7 +184,8 @@ static void pin_loopback_ip_on_error_allow(void)
                  "mode = \"enforce\";\n"
                  "unpinned = \"allow\";\n"
                  "on_error = \"allow\";\n"
-                 "log = { facility = \"authpriv\"; level = \"warning\"; rate_limit_seconds = 0; };\n"
+                 "log = { facility = \"authpriv\"; level = \"warning\";\n"
+                 "        rate_limit_seconds = 0; };\n"
                  "stack = (\n"
                  "  { module = \"file\"; control = \"required\"; args = { pinsets = \"%s\"; }; }\n"
                  ");\n",
