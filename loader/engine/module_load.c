@@ -4,6 +4,7 @@
 
 #include <dlfcn.h>
 #include <stddef.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -28,6 +29,13 @@ int module_load(const char *path, struct loaded_module *out, char *err, size_t e
     const struct tlspin_module *m;
 
     memset(out, 0, sizeof(*out));
+    /* dlopen() opens whatever the path names and waits on a FIFO forever
+     * (in every program's first handshake): only a regular file is a module. */
+    struct stat st;
+    if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+        snprintf(err, errlen, "cannot load module %s: not a regular file", path);
+        return -1;
+    }
     /* RTLD_LOCAL: a module's symbols must not join the host program's
      * namespace. */
     out->handle = dlopen(path, RTLD_NOW | RTLD_LOCAL);

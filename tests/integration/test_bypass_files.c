@@ -333,6 +333,24 @@ START_TEST(f6_doctor_on_a_fifo)
 }
 END_TEST
 
+/* F7: a module path that names no regular file (the policy may name a
+ * module by path): dlopen() would wait on a FIFO in every program's first
+ * handshake. A module that cannot load is a faulty entry, as for a missing
+ * one: on_error decides, the record and tlspin check name it. */
+START_TEST(f7_module_not_a_file)
+{
+    const struct not_a_file *o = &objects[_i];
+    const char *module = fmt("%s/%s-module.so", H.tmp, o->name);
+    struct server s;
+
+    o->make(module);
+    policy("deny", fmt("  { module = \"%s\"; control = \"required\"; }", module));
+    server_start(&s, "good");
+    handshake_decided(s.port, NULL, 0, module);
+    check_names(H.config, module);
+}
+END_TEST
+
 static Suite *files_suite(void)
 {
     Suite *s = suite_create("bypass_files");
@@ -355,6 +373,7 @@ static Suite *files_suite(void)
 
     tc = harness_tcase("F6 the CLI's other readers");
     tcase_add_test(tc, f6_doctor_on_a_fifo);
+    tcase_add_loop_test(tc, f7_module_not_a_file, 0, N_OBJECTS);
     suite_add_tcase(s, tc);
     return s;
 }
