@@ -154,7 +154,8 @@ struct tlspin_conn {
     void *ssl;
 
     /* Whether the leaf certificate is valid for `host` (its name or IP in the
-     * subjectAltName, as X509_check_host/X509_check_ip_asc decide): 1 yes,
+     * subjectAltName: a DNS name, a wildcard for one whole leftmost label at
+     * most, or an iPAddress; never the subject's CN): 1 yes,
      * 0 no, -1 unknown (no host). A key pinned on an intermediate or root
      * vouches for every certificate that CA issued, so a module MUST NOT
      * accept a connection because of a non-leaf pin unless this is 1; a
