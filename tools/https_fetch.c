@@ -287,7 +287,8 @@ int https_fetch(const struct https_fetch_opts *o, char **body, size_t *len, char
             X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), u.host);
         else {
             SSL_set_tlsext_host_name(ssl, u.host);
-            SSL_set_hostflags(ssl, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
+            SSL_set_hostflags(ssl, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS |
+                                       X509_CHECK_FLAG_NEVER_CHECK_SUBJECT);
             SSL_set1_host(ssl, u.host);
         }
     }
