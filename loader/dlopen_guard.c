@@ -25,7 +25,9 @@
  *   first), so the DEEPBIND load finds it by soname and libssl keeps
  *   calling the shim. Covered, not refused: the program's own calls into
  *   libssl then bind directly, as for programs that use dlsym(handle). If
- *   that load fails (no system libssl.so.3), the DEEPBIND load is refused.
+ *   that load fails (no system libssl.so.3), the DEEPBIND load is refused;
+ *   so is a libssl.so.3 given by path that is not the loaded one (found by
+ *   file, not soname: a second copy).
  *
  *   dlmopen(LM_ID_NEWLM): the namespace is created by loading the shim
  *   itself into it first, so it heads that namespace's global scope and
@@ -36,6 +38,15 @@
  *   a handle) the load is refused. A namespace the shim made is closed again
  *   when nothing else is left in it (dlclose hook), so programs that create
  *   and drop namespaces do not run out of them.
+ *   Refusing libssl in a namespace instead would not be enough: code inside
+ *   the namespace (an interpreter importing its ssl module) loads through
+ *   that namespace's own libc, where no hook of ours runs unless the shim
+ *   is there. The price of heading it: the namespace's global scope is the
+ *   shim's searchlist (the shim, libc, ld.so) instead of the first object's,
+ *   so an object loaded second no longer sees the first one's symbols, and
+ *   libc comes before the first object's own libraries in every lookup
+ *   there. (glibc crashes on RTLD_GLOBAL promotion inside a secondary
+ *   namespace, so the first object cannot be added to that scope.)
  *
  * Why prepare-then-tail-call: glibc's dlopen/dlmopen take the caller's link
  * map from their return address (DT_RUNPATH/DT_RPATH, $ORIGIN, and dlopen's
@@ -144,8 +155,10 @@ static void field(char *out, size_t outlen, const char *value)
         snprintf(out, outlen, "%s", value);
         return;
     }
-    if (outlen < 8)
+    if (outlen < 8) {
+        out[0] = '\0';
         return;
+    }
     out[n++] = '"';
     for (const unsigned char *p = (const unsigned char *)value; *p && n + 6 < outlen; p++) {
         if (*p == '"' || *p == '\\') {
@@ -346,8 +359,10 @@ static const struct link_map *map_of(void *handle)
 #else
 #define NATIVE_CLASS ELFCLASS32
 #endif
-#define MAX_PHDRS 64
-#define MAX_DYN 512
+/* Caps that keep the rare path's stack small (3 KB); a file beyond them
+ * only shows nothing. */
+#define MAX_PHDRS 24
+#define MAX_DYN 96
 #define MAX_NAME 256
 
 static int read_at(int fd, void *buf, size_t len, off_t off)
@@ -445,11 +460,12 @@ out:
 /* RTLD_DEEPBIND                                                       */
 /* ------------------------------------------------------------------ */
 
-/* Before a DEEPBIND load of file into the namespace of ns_map (ns: its id,
- * or -1 for the shim's own namespace, reached with plain dlopen): make sure
+/* Before a DEEPBIND load of file into the namespace of ns_map (ns: its id;
+ * NULL for the shim's own namespace, which plain dlopen reaches): make sure
  * that load cannot be what brings libssl.so.3 in. Returns 0, or -1 after a
  * refusal. */
-static COLD int deepbind_prepare(const struct link_map *ns_map, Lmid_t ns, const char *file)
+static COLD int deepbind_prepare(const struct link_map *ns_map, const Lmid_t *ns,
+                                 const char *file)
 {
     struct stat id;
     enum target t;
@@ -467,8 +483,8 @@ static COLD int deepbind_prepare(const struct link_map *ns_map, Lmid_t ns, const
         /* Loaded normally, libssl searches the global scope first (the
          * shim); the DEEPBIND load then finds it by soname instead of
          * binding a copy of its own. NODELETE: the handle is never closed. */
-        void *ssl = ns < 0 ? real_dlopen()(LIBSSL_SONAME, RTLD_NOW | RTLD_LOCAL)
-                           : real_dlmopen()(ns, LIBSSL_SONAME, RTLD_NOW | RTLD_LOCAL);
+        void *ssl = ns == NULL ? real_dlopen()(LIBSSL_SONAME, RTLD_NOW | RTLD_LOCAL)
+                               : real_dlmopen()(*ns, LIBSSL_SONAME, RTLD_NOW | RTLD_LOCAL);
         if (ssl == NULL) {
             const char *e = dlerror();
             refuse(file,
@@ -605,36 +621,36 @@ static const struct link_map *shim_in(Lmid_t ns, int heads)
     return map;
 }
 
-/* Before dlmopen(ns, file, flags) with ns not the base namespace, or with
- * RTLD_DEEPBIND: the namespace to load into, or REFUSED after a refusal. */
-#define REFUSED ((Lmid_t)-2)
+/* Before dlmopen(ns, file, flags) loads something, with ns not the base
+ * namespace or with RTLD_DEEPBIND: the namespace to load into (a new one
+ * for LM_ID_NEWLM), or LM_ID_NEWLM after a refusal, which a prepared load
+ * never goes to. (A value, not an out-parameter: a local whose address is
+ * taken keeps GCC from the jump that ends dlmopen_slow.) */
 static COLD Lmid_t dlmopen_prepare(Lmid_t ns, const char *file, int flags)
 {
     const struct link_map *ns_map;
     int saved_errno = errno;
+    Lmid_t to = LM_ID_NEWLM;
 
-    if (file == NULL || (flags & RTLD_NOLOAD))
-        return ns;   /* nothing new is loaded */
     if (ns == LM_ID_NEWLM && (ns = new_namespace(file)) == -1) {
-        ns = REFUSED;
+        /* refused */
     } else if ((ns_map = shim_in(ns, ns != LM_ID_BASE)) == NULL) {
         const char *e = dlerror();
         refuse(file,
                "dlmopen into namespace %ld, which tlspin did not make: libssl.so.3 there would "
                "bind around the pin check%s%.100s",
                (long)ns, e ? ": " : "", e ? e : "");
-        ns = REFUSED;
-    } else if ((flags & RTLD_DEEPBIND) && deepbind_prepare(ns_map, ns, file) != 0) {
-        ns = REFUSED;
+    } else if (!(flags & RTLD_DEEPBIND) || deepbind_prepare(ns_map, &ns, file) == 0) {
+        to = ns;
     }
     errno = saved_errno;
-    return ns;
+    return to;
 }
 
 static COLD int dlopen_prepare(const char *file)
 {
     int saved_errno = errno;
-    int rc = deepbind_prepare(self_map(), -1, file);
+    int rc = deepbind_prepare(self_map(), NULL, file);
 
     errno = saved_errno;
     return rc;
@@ -644,30 +660,55 @@ static COLD int dlopen_prepare(const char *file)
 /* The hooks                                                           */
 /* ------------------------------------------------------------------ */
 
+/* Each hook's common path is a flag test, a load and a jump to libc; the
+ * rest (the first call, RTLD_DEEPBIND, another namespace) jumps to a cold
+ * function that prepares and then jumps to libc itself. Jumps all the way:
+ * the program's return address is the one libc sees. */
+
+static COLD SIBCALLS void *dlopen_slow(const char *file, int flags)
+{
+    if ((flags & RTLD_DEEPBIND) && file != NULL && !(flags & RTLD_NOLOAD) &&
+        dlopen_prepare(file) != 0)
+        return NULL;
+    return real_dlopen()(file, flags);
+}
+
 TLSPIN_HOOK SIBCALLS void *dlopen(const char *file, int flags)
 {
-    if (__builtin_expect((flags & RTLD_DEEPBIND) != 0, 0) && file != NULL &&
-        !(flags & RTLD_NOLOAD) && dlopen_prepare(file) != 0)
+    dlopen_fn *real = atomic_load_explicit(&real_dlopen_p, memory_order_relaxed);
+
+    if (__builtin_expect(real == NULL || (flags & RTLD_DEEPBIND) != 0, 0))
+        return dlopen_slow(file, flags);
+    return real(file, flags);
+}
+
+static COLD SIBCALLS void *dlmopen_slow(Lmid_t ns, const char *file, int flags)
+{
+    if (file != NULL && !(flags & RTLD_NOLOAD) &&
+        (ns != LM_ID_BASE || (flags & RTLD_DEEPBIND) != 0) &&
+        (ns = dlmopen_prepare(ns, file, flags)) == LM_ID_NEWLM)
         return NULL;
-    return real_dlopen()(file, flags);   /* a jump: the caller stays the program */
+    return real_dlmopen()(ns, file, flags);
 }
 
 TLSPIN_HOOK SIBCALLS void *dlmopen(Lmid_t ns, const char *file, int flags)
 {
-    if (__builtin_expect(ns != LM_ID_BASE || (flags & RTLD_DEEPBIND) != 0, 0)) {
-        ns = dlmopen_prepare(ns, file, flags);
-        if (ns == REFUSED)
-            return NULL;
-    }
-    return real_dlmopen()(ns, file, flags);   /* a jump, as in dlopen */
+    dlmopen_fn *real = atomic_load_explicit(&real_dlmopen_p, memory_order_relaxed);
+
+    if (__builtin_expect(real == NULL || ns != LM_ID_BASE || (flags & RTLD_DEEPBIND) != 0, 0))
+        return dlmopen_slow(ns, file, flags);
+    return real(ns, file, flags);
 }
 
-static COLD int dlclose_collect(void *handle)
+/* dlclose does not depend on its caller: this path may call normally. Only
+ * when the shim made namespaces does closing a handle need a look. */
+static COLD int dlclose_slow(void *handle)
 {
     Lmid_t ns = LM_ID_BASE;
     int saved_errno, rc;
 
-    if (handle == NULL || dlinfo(handle, RTLD_DI_LMID, &ns) != 0 || ns == LM_ID_BASE)
+    if (atomic_load(&made_count) == 0 || handle == NULL ||
+        dlinfo(handle, RTLD_DI_LMID, &ns) != 0 || ns == LM_ID_BASE)
         return real_dlclose()(handle);   /* a bad handle: dlclose says so itself */
     rc = real_dlclose()(handle);
     if (rc != 0)
@@ -678,11 +719,13 @@ static COLD int dlclose_collect(void *handle)
     return rc;
 }
 
-/* Only when the shim made namespaces does closing a handle need a look:
- * dlclose does not depend on its caller, so that path may call normally. */
 TLSPIN_HOOK SIBCALLS int dlclose(void *handle)
 {
-    if (__builtin_expect(atomic_load_explicit(&made_count, memory_order_relaxed) != 0, 0))
-        return dlclose_collect(handle);
-    return real_dlclose()(handle);
+    dlclose_fn *real = atomic_load_explicit(&real_dlclose_p, memory_order_relaxed);
+
+    if (__builtin_expect(real == NULL ||
+                             atomic_load_explicit(&made_count, memory_order_relaxed) != 0,
+                         0))
+        return dlclose_slow(handle);
+    return real(handle);
 }
