@@ -185,11 +185,13 @@ out:
 
 static const char sign_usage[] =
     "usage: tlspin sign --key KEY [--key KEY2...] --serial N --expires WHEN\n"
-    "                   [--issued WHEN] [--output FILE] PINSET\n"
+    "                   [--issued WHEN] [--max-validity DAYS] [--output FILE] PINSET\n"
     "Sign a pinsets file (the file module's language) offline. N is 1 to\n"
     "2^63-1 and must grow with every file published. WHEN: 14d, 36h, 90m,\n"
-    "YYYY-MM-DDTHH:MM:SSZ or @EPOCH (issued defaults to now). Validity is\n"
-    "capped at 31 days on the machines. The pinsets are checked first.\n";
+    "YYYY-MM-DDTHH:MM:SSZ or @EPOCH (issued defaults to now). The machines\n"
+    "refuse a file valid for longer than their max_validity_days (31 by\n"
+    "default): a longer --expires is refused here too, unless --max-validity\n"
+    "says the machines allow it. The pinsets are checked first.\n";
 
 int cmd_sign(int argc, char **argv)
 {
@@ -198,8 +200,10 @@ int cmd_sign(int argc, char **argv)
                                          {"expires", required_argument, NULL, 'e'},
                                          {"issued", required_argument, NULL, 'i'},
                                          {"output", required_argument, NULL, 'o'},
+                                         {"max-validity", required_argument, NULL, 'm'},
                                          {"help", no_argument, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};
+    int64_t max_validity = SIGFMT_MAX_VALIDITY_DEFAULT;
     const char *keyfiles[SIGFMT_SIGS_MAX], *serial_text = NULL, *expires_text = NULL;
     const char *issued_text = NULL, *output = NULL;
     char *keys[SIGFMT_SIGS_MAX] = {0}, *body = NULL, *out = NULL, *end, err[1024];
@@ -209,7 +213,7 @@ int cmd_sign(int argc, char **argv)
     int c, rc = 1;
 
     optind = 1;
-    while ((c = getopt_long(argc, argv, "k:s:e:i:o:h", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "k:s:e:i:o:m:h", opts, NULL)) != -1) {
         switch (c) {
         case 'k':
             if (n_keys >= SIGFMT_SIGS_MAX)
@@ -220,6 +224,16 @@ int cmd_sign(int argc, char **argv)
         case 'e': expires_text = optarg; break;
         case 'i': issued_text = optarg; break;
         case 'o': output = optarg; break;
+        case 'm': {
+            char *mend;
+            long days;
+            errno = 0;
+            days = strtol(optarg, &mend, 10);
+            if (errno || *mend || mend == optarg || days < 1 || days > 366)
+                return usage_error("sign", "--max-validity is 1 to 366 days");
+            max_validity = (int64_t)days * 86400;
+            break;
+        }
         case 'h': fputs(sign_usage, stdout); return 0;
         default: return usage_error("sign", "unknown option");
         }
@@ -241,6 +255,16 @@ int cmd_sign(int argc, char **argv)
         return usage_error("sign", "--expires \"%s\" is not a time or span", expires_text);
     if (expires <= issued)
         return usage_error("sign", "--expires must be after --issued");
+    /* Signing what every machine will refuse is an outage in 31 days' time
+     * at the latest: say so now, when it is still a typo. */
+    if (expires - issued > max_validity)
+        return usage_error("sign",
+                           "--expires %s is %lld days after --issued, and the machines refuse "
+                           "a file valid for more than %lld days (the module's "
+                           "max_validity_days); sign for less, or pass --max-validity DAYS if "
+                           "the machines' policy allows more",
+                           expires_text, (long long)((expires - issued + 86399) / 86400),
+                           (long long)(max_validity / 86400));
     for (i = 0; i < n_keys; i++)
         if (signed_read_plain(keyfiles[i], 16384, &keys[i], &keylens[i], err, sizeof(err)) != 0) {
             fprintf(stderr, "tlspin sign: %s\n", err);
