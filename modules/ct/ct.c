@@ -639,6 +639,16 @@ static int ct_lint(void *state, int64_t now, tlspin_diag_fn *diag, void *diag_ct
         diag(diag_ctx, st->stale_fail ? TLSPIN_SEV_ERROR : TLSPIN_SEV_WARNING, st->list.path, 0,
              msg);
         errors += st->stale_fail;
+    } else if (st->max_age && st->list.timestamp + st->max_age - now <= 30 * 86400) {
+        /* Nothing refreshes the list by itself: a stale list blocks every
+         * in-scope host, so say so a month ahead (monitoring that runs
+         * `tlspin check` daily sees it at 30, 14, 7 and 1 days too). */
+        long long left = (long long)((st->list.timestamp + st->max_age - now + 86399) / 86400);
+        snprintf(msg, sizeof msg, "ct: the log list goes stale in %lld day%s "
+                 "(max_list_age_days %lld): CT then %s; install a fresh list before",
+                 left, left == 1 ? "" : "s", (long long)(st->max_age / 86400),
+                 st->stale_fail ? "refuses every in-scope host" : "is not enforced");
+        diag(diag_ctx, TLSPIN_SEV_WARNING, st->list.path, 0, msg);
     }
     if (st->list.n_operators < 2 || (st->policy.kind == POLICY_MIN &&
                                      st->list.n_operators < st->policy.min_operators)) {

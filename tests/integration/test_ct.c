@@ -1257,6 +1257,37 @@ START_TEST(cli_check_validates_list)
 }
 END_TEST
 
+/* A list nothing refreshes goes stale and then blocks every in-scope host:
+ * tlspin check warns a month ahead (issue 12: a trap that becomes an outage
+ * later). _i: days old of a list whose max age is the default 70. */
+START_TEST(cli_check_warns_before_list_goes_stale)
+{
+    static const struct {
+        int age_days;
+        const char *want;   /* NULL: no warning */
+    } rows[] = {{30, NULL},
+                {40, "goes stale in 30 days"},
+                {56, "goes stale in 14 days"},
+                {63, "goes stale in 7 days"},
+                {69, "goes stale in 1 day "}};
+    const struct lentry e[] = {{&A1, "A", "usable", 86400 * 300},
+                               {&B1, "B", "usable", 86400 * 300}};
+    struct run_result r;
+
+    mk_logs();
+    /* An hour older than whole days: the days left (rounded up) are whole. */
+    ct_policy_list(write_list(86400 * rows[_i].age_days + 3600, e, 2), NULL);
+    run_check(&r);
+    if (rows[_i].want == NULL)
+        ck_assert_msg(!strstr(r.out, "goes stale") && !strstr(r.err, "goes stale"),
+                      "a warning %d days ahead: " RUN_FMT, 70 - rows[_i].age_days, RUN_ARGS(&r));
+    else
+        ck_assert_msg(strstr(r.out, rows[_i].want) || strstr(r.err, rows[_i].want),
+                      "no '%s': " RUN_FMT, rows[_i].want, RUN_ARGS(&r));
+    run_result_free(&r);
+}
+END_TEST
+
 /* ------------------------------------------------------------------ */
 /* The real interception proxy: mitmproxy                              */
 /* ------------------------------------------------------------------ */
@@ -1493,6 +1524,7 @@ static Suite *ct_suite(void)
     tcase_add_test(tc, cli_probe_shows_scts);
     tcase_add_test(tc, cli_probe_tls12_staple);
     tcase_add_test(tc, cli_check_validates_list);
+    tcase_add_loop_test(tc, cli_check_warns_before_list_goes_stale, 0, 5);
     suite_add_tcase(s, tc);
 
     tc = harness_tcase("skipped-by-openssl");
