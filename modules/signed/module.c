@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <tlspin/module.h>
 
@@ -187,6 +188,15 @@ static int signed_open(const struct tlspin_host *host, const struct tlspin_args 
     }
     if (sigstore_load_keys(a.keys, keys, why, sizeof(why)) != 0) {
         snprintf(err, errlen, "module signed: %s", why);
+        goto out;
+    }
+    /* The usual first mistake: the stack switched to the signed module
+     * before the updater ever ran (its directory may not exist yet either).
+     * Say what to do, not only what failed. */
+    if (access(a.cache, F_OK) != 0 && errno == ENOENT) {
+        snprintf(err, errlen, "module signed: no signed pinset yet (%s does not exist): "
+                 "run `tlspin update` (and enable tlspin-update.timer) before this stack "
+                 "goes live", a.cache);
         goto out;
     }
     if (sigstore_state_read(a.state, &floor, why, sizeof(why)) != 0) {

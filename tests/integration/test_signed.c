@@ -1065,6 +1065,23 @@ START_TEST(check_warns_before_expiry)
 }
 END_TEST
 
+/* A stack switched to the signed module before the first `tlspin update`:
+ * tlspin check (which enable-system runs) fails and says what to do
+ * (issue 12: a trap that turns into an outage once the preload is on). */
+START_TEST(check_before_first_update)
+{
+    struct run_result r;
+
+    keygen("a", 1);
+    signed_policy("fail");
+    ck_assert_int_eq(RUN(&r, &plain, TLSPIN, "check", "--config", H.config), 0);
+    ck_assert_msg(r.exited && r.code == 2, "no cache yet: exit 2: " RUN_FMT, RUN_ARGS(&r));
+    ck_assert_msg(strstr(r.out, "no signed pinset yet") && strstr(r.out, "run `tlspin update`"),
+                  "check does not say what to do: " RUN_FMT, RUN_ARGS(&r));
+    run_result_free(&r);
+}
+END_TEST
+
 /* ------------------------------------------------------------------ */
 /* update                                                              */
 /* ------------------------------------------------------------------ */
@@ -1526,6 +1543,7 @@ static Suite *signed_suite(void)
     tcase_add_test(tc, module_goes_stale_while_running);
     tcase_add_test(tc, module_key_rotation_in_running_program);
     tcase_add_test(tc, check_warns_before_expiry);
+    tcase_add_test(tc, check_before_first_update);
     suite_add_tcase(s, tc);
 
     tc = harness_tcase("update");
