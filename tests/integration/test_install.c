@@ -315,6 +315,43 @@ END_TEST
 
 /* ------------------------------------------------------------------ */
 /* The installed default policy                                        */
+/* The updater's units and cron example name the install's own paths (not
+ * the configured prefix's), and systemd accepts them: `systemd-analyze
+ * verify` checks that ExecStart= names an executable that exists. The timer
+ * runs on a calendar, so Persistent= catches up runs missed while off. */
+START_TEST(installed_units_name_the_install)
+{
+    struct install in;
+    struct run_result r;
+    const char *unitdir, *service, *timer, *tlspin;
+    char *text;
+
+    install_to(&in, fmt("%s/usr", H.tmp));
+    unitdir = fmt("%s/lib/systemd/system", in.prefix);
+    service = fmt("%s/tlspin-update.service", unitdir);
+    timer = fmt("%s/tlspin-update.timer", unitdir);
+    tlspin = fmt("%s/%s/tlspin", in.prefix, cache_value("CMAKE_INSTALL_BINDIR"));
+    text = read_file(service, NULL);
+    ck_assert_msg(text && strstr(text, fmt("ExecStart=%s update", tlspin)) &&
+                      !strstr(text, "/usr/local/bin"),
+                  "%s does not run the installed %s:\n%s", service, tlspin, text);
+    free(text);
+    text = read_file(timer, NULL);
+    ck_assert_msg(text && strstr(text, "OnCalendar=") && strstr(text, "Persistent=true"),
+                  "%s:\n%s", timer, text);
+    free(text);
+    text = read_file(fmt("%s/share/doc/tlspin/examples/tlspin-update", in.prefix), NULL);
+    ck_assert_msg(text && strstr(text, fmt("&& %s update", tlspin)), "cron example:\n%s",
+                  text);
+    free(text);
+    ck_assert_int_eq(RUN(&r, &plain, "/usr/bin/systemd-analyze", "verify", "--man=no", service,
+                         timer),
+                     0);
+    ck_assert_msg(r.exited && r.code == 0, "systemd-analyze verify: " RUN_FMT, RUN_ARGS(&r));
+    run_result_free(&r);
+}
+END_TEST
+
 /* ------------------------------------------------------------------ */
 
 START_TEST(installed_default_is_harmless_until_a_pinset)
@@ -650,6 +687,7 @@ Suite *install_suite(void)
     TCase *tc = harness_tcase("tree");
 
     tcase_add_test(tc, install_lays_out_the_documented_tree);
+    tcase_add_test(tc, installed_units_name_the_install);
     tcase_add_test(tc, installed_default_is_harmless_until_a_pinset);
     suite_add_tcase(s, tc);
 
