@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <pwd.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,13 +19,13 @@
 #include "policy_path.h"
 #include "commands.h"
 #include "elf_inspect.h"
-#include "policy.h"
 #include "preload_file.h"
 #include "shim_path.h"
+#include "engine_api.h"
+#include "engine_probe.h"
 #include "term.h"
 
-#define ENGINE_REL "tlspin/libtlspin-engine.so" /* next to the shim, as it looks for it */
-#define MODULES_REL "tlspin/modules"
+#define ENGINE_REL TLSPIN_ENGINE_FILE /* next to the shim, as it looks for it */
 
 /* Options shared by the three: --library, --config, --help. */
 struct sys_opts {
@@ -98,8 +99,9 @@ static void disable_usage(FILE *f)
             "Remove the tlspin shim from %s: every entry named\n"
             "libtlspin.so (or only PATH, with --library). Other entries are kept; the file\n"
             "is replaced atomically, or removed when no entry is left. Disabling when\n"
-            "it is not enabled changes nothing. The policy is not consulted: disabling\n"
-            "always works.\n"
+            "it is not enabled changes nothing. Nothing is loaded: not the policy, not\n"
+            "the engine, not a module, not OpenSSL (this command is in bin/tlspin,\n"
+            "which links only libc), so disabling works whatever of them is broken.\n"
             "\n"
             "  --library PATH  remove only this entry (or entries naming the same file)\n"
             "  -h, --help      this text\n"
@@ -115,15 +117,23 @@ static void status_usage(FILE *f)
             "\n"
             "Say whether the tlspin shim is enabled system-wide (%s),\n"
             "which library, whether that library and its engine are safe to preload\n"
-            "(root-owned, writable by no one else), and whether the policy loads, with\n"
-            "its faults listed.\n"
+            "(root-owned, writable by no one else), and what a process started now\n"
+            "would do: status loads the engine that library loads and the policy with\n"
+            "that engine's modules, as a new process does (in a child process, as a\n"
+            "damaged engine can kill whoever loads it), and says which of these\n"
+            "follows: decided by the policy; every client handshake refused (the\n"
+            "engine does not load: fail closed); decided by on_error, or by the last\n"
+            "good policy (the policy file is unusable); on_error for the handshakes a\n"
+            "stack entry that cannot run takes part in (a module that does not load).\n"
+            "It needs nothing but libc itself: it runs whatever is broken.\n"
             "\n"
             "  --config PATH   the policy to check (default: $TLSPIN_CONFIG, else\n"
             "                  %s)\n"
             "  -h, --help      this text\n"
             "\n"
             "Exit status: 0 enabled and healthy; 1 not enabled; 2 enabled but broken\n"
-            "(library missing or unsafe, policy with errors); 3 the state cannot be read.\n",
+            "(library missing or unsafe, engine that does not load, policy or module\n"
+            "with errors); 3 the state cannot be read.\n",
             PRELOAD_FILE, TLSPIN_DEFAULT_CONFIG);
 }
 
@@ -260,48 +270,107 @@ static int check_shim(const char *lib, char *real, size_t reallen, char *why, si
 }
 
 /* ------------------------------------------------------------------ */
-/* The policy                                                           */
+/* The engine and the policy, as a new process would load them          */
 /* ------------------------------------------------------------------ */
 
-/* Load the policy with the modules next to the shim (what the preloaded
- * shim will load). Prints every fault, indented, on f. Returns the number
- * of faults; *summary describes a healthy policy. */
-static int policy_faults(const char *path, const char *shim_real, FILE *f, const char *indent,
-                         char *summary, size_t summarylen)
+/* Print every fault the probe found, indented, on f: the policy file's,
+ * then each stack entry's. Returns their number. Meaningful only when the
+ * engine loaded (pr->engine_ok): without it nothing of the policy is read. */
+static int probe_faults(const struct engine_probe *pr, FILE *f, const char *indent)
 {
-    char moduledir[PATH_MAX + 32];
-    const char *dir = policy_moduledir();
     int n = 0;
 
-    if (shim_real && shim_real[0]) {
-        snprintf(moduledir, sizeof moduledir, "%.*s/%s",
-                 (int)(strrchr(shim_real, '/') - shim_real), shim_real, MODULES_REL);
-        dir = moduledir;
-    }
-    struct policy *p = policy_load(path, dir);
-    if (p == NULL) {
-        fprintf(f, "%s%s: out of memory\n", indent, path);
+    if (pr->killed_in_policy) {
+        fprintf(f, "%s%s\n", indent, pr->engine_error);
         return 1;
     }
-    if (p->fault || p->config == NULL) {
-        fprintf(f, "%s%s\n", indent, p->fault ? p->fault : "no policy");
+    if (pr->policy_fault) {
+        fprintf(f, "%s%s\n", indent, pr->policy_fault);
         n++;
     }
-    for (size_t i = 0; i < p->n_entries; i++)
-        if (p->entries[i].fault) {
-            fprintf(f, "%s%s\n", indent, p->entries[i].fault);
+    for (size_t i = 0; i < pr->n_entries; i++)
+        if (pr->entries[i].fault) {
+            fprintf(f, "%s%s\n", indent, pr->entries[i].fault);
             n++;
         }
-    if (n == 0 && summary) {
-        size_t len = (size_t)snprintf(summary, summarylen, "mode %s, %zu module%s",
-                                      p->config->mode == MODE_REPORT ? "report" : "enforce",
-                                      p->n_entries, p->n_entries == 1 ? "" : "s");
-        for (size_t i = 0; i < p->n_entries && len < summarylen; i++)
-            len += (size_t)snprintf(summary + len, summarylen - len, "%s%s", i ? ", " : ": ",
-                                    p->entries[i].config->module);
-    }
-    policy_free(p);
     return n;
+}
+
+/* "mode enforce, 1 module: file" for a policy that loads. */
+static void probe_summary(const struct engine_probe *pr, char *out, size_t outlen)
+{
+    size_t len = (size_t)snprintf(out, outlen, "mode %s, %zu module%s",
+                                  pr->mode_report ? "report" : "enforce", pr->n_entries,
+                                  pr->n_entries == 1 ? "" : "s");
+    for (size_t i = 0; i < pr->n_entries && len < outlen; i++)
+        len += (size_t)snprintf(out + len, outlen - len, "%s%s", i ? ", " : ": ",
+                                pr->entries[i].module);
+}
+
+/* What a process started now does with its TLS, in one paragraph on f: the
+ * answer to "is anything blocked, and why" at 3 a.m. Each case follows the
+ * code that decides it: loader/resolve.c (no engine: every client handshake
+ * refused), decide.c decide_broken_policy (an unusable policy file:
+ * on_error, which is deny when the file cannot be read), a faulty stack
+ * entry (on_error for the handshakes that reach it). */
+static void new_process_says(const struct engine_probe *pr, FILE *f, const char *lead)
+{
+    if (pr->killed_by && !pr->killed_in_policy) {
+        fprintf(f, "%sDIES at its first TLS handshake as a client (OpenSSL programs: curl,\n"
+                   "  python, ...): loading the engine kills it (%s). Programs that do not use\n"
+                   "  OpenSSL (sh, sed, an editor) are not affected.\n", lead,
+                strsignal(pr->killed_by));
+        return;
+    }
+    if (!pr->engine_ok) {
+        fprintf(f, "%sREFUSES EVERY TLS HANDSHAKE it makes as a client (fail closed: without\n"
+                   "  its engine the shim decides nothing; curl says \"(60) ... application\n"
+                   "  verification failure\", the record says event=policy-error\n"
+                   "  action=blocked). Programs that do not use OpenSSL (sh, sed, an editor)\n"
+                   "  are not affected.\n", lead);
+        return;
+    }
+    if (pr->killed_in_policy) {
+        fprintf(f, "%s%s at its first TLS handshake as a client: %s.\n", lead,
+                pr->killed_by == SIGALRM ? "HANGS" : "DIES", pr->engine_error);
+        return;
+    }
+    if ((pr->policy_fault || pr->n_faulty > 0) && pr->last_good == 1) {
+        /* The seam for issue 12 point 1: an engine that keeps a last good
+         * policy (engine_probe.h, TLSPIN_PROBE_LAST_GOOD) enforces it in
+         * place of a faulty one. */
+        fprintf(f, "%senforces the LAST GOOD policy (%s) in place of the broken\n"
+                   "  one, with the record event=policy-error action=using-last-good.\n", lead,
+                pr->last_good_text);
+        return;
+    }
+    if ((pr->policy_fault || pr->n_faulty > 0) && pr->last_good < 0)
+        fprintf(f, "%shas no last good policy to fall back on: %s\n", lead,
+                pr->last_good_text);
+    if (pr->policy_fault) {
+        if (pr->have_config && pr->on_error_allow)
+            fprintf(f, "%slets every TLS handshake through UNCHECKED (the policy is unusable and\n"
+                       "  its on_error is allow; record event=policy-error action=allowed).\n",
+                    lead);
+        else
+            fprintf(f, "%sREFUSES EVERY TLS HANDSHAKE it makes as a client: the policy is unusable\n"
+                       "  and on_error is deny%s (curl says \"(60) ... application verification\n"
+                       "  failure\", the record says event=policy-error action=blocked).\n",
+                    lead, pr->have_config ? "" : " (a file that cannot be read has no on_error of its own)");
+        return;
+    }
+    if (pr->n_faulty > 0) {
+        for (size_t i = 0; i < pr->n_entries; i++)
+            if (pr->entries[i].fault)
+                fprintf(f, "%sstack entry %zu (module %s, %s) cannot run: every handshake that\n"
+                           "  reaches it is decided by on_error = %s%s.\n", lead, i + 1,
+                        pr->entries[i].module, pr->entries[i].control,
+                        pr->on_error_allow ? "allow" : "deny",
+                        pr->on_error_allow ? " (let through unchecked)" : " (refused)");
+        return;
+    }
+    fprintf(f, "%sdecides its TLS handshakes by the policy (%s).\n", lead,
+            pr->mode_report ? "report mode: records, never blocks" : "enforced");
 }
 
 /* --config made absolute, or the policy the shim reads. NULL after saying
@@ -480,16 +549,34 @@ int cmd_enable_system(int argc, char **argv)
     if (path == NULL)
         return 2;
     {
-        /* Faults go to stderr under the refusal line: print them after it. */
+        /* The engine and the policy as every program would load them once
+         * `real` is listed: a library whose engine does not load would
+         * refuse (or kill) every OpenSSL client on the machine. Faults go
+         * to stderr under the refusal line: print them after it. */
+        struct engine_probe pr;
         char *buf = NULL;
         size_t len = 0;
-        FILE *mem = open_memstream(&buf, &len);
-        if (mem == NULL) {
-            fprintf(stderr, "tlspin enable-system: out of memory\n");
+        FILE *mem;
+
+        if (engine_probe_run(real, path, &pr, err, sizeof err) != 0) {
+            fprintf(stderr, "tlspin enable-system: %s\n", err);
             return 1;
         }
-        faults = policy_faults(path, real, mem, "  ", NULL, 0);
+        if (!pr.engine_ok) {
+            fprintf(stderr, "tlspin enable-system: %srefusing%s the library: its engine %s "
+                            "does not load: %s\n",
+                    term_on(stderr, TERM_RED), term_off(stderr), pr.engine, pr.engine_error);
+            engine_probe_free(&pr);
+            return 1;
+        }
+        if ((mem = open_memstream(&buf, &len)) == NULL) {
+            fprintf(stderr, "tlspin enable-system: out of memory\n");
+            engine_probe_free(&pr);
+            return 1;
+        }
+        faults = probe_faults(&pr, mem, "  ");
         fclose(mem);
+        engine_probe_free(&pr);
         if (faults > 0) {
             fprintf(stderr,
                     "tlspin enable-system: %srefusing%s: the policy %s has %d error%s:\n%s"
@@ -593,10 +680,12 @@ int cmd_disable_system(int argc, char **argv)
 int cmd_status(int argc, char **argv)
 {
     struct sys_opts o;
-    char err[1024], why[1024], real[PATH_MAX], summary[512] = "", first_real[PATH_MAX] = "";
+    struct engine_probe pr;
+    char err[1024], why[1024], real[PATH_MAX], summary[512] = "", first_entry[PATH_MAX] = "";
     char **entries, *details = NULL, *faults_text = NULL;
     size_t n, ours = 0, dlen = 0, flen = 0;
-    int exists, broken = 0, faults, rc = parse("status", argc, argv, 0, 1, status_usage, &o);
+    int exists, broken = 0, faults = 0, shim_missing = 0;
+    int rc = parse("status", argc, argv, 0, 1, status_usage, &o);
     const char *shim = shim_default_path();
     FILE *d, *f;
 
@@ -620,6 +709,13 @@ int cmd_status(int argc, char **argv)
             continue;
         }
         ours++;
+        /* The first one listed is the one every program loads first: its
+         * engine is what they use. As written, not resolved: the shim finds
+         * its engine next to the path the loader was given. */
+        if (first_entry[0] == '\0') {
+            snprintf(first_entry, sizeof first_entry, "%s", entries[i]);
+            shim_missing = access(entries[i], F_OK) != 0;
+        }
         if (check_shim(entries[i], real, sizeof real, why, sizeof why) != 0) {
             fprintf(d, "  library: %s: %sbroken%s: %s\n", entries[i], term_on(stdout, TERM_RED),
                     term_off(stdout), why);
@@ -627,31 +723,55 @@ int cmd_status(int argc, char **argv)
         } else {
             fprintf(d, "  library: %s (root-owned, writable by no one else; engine next to it)\n",
                     entries[i]);
-            if (first_real[0] == '\0')
-                snprintf(first_real, sizeof first_real, "%s", real);
         }
     }
     if (ours > 1)
         fprintf(d, "  note: %zu tlspin entries; tlspin enable-system leaves exactly one\n", ours);
 
-    /* The policy, with the modules the listed shim would load. */
     const char *path = policy_path("status", &o);
     if (path == NULL)
         return 3;
-    faults = policy_faults(path, first_real[0] ? first_real : NULL, f, "    ", summary,
-                           sizeof summary);
-    fclose(f);
-    if (faults == 0) {
-        fprintf(d, "  policy: %s loads (%s)\n", path, summary);
+    /* The engine that shim loads, and the policy with that engine's modules,
+     * loaded as a new process would (in a child: a broken engine may kill
+     * whoever loads it). Not enabled: the shim enable-system would list. */
+    if (engine_probe_run(first_entry[0] ? first_entry : shim, path, &pr, err, sizeof err) != 0) {
+        fprintf(stderr, "tlspin status: %s\n", err);
+        return 3;
+    }
+    if (pr.engine_ok) {
+        fprintf(d, "  engine: %s loads (modules from %s)\n", pr.engine, pr.moduledir);
     } else {
-        fprintf(d, "  policy: %s: %s%d error%s%s\n%s", path, term_on(stdout, TERM_RED), faults,
-                faults == 1 ? "" : "s", term_off(stdout), faults_text);
-        if (ours > 0)
-            fprintf(d, "  the handshakes these faults take part in are decided by on_error "
-                    "(default: refused); fix the policy (tlspin check)\n");
+        fprintf(d, "  engine: %s: %sbroken%s: %s\n", pr.engine, term_on(stdout, TERM_RED),
+                term_off(stdout), pr.engine_error);
         broken = 1;
     }
+    if (!pr.engine_ok) {
+        fprintf(d, "  policy: %s: not read (only the engine reads it)\n", path);
+    } else {
+        faults = probe_faults(&pr, f, "    ");
+        if (faults == 0) {
+            probe_summary(&pr, summary, sizeof summary);
+            fprintf(d, "  policy: %s loads (%s)\n", path, summary);
+        } else {
+            fflush(f);
+            fprintf(d, "  policy: %s: %s%d error%s%s\n%s", path, term_on(stdout, TERM_RED),
+                    faults, faults == 1 ? "" : "s", term_off(stdout), faults_text);
+            broken = 1;
+        }
+    }
+    fclose(f);
+    if (ours > 0 && shim_missing)
+        fprintf(d, "  a new process is NOT covered: the loader cannot preload %s, says so on\n"
+                   "  every program's stderr and runs it without tlspin.\n", first_entry);
+    else
+        new_process_says(&pr, d, ours > 0 ? "  a new process " : "  under the shim, a process ");
+    if (ours > 0 && broken)
+        fprintf(d, "  the way back: tlspin disable-system (it needs nothing of the above), or\n"
+                   "  from a root shell remove the line naming libtlspin.so from %s;\n"
+                   "  then fix what is broken (tlspin check, reinstall) and tlspin enable-system\n",
+                PRELOAD_FILE);
     fclose(d);
+    engine_probe_free(&pr);
 
     if (ours == 0) {
         printf("system-wide: %snot enabled%s (%s %s)\n", term_on(stdout, TERM_YELLOW),

@@ -8,6 +8,15 @@
  * The shim enabled is a copy of the build's (shim, engine, file module)
  * under the test directory, so the root-owned, not-writable-by-others
  * checks hold wherever the build tree lives.
+ *
+ * Recovery (issue 12, point 3): with the engine truncated, replaced by
+ * garbage or deleted, a module missing or the policy broken, `tlspin
+ * status` says what a new process does and exits non-zero, `tlspin
+ * disable-system` takes the shim out, and the manual way back (sed from a
+ * root shell) works while the broken shim is preloaded into every program.
+ * The engine the CLI itself was built against is damaged as well (under an
+ * overlay in this test's mounts), as on an installed machine where both
+ * are the same file.
  */
 #include "harness.h"
 
@@ -17,6 +26,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -573,6 +583,336 @@ START_TEST(usage_texts)
 }
 END_TEST
 
+/* ------------------------------------------------------------------ */
+/* Recovery (issue 12, point 3)                                         */
+/* ------------------------------------------------------------------ */
+
+/* How the engine is broken. A copy cut short inside its first segment
+ * passes dlopen's checks and kills whoever loads it with SIGBUS; one cut to
+ * nothing, garbage and a deleted file are refused by dlopen. */
+enum damage { DAMAGE_EMPTY, DAMAGE_CUT, DAMAGE_GARBAGE, DAMAGE_MISSING, N_DAMAGE };
+
+static const char *const damage_name[] = {"truncated to 0 bytes", "truncated to 8 KiB",
+                                          "garbage", "deleted"};
+
+/* What dlopen says of it, as status must report. */
+static const char *const damage_says[] = {"file too short", "killed the process (signal 7",
+                                          "invalid ELF header", "No such file or directory"};
+
+static void damage_file(const char *file, enum damage d)
+{
+    switch (d) {
+    case DAMAGE_EMPTY:
+        run_sh(fmt(": > '%s'", file));
+        break;
+    case DAMAGE_CUT:
+        run_sh(fmt("truncate -s 8192 '%s'", file));
+        break;
+    case DAMAGE_GARBAGE:
+        run_sh(fmt("yes 'not an ELF object' | head -c 65536 > '%s'", file));
+        break;
+    case DAMAGE_MISSING:
+        run_sh(fmt("rm -f '%s'", file));
+        break;
+    case N_DAMAGE:
+        break;
+    }
+}
+
+/* The default policy (what every program reads system-wide): the file
+ * module over H.pinsets, good.test pinned to its own key. */
+static void good_default_policy(void)
+{
+    FILE *f;
+
+    write_good_pinset();
+    ck_assert_int_eq(system("mkdir -p \"$(dirname '" TLSPIN_DEFAULT_CONFIG "')\""), 0);
+    f = fopen(TLSPIN_DEFAULT_CONFIG, "w");
+    ck_assert_ptr_nonnull(f);
+    fprintf(f, "version = 1; mode = \"enforce\"; unpinned = \"allow\"; on_error = \"deny\";\n"
+               "log = { rate_limit_seconds = 0; };\n"
+               "stack = ( { module = \"file\"; control = \"required\"; args = { pinsets = "
+               "\"%s\"; }; } );\n",
+            H.pinsets);
+    ck_assert_int_eq(fclose(f), 0);
+}
+
+/* curl to good.test on port, with no LD_PRELOAD: only /etc/ld.so.preload
+ * can put the shim in it. */
+static void curl_good(struct run_result *r, int port)
+{
+    ck_assert_int_eq(RUN(r, NULL, CURL, "-q", "-sS", "--max-time", "10", "--cacert",
+                         cert("trust.pem"), "--resolve", fmt("good.test:%d:127.0.0.1", port),
+                         "-o", "/dev/null", fmt("https://good.test:%d/", port)),
+                     0);
+}
+
+static void assert_curl_refused(const struct run_result *r)
+{
+    ck_assert_msg(r->exited && r->code == 60 &&
+                      strstr(r->err, "application verification failure") != NULL,
+                  "curl should have been refused (60): " RUN_FMT, RUN_ARGS(r));
+}
+
+/* Enabled system-wide with a good policy, a server up (started before the
+ * shim is listed: a server is a program too), curl through: the state a
+ * machine is in before something breaks. Returns the shim. */
+static const char *enabled_machine(struct server *s)
+{
+    const char *lib = setup_system();
+    struct run_result r;
+
+    good_default_policy();
+    server_start(s, "good");
+    CLI(&r, NULL, "enable-system", "--library", lib);
+    assert_exit(&r, 0);
+    run_result_free(&r);
+    curl_good(&r, s->port);
+    ck_assert_msg(r.exited && r.code == 0, "curl before the damage: " RUN_FMT, RUN_ARGS(&r));
+    run_result_free(&r);
+    return lib;
+}
+
+/* Damage the engine next to the listed shim, and the one the CLI was
+ * built against (an overlay: the build tree stays whole outside this
+ * test's mounts). */
+static const char *break_engines(enum damage d)
+{
+    const char *engine = fmt("%s/sys/lib/tlspin/libtlspin-engine.so", H.tmp);
+
+    overlay_over(TLSPIN_BUILD_DIR "/lib/tlspin");
+    damage_file(engine, d);
+    damage_file(TLSPIN_BUILD_DIR "/lib/tlspin/libtlspin-engine.so", d);
+    return engine;
+}
+
+/* status says the engine is broken and what that does; disable-system
+ * takes the shim out and exits 0; the next curl goes through. */
+START_TEST(broken_engine_status_and_disable)
+{
+    struct server s;
+    struct run_result r;
+    const char *lib = enabled_machine(&s), *engine;
+    char *text;
+
+    engine = break_engines((enum damage)_i);
+
+    CLI(&r, NULL, "--help");
+    ck_assert_msg(r.exited && r.code == 0 && strstr(r.out, "disable-system"),
+                  "tlspin --help with the engine %s: " RUN_FMT, damage_name[_i], RUN_ARGS(&r));
+    run_result_free(&r);
+
+    CLI(&r, NULL, "status");
+    ck_assert_msg(r.exited && r.code == 2, "status with the engine %s: " RUN_FMT,
+                  damage_name[_i], RUN_ARGS(&r));
+    ck_assert_msg(has_line(r.out, "system-wide: enabled, but broken"), RUN_FMT, RUN_ARGS(&r));
+    assert_out_has(&r, fmt("  engine: %s: broken: ", engine));
+    assert_out_has(&r, damage_says[_i]);
+    assert_out_has(&r, fmt("  policy: %s: not read (only the engine reads it)",
+                           TLSPIN_DEFAULT_CONFIG));
+    if (_i == DAMAGE_CUT)
+        assert_out_has(&r, "  a new process DIES at its first TLS handshake as a client");
+    else
+        assert_out_has(&r, "  a new process REFUSES EVERY TLS HANDSHAKE it makes as a client "
+                           "(fail closed");
+    assert_out_has(&r, "  the way back: tlspin disable-system");
+    ck_assert_msg(strstr(r.out, "healthy") == NULL, RUN_FMT, RUN_ARGS(&r));
+    run_result_free(&r);
+
+    /* A command that needs the engine says so, and points at the way back. */
+    CLI(&r, NULL, "check");
+    ck_assert_msg(r.exited && r.code == 2, "check with the engine %s: " RUN_FMT,
+                  damage_name[_i], RUN_ARGS(&r));
+    assert_err_has(&r, _i == DAMAGE_CUT ? "tlspin check: loading the tlspin commands ("
+                                        : "tlspin check: cannot load the tlspin commands: ");
+    assert_err_has(&r, "`tlspin disable-system`");
+    assert_err_has(&r, "works without any of these files");
+    run_result_free(&r);
+
+    CLI(&r, NULL, "disable-system");
+    ck_assert_msg(r.exited && r.code == 0, "disable-system with the engine %s: " RUN_FMT,
+                  damage_name[_i], RUN_ARGS(&r));
+    assert_out_has(&r, "disabled: removed 1 entry from " PRELOAD);
+    run_result_free(&r);
+    text = preload_text();
+    ck_assert_msg(text == NULL, PRELOAD " still there: %s", text ? text : "");
+
+    curl_good(&r, s.port);
+    ck_assert_msg(r.exited && r.code == 0, "curl after disable-system: " RUN_FMT, RUN_ARGS(&r));
+    run_result_free(&r);
+
+    CLI(&r, NULL, "status");
+    assert_exit(&r, 1);
+    ck_assert_msg(has_line(r.out, "system-wide: not enabled (" PRELOAD " does not exist)"),
+                  RUN_FMT, RUN_ARGS(&r));
+    run_result_free(&r);
+    (void)lib;
+}
+END_TEST
+
+/* The manual way back, from a root shell: sh and sed never load OpenSSL,
+ * so they run under the preloaded broken shim while every OpenSSL client
+ * is refused (or killed, for the engine cut short); sed takes the line out
+ * and the next curl goes through. */
+START_TEST(broken_engine_manual_recovery)
+{
+    struct server s;
+    struct run_result r;
+    const char *lib = enabled_machine(&s);
+    size_t mark;
+    char *text;
+
+    break_engines((enum damage)_i);
+
+    mark = syslog_mark();
+    curl_good(&r, s.port);
+    if (_i == DAMAGE_CUT) {
+        ck_assert_msg(r.signaled && r.sig == SIGBUS, "curl should die of SIGBUS: " RUN_FMT,
+                      RUN_ARGS(&r));
+    } else {
+        assert_curl_refused(&r);
+        const struct syslog_rec *rec = syslog_wait_for_since(mark, "event=policy-error", 2000);
+        ck_assert_msg(rec != NULL, "no record:\n%s", syslog_dump_since(mark));
+        ck_assert_field(rec, "action", "blocked");
+        ck_assert_field_has(rec, "reason", "cannot load");
+    }
+    run_result_free(&r);
+
+    /* The shell and sed start and work with the shim preloaded. */
+    ck_assert_int_eq(RUN(&r, NULL, "/bin/sh", "-c",
+                         "grep -c libtlspin.so /etc/ld.so.preload; echo broken | sed s/broken/fine/"),
+                     0);
+    ck_assert_msg(r.exited && r.code == 0 && strcmp(r.out, "1\nfine\n") == 0 &&
+                      r.err[0] == '\0',
+                  "sh and sed under the broken shim: " RUN_FMT, RUN_ARGS(&r));
+    run_result_free(&r);
+    ck_assert_int_eq(RUN(&r, NULL, "/bin/sh", "-c",
+                         "sed -i '\\#/libtlspin\\.so$#d' /etc/ld.so.preload"),
+                     0);
+    ck_assert_msg(r.exited && r.code == 0, "sed -i: " RUN_FMT, RUN_ARGS(&r));
+    run_result_free(&r);
+    text = preload_text();
+    ck_assert_msg(text == NULL || strstr(text, "libtlspin.so") == NULL, "still listed: %s", text);
+    free(text);
+
+    curl_good(&r, s.port);
+    ck_assert_msg(r.exited && r.code == 0, "curl after the manual edit: " RUN_FMT, RUN_ARGS(&r));
+    run_result_free(&r);
+    (void)lib;
+}
+END_TEST
+
+/* A module that does not load (its .so deleted next to the engine): that
+ * stack entry is faulty and on_error decides the handshakes that reach it;
+ * status says so and exits 2, disable-system works. */
+START_TEST(missing_module_status_and_disable)
+{
+    struct server s;
+    struct run_result r;
+    const char *module = fmt("%s/sys/lib/tlspin/modules/file.so", H.tmp);
+
+    enabled_machine(&s);
+    ck_assert_int_eq(unlink(module), 0);
+    /* The build's own module too: nothing the CLI uses may depend on it. */
+    overlay_over(MODULE_DIR);
+    ck_assert_int_eq(unlink(FILE_MODULE_PATH), 0);
+
+    CLI(&r, NULL, "status");
+    assert_exit(&r, 2);
+    ck_assert_msg(has_line(r.out, "system-wide: enabled, but broken"), RUN_FMT, RUN_ARGS(&r));
+    assert_out_has(&r, fmt("  engine: %s/sys/lib/tlspin/libtlspin-engine.so loads", H.tmp));
+    assert_out_has(&r, fmt("  policy: %s: 1 error\n    %s:", TLSPIN_DEFAULT_CONFIG,
+                           TLSPIN_DEFAULT_CONFIG));
+    assert_out_has(&r, "  a new process stack entry 1 (module file, required) cannot run: every "
+                       "handshake that\n  reaches it is decided by on_error = deny (refused).");
+    run_result_free(&r);
+
+    curl_good(&r, s.port);
+    assert_curl_refused(&r);
+    run_result_free(&r);
+
+    CLI(&r, NULL, "disable-system");
+    assert_exit(&r, 0);
+    run_result_free(&r);
+    ck_assert_msg(access(PRELOAD, F_OK) != 0, PRELOAD " still there");
+    curl_good(&r, s.port);
+    ck_assert_msg(r.exited && r.code == 0, "curl after disable-system: " RUN_FMT, RUN_ARGS(&r));
+    run_result_free(&r);
+}
+END_TEST
+
+/* The policy edited into a syntax error: every client handshake refused
+ * (on_error of a file that cannot be read is deny), the record says
+ * event=policy-error; status says so and exits 2; disable-system works,
+ * and so does the manual way back. */
+START_TEST(broken_policy_status_disable_and_manual)
+{
+    struct server s;
+    struct run_result r;
+    size_t mark;
+    FILE *f;
+
+    enabled_machine(&s);
+    f = fopen(TLSPIN_DEFAULT_CONFIG, "w");
+    ck_assert_ptr_nonnull(f);
+    fputs("version = 1;\nstack = (\n", f);
+    ck_assert_int_eq(fclose(f), 0);
+
+    CLI(&r, NULL, "status");
+    assert_exit(&r, 2);
+    ck_assert_msg(has_line(r.out, "system-wide: enabled, but broken"), RUN_FMT, RUN_ARGS(&r));
+    assert_out_has(&r, "  engine: ");
+    assert_out_has(&r, fmt("  policy: %s: 1 error\n    %s:", TLSPIN_DEFAULT_CONFIG,
+                           TLSPIN_DEFAULT_CONFIG));
+    assert_out_has(&r, "  a new process REFUSES EVERY TLS HANDSHAKE it makes as a client: the "
+                       "policy is unusable\n  and on_error is deny");
+    run_result_free(&r);
+
+    mark = syslog_mark();
+    curl_good(&r, s.port);
+    assert_curl_refused(&r);
+    run_result_free(&r);
+    const struct syslog_rec *rec = syslog_wait_for_since(mark, "event=policy-error", 2000);
+    ck_assert_msg(rec != NULL, "no record:\n%s", syslog_dump_since(mark));
+
+    /* The manual way, then the command (which finds nothing left to do). */
+    ck_assert_int_eq(RUN(&r, NULL, "/bin/sh", "-c",
+                         "sed -i '\\#/libtlspin\\.so$#d' /etc/ld.so.preload"), 0);
+    ck_assert_msg(r.exited && r.code == 0, "sed -i: " RUN_FMT, RUN_ARGS(&r));
+    run_result_free(&r);
+    curl_good(&r, s.port);
+    ck_assert_msg(r.exited && r.code == 0, "curl after the manual edit: " RUN_FMT, RUN_ARGS(&r));
+    run_result_free(&r);
+
+    CLI(&r, NULL, "enable-system");
+    assert_exit(&r, 1);   /* refused over the broken policy */
+    run_result_free(&r);
+    write_preload(fmt("%s/sys/lib/libtlspin.so\n", H.tmp), 0644);
+    CLI(&r, NULL, "disable-system");
+    assert_exit(&r, 0);
+    assert_out_has(&r, "disabled: removed 1 entry from " PRELOAD);
+    run_result_free(&r);
+}
+END_TEST
+
+/* enable-system never lists a shim whose engine does not load. */
+START_TEST(enable_refuses_an_engine_that_does_not_load)
+{
+    const char *lib = setup_system();
+    const char *engine = fmt("%s/sys/lib/tlspin/libtlspin-engine.so", H.tmp);
+    struct run_result r;
+
+    good_policy();
+    damage_file(engine, (enum damage)_i);
+    CLI(&r, NULL, "enable-system", "--library", lib, "--config", H.config);
+    assert_exit(&r, 1);
+    assert_err_has(&r, "tlspin enable-system: refusing the library: its engine ");
+    assert_err_has(&r, damage_says[_i]);
+    run_result_free(&r);
+    ck_assert_msg(access(PRELOAD, F_OK) != 0, PRELOAD " written despite the refusal");
+}
+END_TEST
+
 static Suite *cli_system_suite(void)
 {
     Suite *s = suite_create("cli_system");
@@ -598,6 +938,15 @@ static Suite *cli_system_suite(void)
     tcase_add_test(tc, status_reports_each_state);
     tcase_add_test(tc, disable_works_with_a_broken_policy);
     tcase_add_test(tc, enabled_system_wide_blocks_without_ld_preload);
+    suite_add_tcase(s, tc);
+
+    tc = harness_tcase("recovery");
+    tcase_add_loop_test(tc, broken_engine_status_and_disable, 0, N_DAMAGE);
+    tcase_add_loop_test(tc, broken_engine_manual_recovery, 0, N_DAMAGE);
+    tcase_add_test(tc, missing_module_status_and_disable);
+    tcase_add_test(tc, broken_policy_status_disable_and_manual);
+    /* DAMAGE_MISSING is refused earlier, by the trust check (test above). */
+    tcase_add_loop_test(tc, enable_refuses_an_engine_that_does_not_load, 0, DAMAGE_MISSING);
     suite_add_tcase(s, tc);
     return s;
 }
