@@ -17,14 +17,22 @@
 #include "commands.h"
 #include "config.h"
 #include "json_out.h"
+#include "last_good.h"
 #include "module_load.h"
 #include "perm_check.h"
 #include "policy.h"
 #include "policy_path.h"
 #include "term.h"
 
+#ifdef TLSPIN_STATEDIR
+#define TLSPIN_STATEDIR_SHOWN TLSPIN_STATEDIR
+#else
+#define TLSPIN_STATEDIR_SHOWN "/var/lib/tlspin"
+#endif
+
 static const char usage_text[] =
     "usage: tlspin check [--config PATH] [--json] [-q]\n"
+    "       tlspin check --commit [--config PATH]\n"
     "\n"
     "Validate the whole policy as the shim loads it, like `nginx -t`: syntax\n"
     "errors, unknown keys and values, modules that cannot be loaded (missing,\n"
@@ -38,6 +46,12 @@ static const char usage_text[] =
     "\n"
     "  --config PATH   the policy (default: $TLSPIN_CONFIG, else\n"
     "                  /etc/tlspin/tlspin.conf)\n"
+    "  --commit        (root) when the policy loads cleanly and has no error,\n"
+    "                  snapshot it, its modules and what they read as the last\n"
+    "                  good policy: a program starting while the policy is\n"
+    "                  broken enforces it (kept under $TLSPIN_STATE_DIR, else\n"
+    "                  " TLSPIN_STATEDIR_SHOWN "/last-good); a faulty policy is not\n"
+    "                  committed (exit 2, the snapshot untouched)\n"
     "  --json          machine-readable output\n"
     "  -q, --quiet     findings only, no summary line\n"
     "  -h, --help      this text\n"
@@ -45,6 +59,13 @@ static const char usage_text[] =
     "Output: one line per finding, FILE:LINE: SEVERITY: MESSAGE (severity error,\n"
     "warning or note), then a summary line.\n"
     "Exit status: 0 no problem (notes allowed), 1 warnings, 2 errors or bad usage.\n";
+
+/* What a new process falls back on while the policy is broken. */
+struct fallback {
+    int state;               /* 1 a usable snapshot, 0 none, -1 unusable */
+    char when[64];           /* its commit time, UTC */
+    char why[600];           /* why it cannot be used */
+};
 
 struct finding {
     char *file;              /* NULL: no location */
@@ -382,10 +403,14 @@ static const char *plural(size_t n, const char *one, const char *many)
 }
 
 /* What the shim would make of this policy, in one clause. */
-static void consequence(const struct policy *p, const struct report *r, char *out,
-                        size_t outlen)
+static void consequence(const struct policy *p, const struct report *r,
+                        const struct fallback *fb, char *out, size_t outlen)
 {
-    if (policy_has_fault(p)) {
+    if (policy_has_fault(p) && fb->state == 1) {
+        snprintf(out, outlen, "the policy does not load: a running program keeps its last good "
+                 "policy; new processes will enforce the last good policy committed at %s",
+                 fb->when);
+    } else if (policy_has_fault(p)) {
         if (p->config == NULL)
             snprintf(out, outlen, "the policy does not load: a running program keeps its last "
                      "good policy; a program starting now refuses every handshake");
@@ -404,18 +429,22 @@ static void consequence(const struct policy *p, const struct report *r, char *ou
 }
 
 static void print_json(const char *path, const struct policy *p, const struct report *r,
-                       int status)
+                       const struct fallback *fb, int status)
 {
     struct json j;
     char what[600];
 
-    consequence(p, r, what, sizeof(what));
+    consequence(p, r, fb, what, sizeof(what));
     json_begin(&j, stdout);
     json_object_open(&j, NULL);
     json_str(&j, "config", path);
     json_str(&j, "status", status == 0 ? "ok" : status == 1 ? "warnings" : "errors");
     json_int(&j, "exit", status);
     json_bool(&j, "loads", !policy_has_fault(p));
+    if (fb->state == 1)
+        json_str(&j, "last_good_committed", fb->when);
+    else
+        json_null(&j, "last_good_committed");
     json_str(&j, "summary", what);
     json_int(&j, "errors", (long long)r->count[TLSPIN_SEV_ERROR]);
     json_int(&j, "warnings", (long long)r->count[TLSPIN_SEV_WARNING]);
@@ -453,17 +482,19 @@ static void print_json(const char *path, const struct policy *p, const struct re
 
 int cmd_check(int argc, char **argv)
 {
-    enum { OPT_CONFIG = 256, OPT_JSON };
+    enum { OPT_CONFIG = 256, OPT_JSON, OPT_COMMIT };
     static const struct option longopts[] = {
         { "config", required_argument, NULL, OPT_CONFIG },
         { "json", no_argument, NULL, OPT_JSON },
+        { "commit", no_argument, NULL, OPT_COMMIT },
         { "quiet", no_argument, NULL, 'q' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
     const char *config = NULL, *moduledir;
     char path[PATH_MAX];
-    int opt, json = 0, quiet = 0, status;
+    int opt, json = 0, quiet = 0, commit = 0, status;
+    struct fallback fb = { 0 };
     struct report r;
     struct policy *p;
 
@@ -473,6 +504,7 @@ int cmd_check(int argc, char **argv)
         switch (opt) {
         case OPT_CONFIG: config = optarg; break;
         case OPT_JSON: json = 1; break;
+        case OPT_COMMIT: commit = 1; break;
         case 'q': quiet = 1; break;
         case 'h':
             fputs(usage_text, stdout);
@@ -529,9 +561,23 @@ int cmd_check(int argc, char **argv)
     if (r.oom)
         add(&r, "policy", TLSPIN_SEV_ERROR, NULL, 0, "out of memory: findings are missing");
 
+    /* A broken policy: what a program starting now does instead. The
+     * snapshot is only read (last_good_info loads no module). */
+    if (policy_has_fault(p)) {
+        time_t t = 0;
+        fb.state = last_good_info(path, &t, NULL, 0, fb.why, sizeof(fb.why));
+        if (fb.state == 1) {
+            struct tm tm;
+            gmtime_r(&t, &tm);
+            strftime(fb.when, sizeof(fb.when), "%Y-%m-%d %H:%M:%S UTC", &tm);
+        } else if (fb.state < 0) {
+            add(&r, "last-good", TLSPIN_SEV_ERROR, NULL, 0, "the last good policy cannot be "
+                "used (new processes decide by on_error): %s", fb.why);
+        }
+    }
     status = r.count[TLSPIN_SEV_ERROR] > 0 ? 2 : r.count[TLSPIN_SEV_WARNING] > 0 ? 1 : 0;
     if (json) {
-        print_json(path, p, &r, status);
+        print_json(path, p, &r, &fb, status);
     } else {
         char what[600];
         for (size_t i = 0; i < r.n; i++)
@@ -540,10 +586,32 @@ int cmd_check(int argc, char **argv)
             size_t e = r.count[TLSPIN_SEV_ERROR], w = r.count[TLSPIN_SEV_WARNING],
                    n = r.count[TLSPIN_SEV_NOTE];
             static const enum term_style style[] = { TERM_GREEN, TERM_YELLOW, TERM_RED };
-            consequence(p, &r, what, sizeof(what));
+            consequence(p, &r, &fb, what, sizeof(what));
             printf("%s: %zu %s, %zu %s, %zu %s: %s%s%s\n", path, e, plural(e, "error", "errors"),
                    w, plural(w, "warning", "warnings"), n, plural(n, "note", "notes"),
                    term_on(stdout, style[status]), what, term_off(stdout));
+        }
+    }
+    /* Only a policy that loads as the shim loads it, with no error, becomes
+     * the last good one. */
+    if (commit) {
+        char err[1200];
+        if (policy_has_fault(p) || r.count[TLSPIN_SEV_ERROR] > 0) {
+            fprintf(stderr, "tlspin check: not committed: the policy has errors; the last good "
+                    "policy is unchanged\n");
+            status = 2;
+        } else if (last_good_commit(path, p, err, sizeof(err)) != 0) {
+            fprintf(stderr, "tlspin check: not committed: %s\n", err);
+            status = 2;
+        } else if (!json) {
+            char gendir[PATH_MAX] = "";
+            if (last_good_info(path, NULL, gendir, sizeof(gendir), err, sizeof(err)) == 1)
+                printf("%s: committed as the last good policy (%s)\n", path, gendir);
+            else {
+                fprintf(stderr, "tlspin check: committed, but the snapshot does not check: "
+                        "%s\n", err);
+                status = 2;
+            }
         }
     }
     report_free(&r);

@@ -439,11 +439,17 @@ out:
  * line, outside comments and strings; NAME is taken as written, relative to
  * the policy's directory unless absolute. Returns 0, or -1 with
  * "file:line: reason" in err. */
+struct include_visitor {
+    void (*each)(void *ctx, const char *path);
+    void *ctx;
+};
+
 static int includes_readable(const char *file, const char *text, const char *dir, int depth,
-                             char *err, size_t errlen);
+                             const struct include_visitor *v, char *err, size_t errlen);
 
 static int include_readable(const char *file, unsigned line, const char *name, size_t namelen,
-                            const char *dir, int depth, char *err, size_t errlen)
+                            const char *dir, int depth, const struct include_visitor *v,
+                            char *err, size_t errlen)
 {
     char path[4096], why[128], *text = NULL;
     int n, rc;
@@ -459,7 +465,10 @@ static int include_readable(const char *file, unsigned line, const char *name, s
                  why);
         return -1;
     }
-    rc = depth + 1 < INCLUDE_DEPTH_MAX ? includes_readable(path, text, dir, depth + 1, err, errlen)
+    if (v != NULL)
+        v->each(v->ctx, path);
+    rc = depth + 1 < INCLUDE_DEPTH_MAX ? includes_readable(path, text, dir, depth + 1, v, err,
+                                                           errlen)
                                         : 0;   /* deeper: libconfig refuses it */
     free(text);
     return rc;
@@ -486,7 +495,7 @@ static const char *skip_comment_or_string(const char *p, unsigned *line)
 }
 
 static int includes_readable(const char *file, const char *text, const char *dir, int depth,
-                             char *err, size_t errlen)
+                             const struct include_visitor *v, char *err, size_t errlen)
 {
     static const char directive[] = "@include";
     unsigned line = 1;
@@ -499,7 +508,7 @@ static int includes_readable(const char *file, const char *text, const char *dir
             name += strspn(name, " \t");
             if (*name == '"' && (end = strchr(name + 1, '"')) != NULL) {
                 if (include_readable(file, line, name + 1, (size_t)(end - name - 1), dir, depth,
-                                     err, errlen) != 0)
+                                     v, err, errlen) != 0)
                     return -1;
                 for (; p < end; p++)
                     line += *p == '\n';
@@ -523,8 +532,8 @@ static int includes_readable(const char *file, const char *text, const char *dir
 
 /* The policy's text, read safely, with every file it includes checked:
  * after this, libconfig reads nothing that can block. */
-static int read_policy_text(const char *path, const char *dir, char **text, char *err,
-                            size_t errlen)
+static int read_policy_text(const char *path, const char *dir, char **text,
+                            const struct include_visitor *v, char *err, size_t errlen)
 {
     char why[128];
 
@@ -538,7 +547,7 @@ static int read_policy_text(const char *path, const char *dir, char **text, char
             snprintf(err, errlen, "%s:0: cannot read the policy file: %s", path, why);
         return -1;
     }
-    if (includes_readable(path, *text, dir, 0, err, errlen) != 0) {
+    if (includes_readable(path, *text, dir, 0, v, err, errlen) != 0) {
         free(*text);
         *text = NULL;
         return -1;
@@ -570,7 +579,7 @@ int config_load(const char *path, const char *moduledir, struct policy_config **
         snprintf(dir, sizeof(dir), ".");
     else
         config_set_include_dir(&cfg, dir);
-    if (read_policy_text(path, dir, &text, err, errlen) != 0)
+    if (read_policy_text(path, dir, &text, NULL, err, errlen) != 0)
         goto out;
     /* The text, not the file: libconfig would open the path again. Its
      * settings then name no file; the path stands in (fail, read_entry). */
@@ -598,6 +607,20 @@ out:
     config_destroy(&cfg);
     config_free(c);
     return rc;
+}
+
+int config_list_includes(const char *path, void (*each)(void *ctx, const char *file),
+                         void *ctx, char *err, size_t errlen)
+{
+    struct include_visitor v = { each, ctx };
+    char dir[4096], *text = NULL;
+
+    if (policy_dir(path, dir, sizeof(dir)) != 0)
+        snprintf(dir, sizeof(dir), ".");
+    if (read_policy_text(path, dir, &text, &v, err, errlen) != 0)
+        return -1;
+    free(text);
+    return 0;
 }
 
 void config_free(struct policy_config *c)

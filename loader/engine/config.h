@@ -51,6 +51,12 @@ int config_load(const char *path, const char *moduledir, struct policy_config **
                 char *err, size_t errlen) __attribute__((warn_unused_result));
 void config_free(struct policy_config *config);
 
+/* Calls each() with the path of every file the policy @includes (and they
+ * include), as libconfig will open it. For the last good snapshot
+ * (last_good.c), which must hold them. Returns 0, or -1 with why in err. */
+int config_list_includes(const char *path, void (*each)(void *ctx, const char *file),
+                         void *ctx, char *err, size_t errlen);
+
 TLSPIN_ENGINE_API const char *control_name(enum control_flag control);
 
 #endif

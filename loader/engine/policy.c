@@ -52,6 +52,12 @@ static void open_entry(struct policy *p, size_t i)
 
 struct policy *policy_load(const char *path, const char *moduledir)
 {
+    return policy_load_with(path, moduledir, NULL, NULL);
+}
+
+struct policy *policy_load_with(const char *path, const char *moduledir,
+                                policy_rewrite_fn *rewrite, void *ctx)
+{
     struct policy *p = calloc(1, sizeof(*p));
     char err[1024];
 
@@ -61,6 +67,14 @@ struct policy *policy_load(const char *path, const char *moduledir)
     p->log.level = POLICY_DEFAULT_LEVEL;
     p->log.rate_limit_seconds = POLICY_DEFAULT_RATE_LIMIT;
     if (config_load(path, moduledir, &p->config, err, sizeof(err)) != 0) {
+        p->fault = strdup(err);
+        return p;
+    }
+    if (rewrite != NULL && rewrite(p->config, ctx, err, sizeof(err)) != 0) {
+        /* Without a configuration the policy is faulty even when strdup
+         * fails (policy_first_fault): never an empty, clean stack. */
+        config_free(p->config);
+        p->config = NULL;
         p->fault = strdup(err);
         return p;
     }
@@ -94,6 +108,7 @@ void policy_free(struct policy *p)
     free(p->entries);
     free(p->fault);
     config_free(p->config);
+    policy_free(p->broken);
     free(p);
 }
 

@@ -33,6 +33,11 @@ struct policy {
                                      tlspin_conn.leaf_matches_host itself */
     unsigned long generation;     /* 1, 2, ... as the process-wide policy is
                                      replaced (0: not the process-wide one) */
+    struct policy *broken;        /* set on a last good policy loaded from its
+                                     snapshot (last_good.h): the faulty policy
+                                     it stands in for, kept (owned) so that
+                                     reloads watch the real files, not the
+                                     snapshot's */
 };
 
 /* Always returns a policy (NULL only without memory): a broken file or
@@ -42,6 +47,13 @@ struct policy {
  * handshake has nothing to report. */
 TLSPIN_ENGINE_API struct policy *policy_load(const char *path, const char *moduledir);
 TLSPIN_ENGINE_API void policy_free(struct policy *policy);
+
+/* policy_load, with `rewrite` called on the parsed configuration before
+ * any module is loaded (last_good.c points paths into a snapshot); a
+ * non-zero return becomes the policy's fault, with the text it wrote. */
+typedef int policy_rewrite_fn(struct policy_config *config, void *ctx, char *err, size_t errlen);
+struct policy *policy_load_with(const char *path, const char *moduledir,
+                                policy_rewrite_fn *rewrite, void *ctx);
 
 /* 1 when the policy or any of its entries is faulty. */
 TLSPIN_ENGINE_API int policy_has_fault(const struct policy *policy);

@@ -8,7 +8,11 @@
  * the next check), it loads the whole policy again. The new policy replaces the old one only if
  * it has no fault, or the old one had one too: a pinset caught half-written
  * or edited into a syntax error never drops enforcement; the last good policy
- * stays and a record says why, once per broken state. Readers publish the
+ * stays and a record says why, once per broken state. With no good policy in
+ * memory (a new process, or one deciding by on_error so far), the last good
+ * policy committed to disk (last_good.h) stands in for the broken one, with a
+ * record (action=using-last-good); the files watched stay the broken
+ * policy's, so fixing them replaces the stand-in. Readers publish the
  * policy they use in a hazard slot, so a replaced policy is freed only when
  * no thread still uses it. */
 #include <pthread.h>
@@ -22,6 +26,7 @@
 #include <time.h>
 
 #include "hazard.h"
+#include "last_good.h"
 #include "policy.h"
 #include "record.h"
 
@@ -96,6 +101,10 @@ static struct fingerprint fingerprint(const struct policy *p)
 {
     struct fingerprint fp = { 1469598103934665603ull, 0 };
 
+    /* A last good policy stands in for a broken one: the files to watch are
+     * the broken policy's (the real ones), never the snapshot's. */
+    if (p->broken != NULL)
+        p = p->broken;
     mix_path(&fp, policy_path);
     for (size_t i = 0; p->config && i < p->n_entries; i++) {
         const struct policy_entry *e = &p->entries[i];
@@ -163,6 +172,34 @@ static void log_kept(const struct policy *old, const struct policy *candidate)
     record_emit(&old->log, &r);
 }
 
+/* The broken policy has no good one in memory to keep: a new process, or
+ * one that has enforced on_error so far. The last good policy committed to
+ * disk (tlspin check --commit) stands in for it when there is a clean one;
+ * else the broken policy is used and on_error decides, as without a
+ * snapshot. Either way one record says so. This runs only when the policy
+ * has a fault: a good policy never looks at the disk. */
+static struct policy *fall_back(struct policy *broken)
+{
+    char why[1024];
+    struct record r = { 0 };
+    struct policy *good = last_good_load(policy_path, policy_moduledir(), why, sizeof(why));
+
+    r.event = "policy-error";
+    if (good == NULL) {
+        if (why[0] != '\0') {
+            r.action = "last-good-ignored";
+            r.reason = why;
+            record_emit(&broken->log, &r);
+        }
+        return broken;
+    }
+    good->broken = broken;
+    r.action = "using-last-good";
+    r.reason = policy_first_fault(broken);
+    record_emit(&good->log, &r);
+    return good;
+}
+
 /* Under reload_lock. */
 static void reload_if_changed(void)
 {
@@ -177,15 +214,31 @@ static void reload_if_changed(void)
     candidate = policy_load(policy_path, policy_moduledir());
     if (candidate == NULL)
         return;
-    if (policy_has_fault(candidate) && !policy_has_fault(old)) {
+    if (policy_has_fault(candidate) && !policy_has_fault(old) && old->broken == NULL) {
         log_kept(old, candidate);
         rejected_fingerprint = fp;
         policy_free(candidate);
         return;
     }
+    if (policy_has_fault(candidate)) {
+        /* Broken again (or still, in another way): the last good policy on
+         * disk stands in, read afresh. When it cannot, a stand-in already
+         * in force stays: protection in memory is never dropped. */
+        struct policy *stand_in = fall_back(candidate);
+        if (stand_in == candidate && old->broken != NULL) {
+            log_kept(old, candidate);
+            rejected_fingerprint = fp;
+            policy_free(candidate);
+            return;
+        }
+        candidate = stand_in;
+    }
     candidate->generation = old->generation + 1;
     atomic_store(&current, candidate);
-    current_fingerprint = fp;
+    /* The published policy's own fingerprint (a stand-in watches what its
+     * broken policy reads), so that the same broken state is not loaded and
+     * recorded again at the next check. */
+    current_fingerprint = candidate->broken != NULL ? fingerprint(candidate).hash : fp;
     rejected_fingerprint = 0;
     retire((struct policy *)old);
     reclaim();
@@ -204,6 +257,8 @@ static void first_load(void)
     p = policy_load(policy_path, policy_moduledir());
     if (p == NULL)
         p = &out_of_memory_policy;
+    else if (policy_has_fault(p))
+        p = fall_back(p);
     p->generation = 1;
     current_fingerprint = fingerprint(p).hash;
     atomic_store(&current, p);
