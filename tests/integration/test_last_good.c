@@ -6,7 +6,8 @@
  * unknown key, a half-written pinset, a module that no longer exists — and a
  * new curl and a new python3 under the shim must still reach an unpinned
  * host, still be refused a pinned host with the wrong key, and the record
- * must say using-last-good with the fault. Without a snapshot on_error
+ * must say using-last-good with the fault (and the same for an @included
+ * file caught broken). Without a snapshot on_error
  * decides as before. A tampered snapshot (group-writable file, a symlinked
  * directory, a file owned by another uid) is ignored with a record;
  * `check --commit` refuses a faulty policy; `check` says what new processes
@@ -318,6 +319,41 @@ END_TEST
 START_TEST(system_missing_module) { fault_case(1, MISSING_MODULE); }
 END_TEST
 
+/* A policy that @includes a file next to it: the snapshot holds the
+ * included file too, so breaking it falls back to the committed copy. */
+static void include_case(int system)
+{
+    struct mt_server icpt;
+    char *text, dir[PATH_MAX];
+    const char *common;
+
+    setup(system);
+    mt_server_start(&icpt, "icpt");
+    good_policy("file");
+    snprintf(dir, sizeof dir, "%s", policy_path);
+    *strrchr(dir, '/') = '\0';
+    common = fmt("%s/common.conf", dir);
+    write_abs(common, "mode = \"enforce\";\n");
+    text = read_file(policy_path, NULL);
+    /* the policy's own mode line goes: the included file sets it */
+    *strstr(text, "mode = ") = '#';
+    write_abs(policy_path, fmt("@include \"common.conf\"\n%s", text));
+    free(text);
+    (void)commit();
+    preload_listed();
+    write_abs(common, "mode = \"enforce\"\n junk\n");
+    /* libconfig places an error inside an include at the @include line of
+     * the policy (config.c reads the policy from a string) */
+    assert_last_good_enforced(&icpt, fmt("%s:", policy_path));
+    if (system)
+        unlink("/etc/ld.so.preload");
+}
+
+START_TEST(config_broken_include) { include_case(0); }
+END_TEST
+START_TEST(system_broken_include) { include_case(1); }
+END_TEST
+
 /* A snapshot anyone but root could have changed is never used. */
 enum tamper { GROUP_WRITABLE, SYMLINKED_DIR, OTHER_OWNER };
 
@@ -541,6 +577,8 @@ int main(void)
     tcase_add_test(tc, system_unknown_key);
     tcase_add_test(tc, system_half_written_pinset);
     tcase_add_test(tc, system_missing_module);
+    tcase_add_test(tc, config_broken_include);
+    tcase_add_test(tc, system_broken_include);
     tcase_add_test(tc, tampered_group_writable);
     tcase_add_test(tc, tampered_symlinked_dir);
     tcase_add_test(tc, tampered_other_owner);
