@@ -339,8 +339,8 @@ static void new_process_says(const struct engine_probe *pr, FILE *f, const char 
         /* The seam for issue 12 point 1: an engine that keeps a last good
          * policy (engine_probe.h, TLSPIN_PROBE_LAST_GOOD) enforces it in
          * place of a faulty one. */
-        fprintf(f, "%senforces the LAST GOOD policy (%s) in place of the broken\n"
-                   "  one, with the record event=policy-error action=using-last-good.\n", lead,
+        fprintf(f, "%senforces the LAST GOOD policy in place of the broken one, with the\n"
+                   "  record event=policy-error action=using-last-good (%s).\n", lead,
                 pr->last_good_text);
         return;
     }
@@ -354,16 +354,17 @@ static void new_process_says(const struct engine_probe *pr, FILE *f, const char 
                     lead);
         else
             fprintf(f, "%sREFUSES EVERY TLS HANDSHAKE it makes as a client: the policy is unusable\n"
-                       "  and on_error is deny%s (curl says \"(60) ... application verification\n"
-                       "  failure\", the record says event=policy-error action=blocked).\n",
-                    lead, pr->have_config ? "" : " (a file that cannot be read has no on_error of its own)");
+                       "  and on_error is deny%s. curl says \"(60) ... application verification\n"
+                       "  failure\"; the record says event=policy-error action=blocked.\n",
+                    lead, pr->have_config ? "" : " (a file that cannot be read has no on_error of\n"
+                                                 "  its own)");
         return;
     }
     if (pr->n_faulty > 0) {
         for (size_t i = 0; i < pr->n_entries; i++)
             if (pr->entries[i].fault)
-                fprintf(f, "%sstack entry %zu (module %s, %s) cannot run: every handshake that\n"
-                           "  reaches it is decided by on_error = %s%s.\n", lead, i + 1,
+                fprintf(f, "%sruns with stack entry %zu (module %s, %s) broken: every handshake\n"
+                           "  that reaches it is decided by on_error = %s%s.\n", lead, i + 1,
                         pr->entries[i].module, pr->entries[i].control,
                         pr->on_error_allow ? "allow" : "deny",
                         pr->on_error_allow ? " (let through unchecked)" : " (refused)");

@@ -810,6 +810,8 @@ START_TEST(missing_module_status_and_disable)
     struct server s;
     struct run_result r;
     const char *module = fmt("%s/sys/lib/tlspin/modules/file.so", H.tmp);
+    const struct syslog_rec *rec;
+    size_t mark;
 
     enabled_machine(&s);
     ck_assert_int_eq(unlink(module), 0);
@@ -823,13 +825,19 @@ START_TEST(missing_module_status_and_disable)
     assert_out_has(&r, fmt("  engine: %s/sys/lib/tlspin/libtlspin-engine.so loads", H.tmp));
     assert_out_has(&r, fmt("  policy: %s: 1 error\n    %s:", TLSPIN_DEFAULT_CONFIG,
                            TLSPIN_DEFAULT_CONFIG));
-    assert_out_has(&r, "  a new process stack entry 1 (module file, required) cannot run: every "
-                       "handshake that\n  reaches it is decided by on_error = deny (refused).");
+    assert_out_has(&r, "  a new process runs with stack entry 1 (module file, required) broken: "
+                       "every handshake\n  that reaches it is decided by on_error = deny "
+                       "(refused).");
     run_result_free(&r);
 
+    mark = syslog_mark();
     curl_good(&r, s.port);
     assert_curl_refused(&r);
     run_result_free(&r);
+    rec = syslog_wait_for_since(mark, "event=module-error", 2000);
+    ck_assert_msg(rec != NULL, "no record:\n%s", syslog_dump_since(mark));
+    ck_assert_field(rec, "action", "blocked");
+    ck_assert_field_has(rec, "reason", "cannot load module");
 
     CLI(&r, NULL, "disable-system");
     assert_exit(&r, 0);
@@ -874,6 +882,8 @@ START_TEST(broken_policy_status_disable_and_manual)
     run_result_free(&r);
     const struct syslog_rec *rec = syslog_wait_for_since(mark, "event=policy-error", 2000);
     ck_assert_msg(rec != NULL, "no record:\n%s", syslog_dump_since(mark));
+    ck_assert_field(rec, "action", "blocked");
+    ck_assert_field_has(rec, "reason", TLSPIN_DEFAULT_CONFIG ":3: ");
 
     /* The manual way, then the command (which finds nothing left to do). */
     ck_assert_int_eq(RUN(&r, NULL, "/bin/sh", "-c",
@@ -891,6 +901,36 @@ START_TEST(broken_policy_status_disable_and_manual)
     CLI(&r, NULL, "disable-system");
     assert_exit(&r, 0);
     assert_out_has(&r, "disabled: removed 1 entry from " PRELOAD);
+    run_result_free(&r);
+}
+END_TEST
+
+/* With a last good policy committed (tlspin check --commit), a broken
+ * policy is not "every handshake refused": status says a new process
+ * enforces the snapshot (asked from the engine, as the shim's would). */
+START_TEST(status_says_the_last_good_policy_stands_in)
+{
+    const char *lib = setup_system();
+    const char *state = fmt("%s/state", H.tmp);
+    struct run_opts o = {.env = (const char *const[]){fmt("TLSPIN_STATE_DIR=%s", state), NULL}};
+    struct run_result r;
+
+    good_policy();
+    ck_assert_int_eq(mkdir(state, 0755), 0);
+    CLI(&r, &o, "enable-system", "--library", lib, "--config", H.config);
+    assert_exit(&r, 0);
+    run_result_free(&r);
+    CLI(&r, &o, "check", "--config", H.config, "--commit");
+    assert_exit(&r, 0);
+    run_result_free(&r);
+    write_policy("version = 1;\nstack = (\n");
+
+    CLI(&r, &o, "status", "--config", H.config);
+    assert_exit(&r, 2);
+    assert_out_has(&r, fmt("  policy: %s: 1 error\n", H.config));
+    assert_out_has(&r, "  a new process enforces the LAST GOOD policy in place of the broken one, "
+                       "with the\n  record event=policy-error action=using-last-good (committed ");
+    ck_assert_msg(strstr(r.out, "REFUSES") == NULL, RUN_FMT, RUN_ARGS(&r));
     run_result_free(&r);
 }
 END_TEST
@@ -945,6 +985,7 @@ static Suite *cli_system_suite(void)
     tcase_add_loop_test(tc, broken_engine_manual_recovery, 0, N_DAMAGE);
     tcase_add_test(tc, missing_module_status_and_disable);
     tcase_add_test(tc, broken_policy_status_disable_and_manual);
+    tcase_add_test(tc, status_says_the_last_good_policy_stands_in);
     /* DAMAGE_MISSING is refused earlier, by the trust check (test above). */
     tcase_add_loop_test(tc, enable_refuses_an_engine_that_does_not_load, 0, DAMAGE_MISSING);
     suite_add_tcase(s, tc);
