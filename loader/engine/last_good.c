@@ -23,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -610,6 +611,12 @@ int last_good_commit(const char *path, const struct policy *p, char *err, size_t
         (kfd = state_dir(lfd, key, keydir, err, errlen)) < 0)
         goto out;
 
+    /* One commit at a time per policy: a second one would take the first
+     * one's half-made generation for a leftover. Readers take no lock. */
+    if (flock(kfd, LOCK_EX) != 0) {
+        errf(err, errlen, "%s: %s", keydir, strerror(errno));
+        goto out;
+    }
     /* The next generation number; leftovers of an interrupted commit go. */
     plen = readlinkat(kfd, "current", prev, sizeof(prev) - 1);
     prev[plen > 0 ? plen : 0] = '\0';

@@ -16,7 +16,26 @@
  * Before use every directory from the state directory down and every file
  * must be owned by root and not writable by group or others, and only
  * directories and regular files may be in a generation (a symlink is
- * refused): whoever can write the snapshot could unpin every host. */
+ * refused): whoever can write the snapshot could unpin every host.
+ *
+ * Why these choices:
+ * - Written by an explicit root command, never by the engine: the shim does
+ *   no work and no writes at load time, and "loaded cleanly" is not "is what
+ *   the administrator wants" (a policy that dropped every pinset loads
+ *   cleanly); committing is a deliberate act, like `nginx -t && reload`.
+ * - Not under /etc: it is state, kept by tlspin, and must survive the very
+ *   mistakes made in /etc (a whole pins.d removed, a package's conffile
+ *   prompt answered wrong).
+ * - Keyed by the policy path as the shim names it: every policy
+ *   (TLSPIN_CONFIG ones too) falls back on its own last good state, never
+ *   on another policy's.
+ * - The module .so files are copied too: "a module that no longer loads" is
+ *   one of the faults to survive (a package upgrade removed or broke it).
+ * - The snapshot's modules read the snapshot because every absolute path in
+ *   the policy that the snapshot holds is pointed into it before the
+ *   modules open (last_good.c, rewrite_paths): no module needs to know.
+ *   What a module reads without naming it in its args or its watch() is
+ *   read live; an @include given by an absolute path is read live too. */
 #ifndef TLSPIN_LAST_GOOD_H
 #define TLSPIN_LAST_GOOD_H
 

@@ -535,6 +535,42 @@ END_TEST
 START_TEST(system_commits_race_new_processes) { race_case(1); }
 END_TEST
 
+/* Commits running at the same time all succeed, one after the other: none
+ * takes another's half-made generation for a leftover of a crash. */
+START_TEST(concurrent_commits)
+{
+    pid_t kids[4];
+    glob_t g;
+
+    setup(0);
+    good_policy("file");
+    for (int k = 0; k < 4; k++) {
+        kids[k] = fork();
+        ck_assert_int_ge(kids[k], 0);
+        if (kids[k] == 0) {
+            for (int i = 0; i < 5; i++) {
+                struct run_result c;
+                if (check(&c, 1) != 0 || !strstr(c.out, "committed as the last good policy"))
+                    _exit(1);
+                run_result_free(&c);
+            }
+            _exit(0);
+        }
+    }
+    for (int k = 0; k < 4; k++) {
+        int status;
+        ck_assert_int_eq(waitpid(kids[k], &status, 0), kids[k]);
+        ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "committer %d failed", k);
+    }
+    ck_assert_int_eq(glob(fmt("%s/last-good/*/gen-*", state_dir), 0, NULL, &g), 0);
+    ck_assert_int_eq((int)g.gl_pathc, 2);
+    ck_assert_msg(strcmp(g.gl_pathv[0] + strlen(g.gl_pathv[0]) - 4, ".tmp") != 0 &&
+                      strcmp(g.gl_pathv[1] + strlen(g.gl_pathv[1]) - 4, ".tmp") != 0,
+                  "%s %s", g.gl_pathv[0], g.gl_pathv[1]);
+    globfree(&g);
+}
+END_TEST
+
 /* A later good policy replaces the stand-in in a running process. */
 START_TEST(fixed_policy_replaces_last_good)
 {
@@ -587,6 +623,7 @@ int main(void)
     tcase_add_test(tc, system_commit_refuses_faulty_policy);
     tcase_add_test(tc, commits_race_new_processes);
     tcase_add_test(tc, system_commits_race_new_processes);
+    tcase_add_test(tc, concurrent_commits);
     tcase_add_test(tc, fixed_policy_replaces_last_good);
     suite_add_tcase(s, tc);
     return harness_main(s);
