@@ -935,6 +935,27 @@ START_TEST(status_says_the_last_good_policy_stands_in)
 }
 END_TEST
 
+/* What keeps the way back open whatever is damaged: bin/tlspin needs
+ * nothing but libc to start (the engine, OpenSSL and libconfig are reached
+ * by dlopen, for the commands that need them). */
+START_TEST(the_cli_needs_only_libc)
+{
+    struct run_result r;
+    const char *line;
+    int needed = 0;
+
+    ck_assert_int_eq(RUN(&r, NULL, "/usr/bin/readelf", "-dW", TLSPIN_CLI), 0);
+    ck_assert_msg(r.exited && r.code == 0, "readelf: " RUN_FMT, RUN_ARGS(&r));
+    for (line = strstr(r.out, "(NEEDED)"); line; line = strstr(line + 1, "(NEEDED)")) {
+        needed++;
+        ck_assert_msg(strncmp(strchr(line, '['), "[libc.so.6]", 11) == 0,
+                      "bin/tlspin needs more than libc: " RUN_FMT, RUN_ARGS(&r));
+    }
+    ck_assert_msg(needed == 1, "bin/tlspin: %d DT_NEEDED: " RUN_FMT, needed, RUN_ARGS(&r));
+    run_result_free(&r);
+}
+END_TEST
+
 /* enable-system never lists a shim whose engine does not load. */
 START_TEST(enable_refuses_an_engine_that_does_not_load)
 {
@@ -986,6 +1007,7 @@ static Suite *cli_system_suite(void)
     tcase_add_test(tc, missing_module_status_and_disable);
     tcase_add_test(tc, broken_policy_status_disable_and_manual);
     tcase_add_test(tc, status_says_the_last_good_policy_stands_in);
+    tcase_add_test(tc, the_cli_needs_only_libc);
     /* DAMAGE_MISSING is refused earlier, by the trust check (test above). */
     tcase_add_loop_test(tc, enable_refuses_an_engine_that_does_not_load, 0, DAMAGE_MISSING);
     suite_add_tcase(s, tc);
