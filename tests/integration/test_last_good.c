@@ -571,7 +571,65 @@ START_TEST(concurrent_commits)
 }
 END_TEST
 
-/* A later good policy replaces the stand-in in a running process. */
+/* In one running python3 that started under a broken policy: the stand-in
+ * refuses the pinned host; the policy broken another way keeps it pinned
+ * (the snapshot read again, one more record); the policy fixed (good.test
+ * unpinned now) replaces the stand-in at the next reload. The program
+ * edits the files itself between its handshakes. */
+static const char py_running[] =
+    "import socket, ssl, sys, time\n"
+    "port, ca, policy, broken2, fixed, pins, empty = sys.argv[1:8]\n"
+    "ctx = ssl.create_default_context(cafile=ca)\n"
+    "def once():\n"
+    "    s = socket.create_connection(('127.0.0.1', int(port)), timeout=10)\n"
+    "    try:\n"
+    "        ctx.wrap_socket(s, server_hostname='good.test').close()\n"
+    "        return 'ok'\n"
+    "    except ssl.SSLCertVerificationError as e:\n"
+    "        return 'blocked' if e.verify_code == 50 else 'other'\n"
+    "def put(path, src):\n"
+    "    open(path + '.tmp', 'w').write(open(src).read())\n"
+    "    import os; os.rename(path + '.tmp', path)\n"
+    "print('broken', once(), flush=True)\n"
+    "put(policy, broken2); time.sleep(2.5)\n"
+    "print('broken2', once(), flush=True)\n"
+    "put(pins, empty); put(policy, fixed); time.sleep(2.5)\n"
+    "print('fixed', once(), flush=True)\n";
+
+START_TEST(running_process_follows_fixes)
+{
+    struct mt_server icpt;
+    struct run_result r;
+    size_t mark;
+    char *good_text;
+    const char *broken2, *fixed, *empty;
+
+    setup(0);
+    mt_server_start(&icpt, "icpt");
+    good_policy("file");
+    (void)commit();
+    good_text = read_file(policy_path, NULL);
+    fixed = write_file("fixed.conf", "%s", good_text);
+    broken2 = write_file("broken2.conf", "%scolour = \"red\";\n", good_text);
+    empty = write_file("empty.conf", "pinsets = ( );\n");
+    free(good_text);
+    break_policy(SYNTAX, NULL);
+    mark = syslog_mark();
+    ck_assert_int_eq(RUN(&r, &shim, PYTHON3, "-I", "-c", py_running, fmt("%d", icpt.port),
+                         cert("trust.pem"), policy_path, broken2, fixed,
+                         fmt("%s/api.conf", H.pinsets), empty),
+                     0);
+    ck_assert_msg(r.exited && r.code == 0 && has_line(r.out, "broken blocked") &&
+                      has_line(r.out, "broken2 blocked") && has_line(r.out, "fixed ok"),
+                  "python3: " RUN_FMT "\n%s", RUN_ARGS(&r), syslog_dump_since(mark));
+    ck_assert_int_eq((int)syslog_count_since(mark, "action=using-last-good"), 2);
+    ck_assert_int_eq((int)syslog_count_since(mark, "unknown key"), 1);
+    ck_assert_int_eq((int)syslog_count_since(mark, "kept-last-good"), 0);
+    run_result_free(&r);
+}
+END_TEST
+
+/* A later good policy is what new processes use. */
 START_TEST(fixed_policy_replaces_last_good)
 {
     struct mt_server icpt;
@@ -625,6 +683,7 @@ int main(void)
     tcase_add_test(tc, system_commits_race_new_processes);
     tcase_add_test(tc, concurrent_commits);
     tcase_add_test(tc, fixed_policy_replaces_last_good);
+    tcase_add_test(tc, running_process_follows_fixes);
     suite_add_tcase(s, tc);
     return harness_main(s);
 }
