@@ -11,6 +11,9 @@
 #include <openssl/objects.h>
 
 #include <dlfcn.h>
+#include <sys/stat.h>
+#include <fcntl.h>
+#include <elf.h>
 #include <errno.h>
 #include <limits.h>
 #include <pthread.h>
@@ -77,6 +80,49 @@ static int engine_path(char *out, size_t outlen)
     return n > 0 && (size_t)n < outlen ? 0 : -1;
 }
 
+/* dlopen() maps an engine file cut short (an interrupted copy, a full disk)
+ * without complaint, and the program then dies of SIGBUS on the first page
+ * past the end, at its first TLS handshake. Every loadable segment must lie
+ * inside the file: otherwise the engine is refused (fail closed, recorded). */
+static int engine_whole(const char *path, char *why, size_t whylen)
+{
+    Elf64_Ehdr eh;
+    Elf64_Phdr ph;
+    struct stat st;
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    int ok = 0;
+
+    if (fd < 0)
+        return 1;   /* dlopen says why */
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        snprintf(why, whylen, "%.200s is not a regular file", path);
+        goto out;
+    }
+    if (pread(fd, &eh, sizeof(eh), 0) != (ssize_t)sizeof(eh) ||
+        memcmp(eh.e_ident, ELFMAG, SELFMAG) != 0 || eh.e_ident[EI_CLASS] != ELFCLASS64 ||
+        eh.e_phentsize != sizeof(ph) || eh.e_phnum == 0 || eh.e_phnum > 64) {
+        ok = 1;   /* not an object this check understands: dlopen says why */
+        goto out;
+    }
+    for (unsigned i = 0; i < eh.e_phnum; i++) {
+        if (pread(fd, &ph, sizeof(ph), (off_t)(eh.e_phoff + (Elf64_Off)i * sizeof(ph))) !=
+            (ssize_t)sizeof(ph)) {
+            snprintf(why, whylen, "%.200s is cut short (its program headers are missing)", path);
+            goto out;
+        }
+        if (ph.p_type == PT_LOAD && ph.p_offset + ph.p_filesz > (Elf64_Off)st.st_size) {
+            snprintf(why, whylen, "%.200s is cut short (%lld of %llu bytes): reinstall tlspin",
+                     path, (long long)st.st_size,
+                     (unsigned long long)(ph.p_offset + ph.p_filesz));
+            goto out;
+        }
+    }
+    ok = 1;
+out:
+    close(fd);
+    return ok;
+}
+
 static void load_engine(struct shim *s)
 {
     char path[PATH_MAX];
@@ -87,6 +133,8 @@ static void load_engine(struct shim *s)
         snprintf(s->engine_error, sizeof(s->engine_error), "engine path too long");
         return;
     }
+    if (!engine_whole(path, s->engine_error, sizeof(s->engine_error)))
+        return;
     handle = dlopen(path, RTLD_NOW | RTLD_LOCAL);
     if (handle == NULL) {
         snprintf(s->engine_error, sizeof(s->engine_error), "cannot load %.200s: %.100s", path,

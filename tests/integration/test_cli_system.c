@@ -752,8 +752,7 @@ END_TEST
 
 /* The manual way back, from a root shell: sh and sed never load OpenSSL,
  * so they run under the preloaded broken shim while every OpenSSL client
- * is refused (or killed, for the engine cut short); sed takes the line out
- * and the next curl goes through. */
+ * is refused; sed takes the line out and the next curl goes through. */
 START_TEST(broken_engine_manual_recovery)
 {
     struct server s;
@@ -766,15 +765,14 @@ START_TEST(broken_engine_manual_recovery)
 
     mark = syslog_mark();
     curl_good(&r, s.port);
-    if (_i == DAMAGE_CUT) {
-        ck_assert_msg(r.signaled && r.sig == SIGBUS, "curl should die of SIGBUS: " RUN_FMT,
-                      RUN_ARGS(&r));
-    } else {
-        assert_curl_refused(&r);
+    /* An engine cut short would pass dlopen and kill curl with SIGBUS at
+     * its first handshake: the shim checks the file is whole first. */
+    assert_curl_refused(&r);
+    {
         const struct syslog_rec *rec = syslog_wait_for_since(mark, "event=policy-error", 2000);
         ck_assert_msg(rec != NULL, "no record:\n%s", syslog_dump_since(mark));
         ck_assert_field(rec, "action", "blocked");
-        ck_assert_field_has(rec, "reason", "cannot load");
+        ck_assert_field_has(rec, "reason", _i == DAMAGE_CUT ? "is cut short" : "cannot load");
     }
     run_result_free(&r);
 
