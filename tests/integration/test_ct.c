@@ -931,6 +931,17 @@ START_TEST(stale_list)
 
     ct_policy(fmt("log_list = \"%s\"; max_list_age_days = 120;", list));
     expect_pass(s.port, NULL);
+
+    /* A stale list blocks only the hosts the module covers (issue 12: a
+     * fault never widens beyond what it touches), and says why. */
+    ct_policy(fmt("log_list = \"%s\"; max_list_age_days = 70; hosts = [ \"good.test\" ];",
+                  list));
+    rec = expect_blocked(s.port, NULL, "ct-list-stale");
+    ck_assert_field_has(rec, "reason", "is 100 days old");
+    mark = syslog_mark();
+    tls_client_run(&r, &(struct run_opts){.preload = 1}, TLS_CLIENT, s.port, "other.test", NULL);
+    assert_ct_passed(&r, mark);
+    run_result_free(&r);
 }
 END_TEST
 
