@@ -220,7 +220,7 @@ static void assert_on_error_denies(const struct mt_server *icpt)
     run_result_free(&r);
 }
 
-enum fault { SYNTAX, UNKNOWN_KEY, HALF_PINSET, MISSING_MODULE };
+enum fault { SYNTAX, UNKNOWN_KEY, HALF_PINSET, MISSING_MODULE, SIGNED_NO_CACHE };
 
 /* The module the good policy names: for MISSING_MODULE a copy of file.so
  * that the fault then removes. */
@@ -265,6 +265,20 @@ static const char *break_policy(enum fault f, const char *module)
     case MISSING_MODULE:
         ck_assert_int_eq(unlink(module), 0);
         return module;
+    case SIGNED_NO_CACHE:
+        /* The stack switched to the signed module before the first
+         * `tlspin update`: a trusted key, no signed pinset yet. */
+        run_sh(fmt("mkdir -p '%s/keys' && '%s' keygen --out '%s/keys/fleet' >/dev/null", H.tmp,
+                   TLSPIN_CLI, H.tmp));
+        write_abs(policy_path,
+                  fmt("version = 1;\nmode = \"enforce\";\nunpinned = \"allow\";\n"
+                      "on_error = \"deny\";\n"
+                      "log = { facility = \"authpriv\"; level = \"warning\"; "
+                      "rate_limit_seconds = 0; };\n"
+                      "stack = ( { module = \"signed\"; control = \"required\";\n"
+                      "  args = { cache = \"%s/nocache/pinset.signed\"; keys = \"%s/keys\"; }; } );\n",
+                      H.tmp, H.tmp));
+        return "no signed pinset yet";
     }
     return "";
 }
@@ -309,6 +323,8 @@ END_TEST
 START_TEST(config_half_written_pinset) { fault_case(0, HALF_PINSET); }
 END_TEST
 START_TEST(config_missing_module) { fault_case(0, MISSING_MODULE); }
+END_TEST
+START_TEST(config_signed_before_first_update) { fault_case(0, SIGNED_NO_CACHE); }
 END_TEST
 START_TEST(system_syntax_error) { fault_case(1, SYNTAX); }
 END_TEST
@@ -667,6 +683,7 @@ int main(void)
     tcase_add_test(tc, config_unknown_key);
     tcase_add_test(tc, config_half_written_pinset);
     tcase_add_test(tc, config_missing_module);
+    tcase_add_test(tc, config_signed_before_first_update);
     tcase_add_test(tc, system_syntax_error);
     tcase_add_test(tc, system_unknown_key);
     tcase_add_test(tc, system_half_written_pinset);
