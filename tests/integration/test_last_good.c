@@ -326,6 +326,8 @@ START_TEST(config_missing_module) { fault_case(0, MISSING_MODULE); }
 END_TEST
 START_TEST(config_signed_before_first_update) { fault_case(0, SIGNED_NO_CACHE); }
 END_TEST
+START_TEST(system_signed_before_first_update) { fault_case(1, SIGNED_NO_CACHE); }
+END_TEST
 START_TEST(system_syntax_error) { fault_case(1, SYNTAX); }
 END_TEST
 START_TEST(system_unknown_key) { fault_case(1, UNKNOWN_KEY); }
@@ -688,6 +690,7 @@ int main(void)
     tcase_add_test(tc, system_unknown_key);
     tcase_add_test(tc, system_half_written_pinset);
     tcase_add_test(tc, system_missing_module);
+    tcase_add_test(tc, system_signed_before_first_update);
     tcase_add_test(tc, config_broken_include);
     tcase_add_test(tc, system_broken_include);
     tcase_add_test(tc, tampered_group_writable);
