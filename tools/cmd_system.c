@@ -761,6 +761,9 @@ int cmd_status(int argc, char **argv)
         }
     }
     fclose(f);
+    for (size_t i = 0; i < pr.n_warnings; i++)
+        fprintf(d, "  %swarning%s: %s\n", term_on(stdout, TERM_YELLOW), term_off(stdout),
+                pr.warnings[i]);
     if (ours > 0 && shim_missing)
         fprintf(d, "  a new process is NOT covered: the loader cannot preload %s, says so on\n"
                    "  every program's stderr and runs it without tlspin.\n", first_entry);

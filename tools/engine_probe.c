@@ -86,9 +86,26 @@ static int has_entry_fault(const struct policy *p)
     return 0;
 }
 
+/* A module's own warnings and errors (lint), as "W\t<file>\t<message>". */
+static void on_lint(void *ctx, tlspin_severity severity, const char *file, unsigned line,
+                    const char *message)
+{
+    FILE *w = ctx;
+
+    (void)line;
+    if (severity == TLSPIN_SEV_NOTE)
+        return;
+    fputs("W\t", w);
+    put_field(w, file ? file : "");
+    fputs("\t", w);
+    put_field(w, message);
+    fputs("\n", w);
+}
+
 /* Lines: "E\tok" | "E\tfail\t<why>"; "D\t<moduledir>"; "C\t<mode>\t<on_error>";
  * "F\t<policy fault>"; "N\t<control>\t<module>\t<fault or empty>";
- * "L\t<1|-1>\t<last good, or why not>"; "X" at the end. */
+ * "W\t<file>\t<a module's warning>"; "L\t<1|-1>\t<last good, or why not>";
+ * "X" at the end. */
 static void child(int fd, const char *engine, const char *policy_path)
 {
     FILE *w = fdopen(fd, "w");
@@ -159,6 +176,16 @@ static void child(int fd, const char *engine, const char *policy_path)
         fputs("\t", w);
         put_field(w, e->fault);
         fputs("\n", w);
+    }
+    /* What the modules warn of (a CT log list going stale, a signed pinset
+     * about to expire): trouble that has not happened yet. */
+    for (size_t i = 0; p->config && i < p->n_entries; i++) {
+        const struct policy_entry *e = &p->entries[i];
+        const struct tlspin_module *m = e->module.desc;
+        if (e->fault == NULL && m != NULL && (m->caps & TLSPIN_CAP_LINT) && m->lint != NULL) {
+            fflush(w);
+            m->lint(e->state, (int64_t)time(NULL), on_lint, w);
+        }
     }
     /* What stands in for a faulty policy, asked only when there is one (as a
      * new process does: loader/engine/policy_current.c). */
@@ -256,6 +283,23 @@ static int parse_report(char *text, struct engine_probe *out)
             } else {
                 out->n_faulty++;
             }
+            break;
+        }
+        case 'W': {
+            char **more = realloc(out->warnings, (out->n_warnings + 1) * sizeof *out->warnings);
+            char *file = field(line, 1), *msg = field(line, 2);
+            if (more == NULL || asprintf(&more[out->n_warnings], "%s%s%s", file ? file : "",
+                                         file && file[0] ? ": " : "", msg ? msg : "") < 0) {
+                free(file);
+                free(msg);
+                if (more != NULL)
+                    out->warnings = more;
+                return -1;
+            }
+            out->warnings = more;
+            out->n_warnings++;
+            free(file);
+            free(msg);
             break;
         }
         case 'L':
@@ -366,5 +410,8 @@ void engine_probe_free(struct engine_probe *p)
     }
     free(p->entries);
     free(p->policy_fault);
+    for (size_t i = 0; i < p->n_warnings; i++)
+        free(p->warnings[i]);
+    free(p->warnings);
     memset(p, 0, sizeof *p);
 }

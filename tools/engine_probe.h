@@ -38,6 +38,10 @@ struct engine_probe {
      * (on_error decides, as with an engine without it). */
     int last_good;
     char last_good_text[640];
+    /* The modules' own warnings ("<file>: <message>"): trouble ahead, such as
+     * a CT log list or a signed pinset about to go stale. */
+    char **warnings;
+    size_t n_warnings;
 };
 
 /* The engine's entry for it (loader/engine/last_good.h, being written):

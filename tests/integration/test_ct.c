@@ -1296,6 +1296,19 @@ START_TEST(cli_check_warns_before_list_goes_stale)
         ck_assert_msg(strstr(r.out, rows[_i].want) || strstr(r.err, rows[_i].want),
                       "no '%s': " RUN_FMT, rows[_i].want, RUN_ARGS(&r));
     run_result_free(&r);
+
+    /* tlspin status says it too: it loads the policy as a new process would
+     * and shows what the modules warn of. */
+    ck_assert_int_eq(RUN(&r, &(struct run_opts){0}, BIN_DIR "/tlspin", "status", "--config",
+                         H.config),
+                     0);
+    if (rows[_i].want == NULL)
+        ck_assert_msg(!strstr(r.out, "goes stale"), "status warns %d days ahead: " RUN_FMT,
+                      70 - rows[_i].age_days, RUN_ARGS(&r));
+    else
+        ck_assert_msg(strstr(r.out, "warning") && strstr(r.out, rows[_i].want),
+                      "status does not warn '%s': " RUN_FMT, rows[_i].want, RUN_ARGS(&r));
+    run_result_free(&r);
 }
 END_TEST
 
