@@ -163,6 +163,32 @@ static void problem(struct probe *pr, enum nagios level, const char *fmt, ...)
     va_end(ap);
 }
 
+/* Trouble ahead that a module deciding this host sees (its lint, as tlspin
+ * check runs it): a CT log list or a signed pinset about to go stale turns
+ * into refusals on its own, so a monitoring probe warns of it while the
+ * host is still fine. What the decision itself already says (an expired
+ * pinset: its event) is not repeated. */
+static void on_lint_warning(void *ctx, tlspin_severity severity, const char *file, unsigned line,
+                            const char *message)
+{
+    (void)file; (void)line;
+    if (severity != TLSPIN_SEV_NOTE)
+        problem(ctx, N_WARNING, "%s", message);
+}
+
+static void module_warnings(struct probe *pr)
+{
+    const struct policy *p = pr->p;
+
+    if (pr->status != N_OK || p == NULL || p->config == NULL)
+        return;
+    for (size_t i = 0; i < p->n_entries; i++) {
+        const struct policy_entry *e = &p->entries[i];
+        if (e->fault == NULL && module_has_lint(e->module.desc))
+            e->module.desc->lint(e->state, (int64_t)time(NULL), on_lint_warning, pr);
+    }
+}
+
 /* ------------------------------------------------------------------ */
 /* The decision, inside the handshake                                  */
 /* ------------------------------------------------------------------ */
@@ -299,6 +325,7 @@ static void judge(struct probe *pr)
     } else if (pr->d.event != NULL) {
         problem(pr, N_WARNING, "%s (event %s)", action_name(pr->d.action), pr->d.event);
     }
+    module_warnings(pr);
     if (!pr->tls.verify_ok)
         problem(pr, N_CRITICAL, "the chain does not verify: %s", pr->tls.verify_error);
     if (pr->tls.stage != TLS_STAGE_DONE)

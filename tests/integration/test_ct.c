@@ -1297,6 +1297,25 @@ START_TEST(cli_check_warns_before_list_goes_stale)
                       "no '%s': " RUN_FMT, rows[_i].want, RUN_ARGS(&r));
     run_result_free(&r);
 
+    /* tlspin probe (a monitoring check) warns while the host is still fine. */
+    {
+        struct server ok;
+        serve_leaf(&ok, "leaf", 90, a1_b1);
+        run_probe(&r, ok.port);
+        /* (The fixtures' intermediate itself expires within 30 days: the
+         * probe warns of that too, so only the staleness text is asked.) */
+        if (rows[_i].want == NULL)
+            ck_assert_msg(r.exited && r.code <= 1 && !strstr(r.out, "goes stale"),
+                          "probe warns %d days ahead: " RUN_FMT, 70 - rows[_i].age_days,
+                          RUN_ARGS(&r));
+        else
+            ck_assert_msg(r.exited && r.code == 1 && strstr(r.out, "TLSPIN WARNING") &&
+                              strstr(r.out, rows[_i].want),
+                          "probe does not warn '%s': " RUN_FMT, rows[_i].want, RUN_ARGS(&r));
+        run_result_free(&r);
+        server_stop(&ok);
+    }
+
     /* tlspin status says it too: it loads the policy as a new process would
      * and shows what the modules warn of. */
     ck_assert_int_eq(RUN(&r, &(struct run_opts){0}, BIN_DIR "/tlspin", "status", "--config",
