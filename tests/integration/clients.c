@@ -179,6 +179,21 @@ void expect_text(const struct run_result *r, const char *text)
     ck_assert_msg(strstr(r->out, text) != NULL, "no '%s': " RUN_FMT, text, RUN_ARGS(r));
 }
 
+void run_script(const char *what, const char *script, const char *const args[])
+{
+    static const struct run_opts plain = {0};
+    const char *argv[16] = {"/bin/bash", "-c", script, "bash"};
+    struct run_result r;
+    size_t n = 4;
+
+    for (size_t i = 0; args[i] && n < 15; i++)
+        argv[n++] = args[i];
+    argv[n] = NULL;
+    ck_assert_int_eq(run_argv(&plain, &r, argv), 0);
+    ck_assert_msg(r.exited && r.code == 0, "%s failed: " RUN_FMT, what, RUN_ARGS(&r));
+    run_result_free(&r);
+}
+
 void run_sh(const char *cmd)
 {
     static const struct run_opts plain = {0};

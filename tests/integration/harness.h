@@ -241,6 +241,10 @@ void server_s_server(struct server *s, const char *cert_file, const char *key_fi
 /* Any server program (argv[0] a path) that prints "ACCEPT <addr>:<port>"
  * once it listens; its output goes to s->out. Fails the test otherwise. */
 void server_program(struct server *s, const char *const argv[]);
+/* openssl s_server presenting the interceptor's certificate (icpt.pem with
+ * icpt-ca.pem) that acknowledges the SNI `name`: OpenSSL keeps the SNI in a
+ * client's session only when the server acknowledged it. Serves -www. */
+void server_s_server_acking(struct server *s, const char *name);
 /* A relay to 127.0.0.1:target_port that drops the TLS alert records the
  * client sends (tests/fixtures/alert_drop_relay.py): a server that ignores
  * the client's alert. Its out file counts "dropped client alert" lines. */
@@ -292,6 +296,10 @@ void expect_exit(const struct run_result *r, int code);
 void expect_text(const struct run_result *r, const char *text);
 /* Run a bash command line (fixture preparation); the test fails if it does. */
 void run_sh(const char *cmd);
+/* Run a bash script (text) with arguments (NULL-terminated), as the test's
+ * own tool; the test fails with its output (`what` says which step) unless
+ * it exits 0. */
+void run_script(const char *what, const char *script, const char *const args[]);
 /* The JSON a command printed, asked with a python expression over `d`
  * (e.g. "d['status']"): the value as text (a string as is, anything else
  * as JSON), malloc'ed; the test fails if python cannot evaluate it. */

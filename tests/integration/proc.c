@@ -353,6 +353,13 @@ void server_s_server(struct server *s, const char *cert_file, const char *key_fi
     }
 }
 
+void server_s_server_acking(struct server *s, const char *name)
+{
+    server_s_server(s, cert("icpt.pem"), cert("icpt.key"), cert("icpt-ca.pem"),
+                    (const char *const[]){"-servername", name, "-cert2", cert("icpt.pem"),
+                                          "-key2", cert("icpt.key"), "-www", NULL});
+}
+
 void server_program(struct server *s, const char *const argv[])
 {
     static unsigned seq;

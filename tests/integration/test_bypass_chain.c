@@ -46,22 +46,6 @@ static const struct run_opts plain = {0};
 /* Helpers                                                             */
 /* ------------------------------------------------------------------ */
 
-/* A bash script (text) with arguments, as the test's own tool: fails the
- * test with its output unless it exits 0. */
-static void run_script(const char *what, const char *script, const char *const args[])
-{
-    const char *argv[16] = {"/bin/bash", "-c", script, "bash"};
-    struct run_result r;
-    size_t n = 4;
-
-    for (size_t i = 0; args[i] && n < 15; i++)
-        argv[n++] = args[i];
-    argv[n] = NULL;
-    ck_assert_int_eq(run_argv(&plain, &r, argv), 0);
-    ck_assert_msg(r.exited && r.code == 0, "%s failed: " RUN_FMT, what, RUN_ARGS(&r));
-    run_result_free(&r);
-}
-
 /* The directory of this test's made certificates. */
 static const char *made_dir(void)
 {

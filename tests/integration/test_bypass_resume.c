@@ -154,17 +154,10 @@ START_TEST(ssl_clear_reuse_without_sni_not_resumed)
 }
 END_TEST
 
-/* openssl s_client carries the session in a file; the server must
- * acknowledge the SNI for OpenSSL to keep it in the session (s_server
- * -servername). Input arrives after a pause so that the TLS 1.3 ticket is
- * read before s_client ends. */
-static void s_server_acking_other_test(struct server *s)
-{
-    server_s_server(s, cert("icpt.pem"), cert("icpt.key"), cert("icpt-ca.pem"),
-                    (const char *const[]){"-servername", "other.test", "-cert2", cert("icpt.pem"),
-                                          "-key2", cert("icpt.key"), "-www", NULL});
-}
-
+/* openssl s_client carrying the session in a file (the server must
+ * acknowledge the SNI for OpenSSL to keep it: server_s_server_acking). Input
+ * arrives after a pause so that the TLS 1.3 ticket is read before s_client
+ * ends. */
 static void s_client_session(struct run_result *r, const struct run_opts *o, int port,
                              const char *version, const char *sess, int save)
 {
@@ -197,7 +190,7 @@ START_TEST(s_client_sess_in_from_unpinned_name_not_resumed_for_pinned_address)
     size_t mark;
 
     pin_name_and_address();
-    s_server_acking_other_test(&s);
+    server_s_server_acking(&s, "other.test");
     s_client_session(&r, &shim, s.port, versions[_i], sess, 1);
     ck_assert_msg(strstr(r.out, "New, TLS") && strstr(r.out, "Verify return code: 0"),
                   "saving the session for other.test failed: " RUN_FMT, RUN_ARGS(&r));
@@ -231,7 +224,7 @@ START_TEST(dlsym_client_session_file_not_resumed_for_pinned_address)
     size_t mark;
 
     pin_name_and_address();
-    s_server_acking_other_test(&s);
+    server_s_server_acking(&s, "other.test");
     tls_client_run(&r, &shim, TLS_CLIENT_DLOPEN, s.port, "other.test",
                    (const char *const[]){"--sess-out", sess, NULL});
     assert_client_ok(&r);

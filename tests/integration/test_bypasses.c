@@ -84,22 +84,6 @@ static size_t enforce_and_serve(void (*write_pinsets_fn)(void), struct server *s
     return syslog_mark();
 }
 
-/* Run a bash script (text) with arguments, as the test's own tool: fails the
- * test with its output unless it exits 0. */
-static void run_script(const char *what, const char *script, const char *const args[])
-{
-    const char *argv[16] = {"/bin/bash", "-c", script, "bash"};
-    struct run_result r;
-    size_t n = 4;
-
-    for (size_t i = 0; args[i] && n < 15; i++)
-        argv[n++] = args[i];
-    argv[n] = NULL;
-    ck_assert_int_eq(run_argv(&plain, &r, argv), 0);
-    ck_assert_msg(r.exited && r.code == 0, "%s failed: " RUN_FMT, what, RUN_ARGS(&r));
-    run_result_free(&r);
-}
-
 /* Certificates B2 and B7 need are made at test time: `script` ($1 openssl,
  * $2 the fixtures, $3 the output directory) runs into H.tmp/<name> and
  * leaves <name>-chain.pem and <name>.key there for server_start_made(). */
@@ -607,17 +591,6 @@ START_TEST(b4_session_from_unpinned_sni_not_resumed_for_pinned_ip)
 }
 END_TEST
 
-/* The same with the session carried across processes in a file: tlspin's
- * record of it is gone, the host name in the session remains. OpenSSL keeps
- * the SNI in a client's session only when the server acknowledged it, which
- * tls_server does not: openssl s_server with -servername does. */
-static void s_server_acking_other_test(struct server *s)
-{
-    server_s_server(s, cert("icpt.pem"), cert("icpt.key"), cert("icpt-ca.pem"),
-                    (const char *const[]){"-servername", "other.test", "-cert2", cert("icpt.pem"),
-                                          "-key2", cert("icpt.key"), "-www", NULL});
-}
-
 START_TEST(b4_session_file_from_unpinned_sni_not_resumed_for_pinned_ip)
 {
     struct server s;
@@ -628,7 +601,7 @@ START_TEST(b4_session_file_from_unpinned_sni_not_resumed_for_pinned_ip)
     snprintf(sess, sizeof sess, "%s/sess.pem", H.tmp);
     write_file_policy(NULL);
     ip_pinset();
-    s_server_acking_other_test(&s);
+    server_s_server_acking(&s, "other.test");
     tls_client_run(&r, &shim, TLS_CLIENT, s.port, "other.test",
                    (const char *const[]){"--sess-out", sess, NULL});
     assert_client_ok(&r);
