@@ -362,6 +362,34 @@ END_TEST
 
 #define VALGRIND "/usr/bin/valgrind"
 
+/* The argv of a run that is used again after a long wait (the positive
+ * controls below run it a second time): its strings in buffers of their
+ * own. fmt() and cert() return slots of a ring that write_canary() reuses
+ * every 300 ms, so on a loaded machine, where the first run takes longer,
+ * they were overwritten before the control ran: the control then exited
+ * with a usage error (or ran something else) instead of leaking. */
+struct kept_args {
+    char cafile[PATH_MAX], threads[16], per_thread[16], targets[8][160];
+};
+
+static void keep_args(struct kept_args *k, const char *const *t, int per_thread)
+{
+    snprintf(k->cafile, sizeof k->cafile, "%s", cert("trust.pem"));
+    snprintf(k->threads, sizeof k->threads, "%d", THREADS);
+    snprintf(k->per_thread, sizeof k->per_thread, "%d", per_thread);
+    for (int i = 0; i < 8; i++)
+        snprintf(k->targets[i], sizeof k->targets[i], "%s", t[i]);
+}
+
+/* The leak control really ran the client to its deliberate leak: a usage
+ * error or a failed start would prove nothing about the checker. */
+static void assert_control_ran(const struct run_result *r)
+{
+    ck_assert_msg(has_line(r->out, "leaked 4242 bytes on purpose") &&
+                      has_line_prefix(r->out, "total handshakes=8 misdecided=0 other=0 "),
+                  "the leak control did not run to its leak: " RUN_FMT, RUN_ARGS(r));
+}
+
 static const char *const *valgrind_args(void)
 {
     static const char *const a[] = {VALGRIND,
@@ -384,6 +412,7 @@ START_TEST(valgrind_memcheck_clean)
     const char *argv[40];
     const char *const *vg = valgrind_args(), *const *t;
     const int per_thread = 12;
+    static struct kept_args k;
     size_t n = 0, mark, per_thread_at;
     int generations;
     char *out;
@@ -393,18 +422,19 @@ START_TEST(valgrind_memcheck_clean)
     write_canary(1);
     servers_start(&s);
     t = four_targets(&s);
+    keep_args(&k, t, per_thread);
     for (size_t i = 0; vg[i]; i++)
         argv[n++] = vg[i];
     argv[n++] = THREADED_CLIENT;
     argv[n++] = "--cafile";
-    argv[n++] = cert("trust.pem");
+    argv[n++] = k.cafile;
     argv[n++] = "--threads";
-    argv[n++] = fmt("%d", THREADS);
+    argv[n++] = k.threads;
     argv[n++] = "--per-thread";
     per_thread_at = n;
-    argv[n++] = fmt("%d", per_thread);
+    argv[n++] = k.per_thread;
     for (int i = 0; i < 8; i++)
-        argv[n++] = t[i];
+        argv[n++] = k.targets[i];
     argv[n] = NULL;
 
     mark = syslog_mark();
@@ -430,6 +460,7 @@ START_TEST(valgrind_memcheck_clean)
     argv[n] = NULL;
     argv[per_thread_at] = "1";
     ck_assert_int_eq(run_argv(&shim, &r, argv), 0);
+    assert_control_ran(&r);
     ck_assert_msg(r.exited && r.code == 99 && strstr(r.err, "definitely lost: 4,242 bytes"),
                   "the leak control was not reported: " RUN_FMT, RUN_ARGS(&r));
     run_result_free(&r);
@@ -449,7 +480,8 @@ START_TEST(address_sanitizer_clean)
     char *libasan, preload[2 * PATH_MAX], config[PATH_MAX + 16];
     const char *env[4];
     const char *argv[32];
-    size_t n = 0, mark;
+    static struct kept_args k;
+    size_t n = 0, mark, per_thread_at;
     int generations;
     char *out;
 
@@ -472,16 +504,18 @@ START_TEST(address_sanitizer_clean)
     write_canary(1);
     servers_start(&s);
     t = four_targets(&s);
+    keep_args(&k, t, per_thread);
     argv[n++] = BIN_DIR "/threaded_client_asan";
     argv[n++] = "--cafile";
-    argv[n++] = cert("trust.pem");
+    argv[n++] = k.cafile;
     argv[n++] = "--threads";
-    argv[n++] = fmt("%d", THREADS);
+    argv[n++] = k.threads;
     argv[n++] = "--per-thread";
-    argv[n++] = fmt("%d", per_thread);
+    per_thread_at = n;
+    argv[n++] = k.per_thread;
     argv[n++] = "--show-maps";
     for (int i = 0; i < 8; i++)
-        argv[n++] = t[i];
+        argv[n++] = k.targets[i];
     argv[n] = NULL;
 
     mark = syslog_mark();
@@ -507,10 +541,11 @@ START_TEST(address_sanitizer_clean)
     /* Positive control: LeakSanitizer does report a leak in this setup. */
     {
         const struct run_opts o = {.env = env, .timeout_ms = 60000};
-        argv[6] = "1"; /* --per-thread 1 */
+        argv[per_thread_at] = "1";
         argv[n++] = "--leak-control";
         argv[n] = NULL;
         ck_assert_int_eq(run_argv(&o, &r, argv), 0);
+        assert_control_ran(&r);
         ck_assert_msg(r.exited && r.code == 98 && strstr(r.err, "detected memory leaks") &&
                           strstr(r.err, "4242 byte(s)"),
                       "the leak control was not reported: " RUN_FMT, RUN_ARGS(&r));
