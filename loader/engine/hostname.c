@@ -266,6 +266,8 @@ int tlspin_host_match(const char *pattern, const char *host)
         return plen == hlen && strncasecmp(pattern, host, hlen) == 0;
     if (tlspin_host_is_ip(host))
         return 0;
+    if ((size_t)(suffix - pattern) >= plen)
+        return 0; /* "*." or "**." alone (not normalized): no suffix to match */
     plen -= (size_t)(suffix - pattern);
     if (kind == WILDCARD_ANY_DEPTH) {
         if (plen == hlen && strncasecmp(suffix, host, hlen) == 0)

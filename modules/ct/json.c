@@ -90,15 +90,18 @@ static int put_utf8(char *out, size_t *n, unsigned long cp)
     return 0;
 }
 
+/* s is NUL-terminated: each byte is checked before the next is read, so a
+ * text that ends inside "\uXY" is refused without reading past its end. */
 static int hex4(const char *s, unsigned long *out)
 {
     char buf[5], *end;
-    memcpy(buf, s, 4);
-    buf[4] = 0;
-    for (int i = 0; i < 4; i++)
-        if (!((buf[i] >= '0' && buf[i] <= '9') || (buf[i] >= 'a' && buf[i] <= 'f') ||
-              (buf[i] >= 'A' && buf[i] <= 'F')))
+    for (int i = 0; i < 4; i++) {
+        if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f') ||
+              (s[i] >= 'A' && s[i] <= 'F')))
             return -1;
+        buf[i] = s[i];
+    }
+    buf[4] = 0;
     *out = strtoul(buf, &end, 16);
     return 0;
 }
