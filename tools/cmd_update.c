@@ -31,6 +31,7 @@
 
 #include "commands.h"
 #include "https_fetch.h"
+#include "safe_text.h"
 #include "pin.h"
 #include "signed_check.h"
 
@@ -196,11 +197,14 @@ static void say(const struct update_opts *o, int prio, const char *f, ...)
 static void say(const struct update_opts *o, int prio, const char *f, ...)
 {
     va_list ap;
-    char msg[2048];
+    char raw[2048], msg[4 * sizeof(raw)];
 
     va_start(ap, f);
-    vsnprintf(msg, sizeof(msg), f, ap);
+    vsnprintf(raw, sizeof(raw), f, ap);
     va_end(ap);
+    /* Messages quote what mirrors send (headers, reasons from the body's
+     * parser): escaped before a terminal, cron mail or syslog sees them. */
+    safe_text(raw, msg, sizeof(msg));
     if (prio <= LOG_WARNING)
         fprintf(stderr, "tlspin update: %s\n", msg);
     else if (!o->quiet)
@@ -225,7 +229,7 @@ int cmd_update(int argc, char **argv)
         {NULL, 0, NULL, 0}};
     struct update_opts o;
     const char *config = NULL;
-    char state_buf[4096], err[2048], errs[8192] = "";
+    char state_buf[4096], err[2048], errs[8192] = "", shown[4 * 2048];
     struct sigfmt_keys keys;
     struct sigstore_state floor;
     size_t i;
@@ -328,7 +332,8 @@ int cmd_update(int argc, char **argv)
             signed_check(o.mirrors[i], body, len, &keys, &lim, &floor, &v, err,
                          sizeof(err)) != 0) {
             say(&o, LOG_WARNING, "%s%s", v.stale && body ? "STALE: " : "", err);
-            snprintf(errs + strlen(errs), sizeof(errs) - strlen(errs), "\n  %s", err);
+            snprintf(errs + strlen(errs), sizeof(errs) - strlen(errs), "\n  %s",
+                     safe_text(err, shown, sizeof(shown)));
             free(body);
             continue;
         }

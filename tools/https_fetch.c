@@ -1,5 +1,6 @@
 /* https_fetch — see https_fetch.h. */
 #include "https_fetch.h"
+#include "safe_text.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -361,8 +362,11 @@ int https_fetch(const struct https_fetch_opts *o, char **body, size_t *len, char
                 goto out;
             }
             if (status >= 300 && status < 400) {
-                snprintf(err, errlen, "%s: HTTP %d redirect to \"%.200s\" not followed (only "
-                         "the configured https mirrors are used)", u.host, status, location);
+                /* The server's own text: escaped, it ends up in a terminal */
+                char shown[4 * 200 + 1];
+                snprintf(err, errlen, "%s: HTTP %d redirect to \"%s\" not followed (only "
+                         "the configured https mirrors are used)", u.host, status,
+                         safe_text(location, shown, sizeof(shown)));
                 goto out;
             }
             if (status != 200) {

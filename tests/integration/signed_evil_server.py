@@ -10,6 +10,10 @@ connection:
   reset     200 with the Content-Length of FILE, half of FILE, then a TCP RST
   biglen    200 with Content-Length: 10000000 and a little body
   chunked   200 with Transfer-Encoding: chunked
+  escape-redirect  302 whose Location and reason phrase carry terminal
+            escapes (set the window title, clear the screen, a C1 CSI, a
+            fake "installed" line after CR LF)
+  escape-body      200 with a body that is no signed file, full of escapes
 """
 import os
 import socket
@@ -63,6 +67,15 @@ def serve(raw):
         elif mode == "biglen":
             s.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 10000000\r\n\r\n" + b"y" * 1000)
             time.sleep(5)
+        elif mode == "escape-redirect":
+            s.sendall(b"HTTP/1.1 302 \x1b[2JFound\r\n"
+                      b"Location: \x1b]2;owned\x07\x1b[2J\x9b31m\xc2\x9b1m"
+                      b"https://evil.test/\rtlspin update: installed serial 99\r\n"
+                      b"Content-Length: 0\r\n\r\n")
+        elif mode == "escape-body":
+            body = (b"\x1b]2;owned\x07\x1b[2J\x9b31m\r\ntlspin update: installed serial 99\n"
+                    b"\x1b[1A\x1b[K" * 4)
+            s.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n" % len(body) + body)
         elif mode == "chunked":
             s.sendall(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n%x\r\n" % len(payload)
                       + payload + b"\r\n0\r\n\r\n")

@@ -1427,6 +1427,56 @@ START_TEST(update_server_attacks)
 }
 END_TEST
 
+/* No byte a terminal obeys in what tlspin update prints: only printable
+ * text, spaces and line ends (issue 13, terminal escapes). */
+static void assert_no_terminal_controls(const char *what, const char *text)
+{
+    for (const unsigned char *p = (const unsigned char *)text; *p; p++)
+        ck_assert_msg((*p >= 0x20 && *p != 0x7f && !(*p >= 0x80 && *p <= 0x9f)) || *p == '\n',
+                      "%s: byte 0x%02x at offset %ld reaches the terminal:\n%s", what, *p,
+                      (long)(p - (const unsigned char *)text), text);
+}
+
+/* A hostile mirror's own text (a redirect's Location and reason phrase, a
+ * body that is no signed file) reaches the administrator's terminal and
+ * cron mail only escaped, as \xNN: never an ESC sequence, a C1 CSI, nor a CR
+ * or LF that starts a fake line of tlspin's own. */
+static const char *const escape_modes[] = {"escape-redirect", "escape-body"};
+
+START_TEST(update_escapes_what_the_server_says)
+{
+    struct nginx n;
+    struct run_result r;
+    char mirror[512];
+    int port;
+
+    keygen("a", 1);
+    sign_to("s1.signed", "a", 1, "14d", NULL, NULL, NULL);
+    nginx_start(&n, "good");
+    publish("s1.signed");
+    update_ok(n.port, "pinset.signed", "installed serial 1");
+    port = evil_start(escape_modes[_i], NULL);
+    snprintf(mirror, sizeof mirror, "%s", url(port, "pinset.signed"));
+    update(&r, port, (const char *const[]){"--cafile", cert("trust.pem"), "--mirror", mirror,
+                                           NULL});
+    ck_assert_msg(r.exited && r.code == 1 && strstr(r.err, "nothing installed"),
+                  "[%s] " RUN_FMT, escape_modes[_i], RUN_ARGS(&r));
+    assert_no_terminal_controls("stdout", r.out);
+    assert_no_terminal_controls("stderr", r.err);
+    ck_assert_msg(!strstr(r.err, "\ntlspin update: installed serial 99") &&
+                      !has_line_prefix(r.out, "tlspin update: installed serial 99"),
+                  "a line of the server's making: " RUN_FMT, RUN_ARGS(&r));
+    if (_i == 0)
+        ck_assert_msg(strstr(r.err, "\\x1b]2;owned\\x07\\x1b[2J\\x9b31m\\xc2\\x9b1m"
+                                    "https://evil.test/\\x0dtlspin update: installed serial 99"),
+                      "the Location, escaped: " RUN_FMT, RUN_ARGS(&r));
+    run_result_free(&r);
+    assert_installed("s1.signed", 1);
+    tp_kill(&evil);
+    tp_kill(&n.proc);
+}
+END_TEST
+
 /* The updater's own side of the hygiene: a world-writable cache directory
  * and a second updater running at once are refused before anything is
  * fetched or written. */
@@ -1550,6 +1600,8 @@ static Suite *signed_suite(void)
     tcase_add_test(tc, update_installs_then_noop_then_newer);
     tcase_add_test(tc, update_mirror_fallback);
     tcase_add_loop_test(tc, update_server_attacks, 0, N_ATTACKS);
+    tcase_add_loop_test(tc, update_escapes_what_the_server_says, 0,
+                        (int)(sizeof escape_modes / sizeof *escape_modes));
     tcase_add_test(tc, update_refuses_unsafe_cache_dir_and_concurrency);
     tcase_add_test(tc, fleet_rotation_end_to_end);
     suite_add_tcase(s, tc);
