@@ -305,12 +305,53 @@ struct perm_ctx {
     struct report *r;
     struct seen_paths *seen;
     const char *module;      /* whose watch() paths these are */
+    int others_matter;       /* other users' programs can reach the policy */
 };
+
+/* check runs as root, and root reads everything: a root-owned pinset with
+ * mode 0600 loads here while every other user's program fails its policy
+ * (and on_error then decides every handshake). What a user other than the
+ * owner and the group would see: the file readable by others, a directory
+ * also searchable, and every directory above searchable by others. Files
+ * owned by another user are that user's own policy and not judged here.
+ * Only asked when other users can reach the policy file's directory: a
+ * policy in a directory closed to them (root's private TLSPIN_CONFIG, a
+ * test's mkdtemp directory) is meant for root alone.
+ * Returns 1 with the sentence in msg when others cannot read it. */
+static int others_cannot_read(const char *path, char *msg, size_t msglen, int *own)
+{
+    char dir[PATH_MAX];
+    struct stat st;
+    char *slash;
+
+    *own = 1;
+    if (stat(path, &st) != 0 || st.st_uid != 0)
+        return 0;
+    if ((st.st_mode & S_IROTH) == 0 || (S_ISDIR(st.st_mode) && (st.st_mode & S_IXOTH) == 0)) {
+        snprintf(msg, msglen, "not readable by other users (owner root, mode %04o): every "
+                 "non-root program fails this policy", (unsigned)(st.st_mode & 07777));
+        return 1;
+    }
+    *own = 0;
+    if (snprintf(dir, sizeof(dir), "%s", path) >= (int)sizeof(dir))
+        return 0;
+    while ((slash = strrchr(dir, '/')) != NULL && slash != dir) {
+        *slash = '\0';
+        if (stat(dir, &st) == 0 && (st.st_mode & S_IXOTH) == 0) {
+            snprintf(msg, msglen, "not readable by other users: the directory %s (mode %04o) "
+                     "is closed to them, so every non-root program fails this policy", dir,
+                     (unsigned)(st.st_mode & 07777));
+            return 1;
+        }
+    }
+    return 0;
+}
 
 static void check_path(struct perm_ctx *pc, const char *path, const char *what)
 {
-    char msg[600];
+    char msg[PATH_MAX + 200];
     enum perm_verdict v;
+    int own;
 
     if (path == NULL || path[0] == '\0' || seen(pc->seen, path))
         return;
@@ -318,6 +359,12 @@ static void check_path(struct perm_ctx *pc, const char *path, const char *what)
     if (v != PERM_OK)
         add(pc->r, "permissions", v == PERM_ERROR ? TLSPIN_SEV_ERROR : TLSPIN_SEV_WARNING, path,
             0, "%s", msg);
+    /* The file's own mode is the classic accident (a pinset written 0600):
+     * an error. A closed directory above it is more often meant (a private
+     * tree of root's): a warning, so enable-system and --commit still go on. */
+    if (pc->others_matter && others_cannot_read(path, msg, sizeof(msg), &own))
+        add(pc->r, "permissions", own ? TLSPIN_SEV_ERROR : TLSPIN_SEV_WARNING, path, 0, "%s",
+            msg);
 }
 
 static void check_dir_of(struct perm_ctx *pc, const char *path, const char *what)
@@ -354,7 +401,16 @@ static void on_watch(void *ctx, const char *path)
 static void check_permissions(struct report *r, const struct policy *p, const char *path)
 {
     struct seen_paths s = { NULL, 0 };
-    struct perm_ctx pc = { r, &s, "?" };
+    struct perm_ctx pc = { r, &s, "?", 1 };
+    char dir[PATH_MAX], *slash;
+    struct stat st;
+
+    snprintf(dir, sizeof(dir), "%s", path);
+    while ((slash = strrchr(dir, '/')) != NULL && slash != dir) {
+        *slash = '\0';
+        if (stat(dir, &st) == 0 && (st.st_mode & S_IXOTH) == 0)
+            pc.others_matter = 0;
+    }
 
     check_path(&pc, path, "policy file");
     check_dir_of(&pc, path, "policy directory");

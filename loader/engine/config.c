@@ -13,10 +13,12 @@
 #include <syslog.h>
 #include <unistd.h>
 
+#include <tlspin/strict_path.h>
+
 #define MAX_STACK 32
 #define MAX_ARGS 64
 #define MAX_ARG_VALUES 4096
-#define CONFIG_MAX_BYTES (1024 * 1024)
+#define CONFIG_MAX_BYTES (1024 * 1024)   /* the policy and each @include */
 #define INCLUDE_DEPTH_MAX 10    /* libconfig's own limit */
 
 struct reader {
@@ -355,15 +357,6 @@ static int policy_dir(const char *path, char *out, size_t outlen)
 /* Reading files without ever blocking                                    */
 /* ---------------------------------------------------------------------- */
 
-/* What a file-system object is, for a message that says why it is not
- * read. */
-static const char *kind_of(mode_t mode)
-{
-    return S_ISFIFO(mode) ? "a FIFO" : S_ISSOCK(mode) ? "a socket"
-         : S_ISCHR(mode) ? "a character device" : S_ISBLK(mode) ? "a block device"
-         : S_ISDIR(mode) ? "a directory" : "not a file";
-}
-
 /* Every program with a TLS handshake reads the policy: a FIFO named as a
  * policy file would hang them all at their first handshake, a device might
  * be acted on by the open itself. So: the type is checked before opening,
@@ -373,28 +366,19 @@ static const char *kind_of(mode_t mode)
  * strerror's text, "not a regular file (a FIFO)", "larger than N bytes"... */
 static int read_regular(const char *path, size_t cap, char **text, char *why, size_t whylen)
 {
-    struct stat before, st;
-    char *buf = NULL;
-    size_t got = 0;
+    struct stat st;
+    char *buf = NULL, msg[1024];
+    size_t got = 0, plen = strlen(path);
     int fd = -1, rc = -1;
 
     *text = NULL;
-    if (stat(path, &before) != 0) {
-        snprintf(why, whylen, "%s", strerror(errno));
+    /* Ownership and modes first (include/tlspin/strict_path.h): a policy
+     * anyone but root (or the process's own user) can change is not read. */
+    if ((fd = tlspin_strict_open(path, TLSPIN_STRICT_FILE, &st, msg, sizeof(msg))) < 0) {
+        snprintf(why, whylen, "%s",
+                 strncmp(msg, path, plen) == 0 && strncmp(msg + plen, ": ", 2) == 0
+                     ? msg + plen + 2 : msg);
         return -1;
-    }
-    if (!S_ISREG(before.st_mode)) {
-        snprintf(why, whylen, "not a regular file (%s)", kind_of(before.st_mode));
-        return -1;
-    }
-    if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK)) < 0 ||
-        fstat(fd, &st) != 0) {
-        snprintf(why, whylen, "%s", strerror(errno));
-        goto out;
-    }
-    if (!S_ISREG(st.st_mode) || st.st_dev != before.st_dev || st.st_ino != before.st_ino) {
-        snprintf(why, whylen, "changed while being read");
-        goto out;
     }
     if (st.st_size < 0 || (unsigned long long)st.st_size > cap) {
         snprintf(why, whylen, "larger than %zu bytes", cap);
@@ -451,7 +435,7 @@ static int include_readable(const char *file, unsigned line, const char *name, s
                             const char *dir, int depth, const struct include_visitor *v,
                             char *err, size_t errlen)
 {
-    char path[4096], why[128], *text = NULL;
+    char path[4096], why[1024], *text = NULL;
     int n, rc;
 
     n = name[0] == '/' ? snprintf(path, sizeof(path), "%.*s", (int)namelen, name)
@@ -535,11 +519,13 @@ static int includes_readable(const char *file, const char *text, const char *dir
 static int read_policy_text(const char *path, const char *dir, char **text,
                             const struct include_visitor *v, char *err, size_t errlen)
 {
-    char why[128];
+    char why[1024];
 
     if (read_regular(path, CONFIG_MAX_BYTES, text, why, sizeof(why)) != 0) {
         if (strncmp(why, "not a regular file", 18) == 0)
             snprintf(err, errlen, "%s:0: the policy is %s", path, why);
+        else if (strstr(why, ": refused") != NULL)
+            snprintf(err, errlen, "%s:0: %s", path, why);
         else if (strncmp(why, "larger than", 11) == 0)
             snprintf(err, errlen, "%s:0: the policy is larger than %d bytes", path,
                      CONFIG_MAX_BYTES);

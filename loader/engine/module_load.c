@@ -3,10 +3,13 @@
 #include "module_load.h"
 
 #include <dlfcn.h>
+#include <errno.h>
 #include <stddef.h>
 #include <sys/stat.h>
 #include <stdio.h>
 #include <string.h>
+
+#include <tlspin/strict_path.h>
 
 /* The part of the descriptor every module of ABI major 1 must have. */
 #define MODULE_MIN_SIZE (offsetof(struct tlspin_module, hosts) + sizeof(void (*)(void)))
@@ -31,9 +34,23 @@ int module_load(const char *path, struct loaded_module *out, char *err, size_t e
     memset(out, 0, sizeof(*out));
     /* dlopen() opens whatever the path names and waits on a FIFO forever
      * (in every program's first handshake): only a regular file is a module. */
+    /* And a module runs as whoever runs the program, sudo and sshd's
+     * children included: it and every directory above it must be root's
+     * (or the process's own user's) and writable by nobody else
+     * (include/tlspin/strict_path.h), or a world-writable module directory
+     * is a local root. A missing file is left to dlopen, which says so. */
     struct stat st;
+    char why[1024];
     if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
         snprintf(err, errlen, "cannot load module %s: not a regular file", path);
+        return -1;
+    }
+    if (tlspin_strict_check(path, TLSPIN_STRICT_FILE, &st, why, sizeof(why)) != 0 &&
+        (lstat(path, &st) == 0 || errno != ENOENT)) {
+        size_t plen = strlen(path);
+        snprintf(err, errlen, "cannot load module %s: %s", path,
+                 strncmp(why, path, plen) == 0 && strncmp(why + plen, ": ", 2) == 0
+                     ? why + plen + 2 : why);
         return -1;
     }
     /* RTLD_LOCAL: a module's symbols must not join the host program's

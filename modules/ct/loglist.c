@@ -16,6 +16,7 @@
 
 #include <openssl/evp.h>
 #include <openssl/x509.h>
+#include <tlspin/strict_path.h>
 
 #include "json.h"
 
@@ -466,16 +467,9 @@ out:
     return r;
 }
 
-#define LOGLIST_MAX (16u * 1024u * 1024u)
-
-/* What a file-system object is, for a message that says why it is not
- * read. */
-static const char *kind_of(mode_t mode)
-{
-    return S_ISFIFO(mode) ? "a FIFO" : S_ISSOCK(mode) ? "a socket"
-         : S_ISCHR(mode) ? "a character device" : S_ISBLK(mode) ? "a block device"
-         : S_ISDIR(mode) ? "a directory" : "not a file";
-}
+/* Chrome's v3 list is ~100 KB; every process that loads the ct module
+ * reads it. */
+#define LOGLIST_MAX (4u * 1024u * 1024u)
 
 /* The list is read in every program that loads the ct module, at its first
  * handshake: only a regular file, its type checked before the open (a FIFO
@@ -485,31 +479,27 @@ static const char *kind_of(mode_t mode)
  * with "path: reason" in err. */
 static int read_list(const char *path, char **text, struct stat *st, char *err, size_t errlen)
 {
-    struct stat before;
-    char *buf = NULL;
-    size_t got = 0;
+    char *buf = NULL, why[1024];
+    size_t got = 0, plen = strlen(path);
     int fd = -1, rc = -1;
 
-    if (stat(path, &before) != 0) {
-        errf(err, errlen, path, 0, "cannot read the log list: %s", strerror(errno));
+    /* StrictModes (include/tlspin/strict_path.h): the list decides which
+     * SCTs every program accepts, so it and every directory above it must
+     * be root's (or the process's own user's), writable by nobody else. */
+    fd = tlspin_strict_open(path, TLSPIN_STRICT_FILE, st, why, sizeof(why));
+    if (fd < 0) {
+        const char *w = strncmp(why, path, plen) == 0 && strncmp(why + plen, ": ", 2) == 0
+                            ? why + plen + 2 : why;
+        if (strncmp(w, "not a regular file", 18) == 0)
+            errf(err, errlen, path, 0, "the log list is %s", w);
+        else if (strstr(w, ": refused") != NULL)
+            errf(err, errlen, path, 0, "%s", w);
+        else
+            errf(err, errlen, path, 0, "cannot read the log list: %s", w);
         return -1;
-    }
-    if (!S_ISREG(before.st_mode)) {
-        errf(err, errlen, path, 0, "the log list is not a regular file (%s)",
-             kind_of(before.st_mode));
-        return -1;
-    }
-    fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-    if (fd < 0 || fstat(fd, st) != 0) {
-        errf(err, errlen, path, 0, "cannot read the log list: %s", strerror(errno));
-        goto out;
-    }
-    if (!S_ISREG(st->st_mode) || st->st_dev != before.st_dev || st->st_ino != before.st_ino) {
-        errf(err, errlen, path, 0, "the log list changed while being read");
-        goto out;
     }
     if (st->st_size < 0 || (unsigned long long)st->st_size > LOGLIST_MAX) {
-        errf(err, errlen, path, 0, "log list larger than 16 MiB");
+        errf(err, errlen, path, 0, "log list larger than 4 MiB (its cap)");
         goto out;
     }
     if ((buf = malloc((size_t)st->st_size + 2)) == NULL) {

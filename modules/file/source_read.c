@@ -12,6 +12,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <tlspin/strict_path.h>
+
 #include "diag.h"
 
 static int read_all(int fd, char *buf, size_t cap, size_t *len)
@@ -32,47 +34,23 @@ static int read_all(int fd, char *buf, size_t cap, size_t *len)
     return 0;
 }
 
-/* What a file-system object is, for a message that says why it is not
- * read. */
-static const char *kind_of(mode_t mode)
+/* The path with StrictModes (include/tlspin/strict_path.h) before the open:
+ * pinsets decide which keys every program accepts, setuid ones included, so
+ * they and every directory above them must be root's (or the process's own
+ * user's) and writable by nobody else. The type is checked before the open
+ * too: opening a FIFO waits for a writer, opening a device may act on it.
+ * The open never waits (O_NONBLOCK), and what was opened must be what was
+ * checked: a swap in between is "changed". */
+static int open_checked(const char *path, int want, struct stat *st, char *err, size_t errlen)
 {
-    return S_ISFIFO(mode) ? "a FIFO" : S_ISSOCK(mode) ? "a socket"
-         : S_ISCHR(mode) ? "a character device" : S_ISBLK(mode) ? "a block device"
-         : S_ISDIR(mode) ? "a directory" : "not a file";
-}
+    char why[1024];
+    size_t plen = strlen(path);
+    int fd = tlspin_strict_open(path, want, st, why, sizeof(why));
 
-/* The type is checked before the file is opened: opening a FIFO waits for
- * a writer, opening a device may act on it (a tape rewinds, a watchdog
- * starts). The open itself never waits (O_NONBLOCK), and what was opened
- * must be what was checked: a swap in between is "changed". */
-static int open_regular(const char *path, struct stat *st, char *err, size_t errlen)
-{
-    struct stat before;
-    int fd;
-
-    if (stat(path, &before) != 0) {
-        diag_errf(err, errlen, path, 0, "cannot open: %s", strerror(errno));
-        return -1;
-    }
-    if (!S_ISREG(before.st_mode)) {
-        diag_errf(err, errlen, path, 0, "not a regular file (%s)", kind_of(before.st_mode));
-        return -1;
-    }
-    fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-    if (fd < 0) {
-        diag_errf(err, errlen, path, 0, "cannot open: %s", strerror(errno));
-        return -1;
-    }
-    if (fstat(fd, st) != 0) {
-        diag_errf(err, errlen, path, 0, "cannot stat: %s", strerror(errno));
-        close(fd);
-        return -1;
-    }
-    if (!S_ISREG(st->st_mode) || st->st_dev != before.st_dev || st->st_ino != before.st_ino) {
-        diag_errf(err, errlen, path, 0, "changed while being opened");
-        close(fd);
-        return -1;
-    }
+    if (fd < 0)
+        diag_errf(err, errlen, path, 0, "%s",
+                  strncmp(why, path, plen) == 0 && strncmp(why + plen, ": ", 2) == 0
+                      ? why + plen + 2 : why);
     return fd;
 }
 
@@ -85,11 +63,12 @@ int source_read_file(const char *path, char **text, size_t *len, char *err, size
 
     *text = NULL;
     *len = 0;
-    fd = open_regular(path, &st, err, errlen);
+    fd = open_checked(path, TLSPIN_STRICT_FILE, &st, err, errlen);
     if (fd < 0)
         return -1;
     if (st.st_size < 0 || (unsigned long long)st.st_size > SOURCE_FILE_MAX) {
-        diag_errf(err, errlen, path, 0, "larger than %u MiB", SOURCE_FILE_MAX >> 20);
+        diag_errf(err, errlen, path, 0, "larger than %u MiB (the cap of a pinsets file)",
+                  SOURCE_FILE_MAX >> 20);
         goto out;
     }
     /* One byte more than allowed, to notice a file that grew meanwhile. */
@@ -162,15 +141,21 @@ int source_list_dir(const char *dir, char ***paths, size_t *n, char *err, size_t
 {
     char **list = NULL;
     size_t count = 0;
+    unsigned long long total = 0;
     struct dirent *de;
+    struct stat st;
     DIR *d;
-    int r = -1;
+    int r = -1, fd;
 
     *paths = NULL;
     *n = 0;
-    d = opendir(dir);
+    fd = open_checked(dir, TLSPIN_STRICT_DIR, &st, err, errlen);
+    if (fd < 0)
+        return -1;
+    d = fdopendir(fd);
     if (d == NULL) {
         diag_errf(err, errlen, dir, 0, "cannot open directory: %s", strerror(errno));
+        close(fd);
         return -1;
     }
     list = calloc(SOURCE_DIR_FILES_MAX, sizeof(*list));
@@ -184,6 +169,16 @@ int source_list_dir(const char *dir, char ***paths, size_t *n, char *err, size_t
             continue;
         if (count == SOURCE_DIR_FILES_MAX) {
             diag_errf(err, errlen, dir, 0, "more than %d *.conf files", SOURCE_DIR_FILES_MAX);
+            goto out;
+        }
+        /* Every process pays for the whole directory at its first
+         * handshake (about 7 bytes of memory per byte of pinsets): the sum
+         * is capped, not only each file. */
+        if (fstatat(fd, de->d_name, &st, 0) == 0 && S_ISREG(st.st_mode) &&
+            (unsigned long long)st.st_size <= SOURCE_FILE_MAX &&   /* else named when read */
+            (total += (unsigned long long)st.st_size) > SOURCE_DIR_BYTES_MAX) {
+            diag_errf(err, errlen, dir, 0, "its *.conf files hold more than %u MiB (the cap "
+                      "of a pinsets directory)", SOURCE_DIR_BYTES_MAX >> 20);
             goto out;
         }
         list[count] = join_path(dir, de->d_name);

@@ -383,37 +383,44 @@ START_TEST(files_others_can_change)
     expect_exit(&r, 0);
     run_result_free(&r);
 
-    /* world-writable: errors */
+    /* world-writable: refused where they are loaded (StrictModes, issue 13),
+     * and named by the permission check too */
     chmod(H.pinsets, 0777);
+    check(&r, NULL);
+    expect_exit(&r, 2);
+    expect_text(&r, fmt("%s: writable by group and others (mode 0777): refused", H.pinsets));
+    run_result_free(&r);
+    chmod(H.pinsets, 0755);
     chmod(mod, 0757);
     check(&r, NULL);
     expect_exit(&r, 2);
-    expect_line(&r, fmt("%s: error: the directory read by module file is writable by everybody "
-                        "(mode 0777): anyone on this machine can change which keys are trusted",
-                        H.pinsets));
+    expect_text(&r, fmt("cannot load module %s: writable by others (mode 0757): refused", mod));
     expect_line(&r, fmt("%s: error: the module is writable by everybody (mode 0757): anyone on "
                         "this machine can change which keys are trusted", mod));
-    expect_text(&r, "2 errors, 0 warnings, 0 notes: the policy loads, but needs fixing");
     run_result_free(&r);
-    chmod(H.pinsets, 0755);
     chmod(mod, 0755);
 
-    /* another owner, a group: warnings */
+    /* another owner, a group: refused too (each alone) */
     ck_assert_int_eq(chown(pinset_file("api"), 65534, 65534), 0);
-    ck_assert_int_eq(chown(H.config, 0, 65534), 0);
-    chmod(H.config, 0664);
-    ck_assert_int_eq(chown(mods, 65534, 0), 0);
     check(&r, NULL);
-    expect_exit(&r, 1);
-    expect_text(&r, fmt("%s: warning: the file read by module file is owned by ",
-                        pinset_file("api")));
-    expect_text(&r, "uid 65534, not root: that user can change which keys are trusted");
-    expect_text(&r, fmt("%s: warning: the policy file is writable by group ", H.config));
-    expect_text(&r, fmt("%s: warning: the module directory is owned by ", mods));
-    expect_text(&r, "0 errors, 3 warnings, 0 notes: the policy loads, with warnings");
+    expect_exit(&r, 2);
+    expect_text(&r, fmt("%s: owned by uid 65534, not root: refused", pinset_file("api")));
     run_result_free(&r);
     ck_assert_int_eq(chown(pinset_file("api"), 0, 0), 0);
+    ck_assert_int_eq(chown(H.config, 0, 65534), 0);
+    chmod(H.config, 0664);
+    check(&r, NULL);
+    expect_exit(&r, 2);
+    expect_text(&r, fmt("%s: error: writable by group (mode 0664): refused", H.config));
+    run_result_free(&r);
     ck_assert_int_eq(chown(H.config, 0, 0), 0);
+    chmod(H.config, 0644);
+    ck_assert_int_eq(chown(mods, 65534, 0), 0);
+    check(&r, NULL);
+    expect_exit(&r, 2);
+    expect_text(&r, fmt("cannot load module %s: the directory %s: owned by uid 65534, not root: "
+                        "refused", mod, mods));
+    run_result_free(&r);
     ck_assert_int_eq(chown(mods, 0, 0), 0);
 
     /* the policy's directory */
@@ -445,15 +452,20 @@ START_TEST(included_files_are_named_and_checked)
     mkdir(H.pinsets, 0755);
     write_pinsets("api", "pinsets = ( { name = \"one\"; hosts = [ \"one.test\" ];\n"
                          "  pins = [ \"%s\" ]; allow_single_pin = true; } );\n", pin("PIN_GOOD"));
+    /* an included file anyone can change is refused (StrictModes) */
     chmod(inc, 0646);
+    check(&r, NULL);
+    expect_exit(&r, 2);
+    expect_text(&r, fmt("cannot read the included file %s: writable by others (mode 0646): "
+                        "refused", inc));
+    run_result_free(&r);
+    chmod(inc, 0644);
     check(&r, NULL);
     expect_exit(&r, 2);
     expect_text(&r, fmt("%s:4: error: unknown module \"nope\": there is no %s/nope.so "
                         "(installed: ", inc, MODULE_DIR));
-    expect_line(&r, fmt("%s: error: the policy file is writable by everybody (mode 0646): anyone "
-                        "on this machine can change which keys are trusted", inc));
     /* the file module twice over the same pinsets: its warning once */
-    expect_text(&r, "2 errors, 1 warning, 0 notes: the policy does not load cleanly");
+    expect_text(&r, "1 error, 1 warning, 0 notes: the policy does not load cleanly");
     run_result_free(&r);
 
     /* a syntax error inside the included file */
