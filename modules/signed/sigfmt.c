@@ -91,6 +91,8 @@ static int digits(const char *s, size_t n, int64_t *out)
     for (i = 0; i < n; i++) {
         if (s[i] < '0' || s[i] > '9')
             return -1;
+        if (v > (INT64_MAX - (s[i] - '0')) / 10)
+            return -1; /* a 19-digit serial above INT64_MAX */
         v = v * 10 + (s[i] - '0');
     }
     *out = v;
