@@ -135,6 +135,13 @@ void fh_write(const char *path, const uint8_t *data, size_t size)
     close(fd);
 }
 
+int fh_open_state(const struct tlspin_module *m, const struct tlspin_args *args, void **state,
+                  char *err, size_t errlen)
+{
+    *state = NULL;
+    return m->open(&fh_host, args, state, err, errlen);
+}
+
 int fh_open_close(const struct tlspin_module *m, size_t n, const char *const *kv)
 {
     struct tlspin_arg items[8];

@@ -20,6 +20,9 @@ const char *fh_dir(void);
 char *fh_path(const char *name);
 /* Writes data to path, replacing what was there. */
 void fh_write(const char *path, const uint8_t *data, size_t size);
+/* open() with args and the harness's host services; the caller closes. */
+int fh_open_state(const struct tlspin_module *m, const struct tlspin_args *args, void **state,
+                  char *err, size_t errlen);
 /* open() then close() with args given as key/value pairs; returns open()'s
  * result. */
 int fh_open_close(const struct tlspin_module *m, size_t n, const char *const *kv);
