@@ -159,10 +159,16 @@ static void write_record(const struct policy *p, const struct peer_id *id,
                          tlspin_verdict verdict, const struct tlspin_finding *f,
                          const char *event, enum decision_action action)
 {
-    char chain_text[RECORD_MAX / 2];
+    /* The chain's text on the heap (4 KB would be most of what a decision
+     * may take from the program's stack); a failed allocation still
+     * records, with the chain cut short. */
+    char small[128], *chain_text = malloc(RECORD_MAX / 2);
     struct record r = { 0 };
 
-    chain_describe(chain, chain_text, sizeof(chain_text));
+    if (chain_text != NULL)
+        chain_describe(chain, chain_text, RECORD_MAX / 2);
+    else
+        chain_describe(chain, small, sizeof(small));
     r.event = f && f->event[0] ? f->event : event;
     r.action = action_name(action);
     r.host = id->host;
@@ -175,10 +181,11 @@ static void write_record(const struct policy *p, const struct peer_id *id,
         r.verdict = verdict_name(verdict);
     }
     r.trust = chain_trust_name(chain->trust);
-    r.chain = chain_text;
+    r.chain = chain_text != NULL ? chain_text : small;
     r.expected = f ? f->expected : NULL;
     r.reason = f ? f->reason : NULL;
     record_emit(&p->log, &r);
+    free(chain_text);
 }
 
 /* event: the module's own token when it named one (the decision keeps only
@@ -201,18 +208,25 @@ static void decide_broken_policy(const struct policy *p, const struct peer_id *i
                                  const struct chain *chain, int resumption,
                                  struct decision *out)
 {
-    struct tlspin_finding f;
+    /* The finding on the heap (2.5 KB: most of what a decision may take
+     * from the program's stack); without it the record says the event
+     * without the fault. */
+    struct tlspin_finding *f = resumption ? NULL : malloc(sizeof(*f));
     int on_error_allow = p->config ? p->config->on_error_allow : 0;
 
-    clear_finding(&f);
-    snprintf(f.event, sizeof(f.event), "policy-error");
-    snprintf(f.reason, sizeof(f.reason), "%s", p->fault);
     out->action = on_error_allow ? ACTION_ALLOW_POLICY_ERROR : ACTION_BLOCK;
     out->event = "policy-error";
     out->reason_code = TLSPIN_R_POLICY_ERROR;
     summarise(out, id, NULL, NULL);
-    if (!resumption)
-        write_record(p, id, chain, NULL, TLSPIN_ERROR, &f, "policy-error", out->action);
+    if (resumption)
+        return;
+    if (f != NULL) {
+        clear_finding(f);
+        snprintf(f->event, sizeof(f->event), "policy-error");
+        snprintf(f->reason, sizeof(f->reason), "%s", p->fault);
+    }
+    write_record(p, id, chain, NULL, TLSPIN_ERROR, f, "policy-error", out->action);
+    free(f);
 }
 
 void decide(const struct policy *p, SSL *ssl, const struct peer_id *id, struct chain *chain,

@@ -52,26 +52,46 @@ static void refuse(SSL *ssl, X509_STORE_CTX *ctx, const struct decision *d)
     tlspin_err_raise(d->reason_code, "%s", d->summary);
 }
 
+/* What one decision needs besides a few words: on the heap, not on the
+ * program's stack (about 4.5 KB; programs run TLS on small thread stacks
+ * and coroutines, and the decision must stay within 4 KB of them). */
+struct handshake_scratch {
+    struct peer_id ids[PEER_MAX_IDENTITIES];
+    struct chain chain;
+};
+
 /* Decides the certificate being verified in ctx under every identity the
  * program gave the server; 1 when it must be refused. */
 static int decide_handshake(SSL *ssl, X509_STORE_CTX *ctx, int app_verified)
 {
     const struct policy *p = policy_acquire();
-    struct peer_id ids[PEER_MAX_IDENTITIES];
+    struct handshake_scratch *w = malloc(sizeof(*w));
+    struct peer_id *ids;
+    struct chain *chain;
     size_t n_ids;
-    struct chain chain;
     struct decision d;
     int block = 0;
     unsigned waiting = 0;
     enum decide_kind kind = !in_app_cert_verify && flight_can_wait(ssl, ctx, app_verified)
                                 ? DECIDE_MAY_WAIT : DECIDE_HANDSHAKE;
 
+    if (w == NULL) {
+        /* Nothing can be decided: fail closed, as for any policy error. */
+        d.reason_code = TLSPIN_R_POLICY_ERROR;
+        snprintf(d.summary, sizeof(d.summary), "cannot decide (out of memory)");
+        refuse(ssl, ctx, &d);
+        policy_release();
+        return 1;
+    }
+    ids = w->ids;
+    chain = &w->chain;
     ERR_set_mark();
     flight_forget(ssl);   /* a new verification: an older hold is over */
     n_ids = peer_identities(ssl, ids, PEER_MAX_IDENTITIES);
     if (chain_from_verification(ctx, app_verified, (p->caps & TLSPIN_CAP_CERT_DER) != 0,
-                                reals.X509_verify_cert, &chain) != 0) {
-        chain_release(&chain);
+                                reals.X509_verify_cert, chain) != 0) {
+        chain_release(chain);
+        free(w);
         ERR_pop_to_mark();
         d.reason_code = TLSPIN_R_POLICY_ERROR;
         snprintf(d.summary, sizeof(d.summary), "no usable server certificate");
@@ -80,20 +100,21 @@ static int decide_handshake(SSL *ssl, X509_STORE_CTX *ctx, int app_verified)
         return 1;
     }
     for (size_t i = 0; i < n_ids && !block; i++) {
-        decide(p, ssl, &ids[i], &chain, kind, &d, NULL, NULL);
+        decide(p, ssl, &ids[i], chain, kind, &d, NULL, NULL);
         block = d.action == ACTION_BLOCK;
         if (d.pending)
             waiting |= 1u << i;
     }
-    if (!block && waiting && flight_hold(ssl, &chain, waiting) != 0) {
+    if (!block && waiting && flight_hold(ssl, chain, waiting) != 0) {
         d.reason_code = TLSPIN_R_POLICY_ERROR;
         snprintf(d.summary, sizeof(d.summary), "cannot hold the decision for the OCSP staple "
                  "(out of memory)");
         block = 1;
     }
     if (!block && !waiting)
-        session_remember(ssl, &ids[0], &chain);
-    chain_release(&chain);
+        session_remember(ssl, &ids[0], chain);
+    chain_release(chain);
+    free(w);
     ERR_pop_to_mark();
     if (block)
         refuse(ssl, ctx, &d);

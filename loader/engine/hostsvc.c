@@ -7,6 +7,7 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
 
@@ -16,19 +17,37 @@
 static void host_log(const struct tlspin_host *host, int priority, const char *fmt, ...)
 {
     const struct hostsvc_ctx *ctx = host->internal;
-    char message[1024], line[RECORD_MAX];
+    enum { MESSAGE_MAX = 1024 };
+    /* The message and its line on the heap: modules log in the middle of a
+     * decision, on the program's stack (9 KB there was more than twice what
+     * a whole decision may take). A failed allocation still records, cut
+     * short, as record_emit() does. */
+    char small_message[128], small_line[256];
+    char *message = malloc(MESSAGE_MAX + RECORD_MAX), *line;
+    size_t message_max = MESSAGE_MAX, line_max = RECORD_MAX, len;
     va_list ap;
-    size_t len;
 
-    if (LOG_PRI(priority) > ctx->log->level)
+    if (LOG_PRI(priority) > ctx->log->level) {
+        free(message);
         return;   /* below the policy's level: a module's debug line stays quiet */
+    }
+    if (message != NULL) {
+        line = message + MESSAGE_MAX;
+    } else {
+        message = small_message;
+        message_max = sizeof(small_message);
+        line = small_line;
+        line_max = sizeof(small_line);
+    }
     va_start(ap, fmt);
-    vsnprintf(message, sizeof(message), fmt, ap);
+    vsnprintf(message, message_max, fmt, ap);
     va_end(ap);
-    len = (size_t)snprintf(line, sizeof(line), "tlspin:");
-    len = record_append(line, sizeof(line), len, "module", ctx->module_name);
-    record_append(line, sizeof(line), len, "message", message);
+    len = (size_t)snprintf(line, line_max, "tlspin:");
+    len = record_append(line, line_max, len, "module", ctx->module_name);
+    record_append(line, line_max, len, "message", message);
     record_emit_line(ctx->log, LOG_PRI(priority), line);
+    if (message != small_message)
+        free(message);
 }
 
 static int host_pin_parse(const char *text, unsigned char pin[TLSPIN_PIN_LEN], char *err,

@@ -151,19 +151,34 @@ static SSL_SESSION *session_in_use(const SSL *ssl)
 
 int nocert_refused(SSL *ssl, struct decision *d)
 {
-    const struct policy *p = policy_acquire();
-    struct peer_id ids[PEER_MAX_IDENTITIES];
-    size_t n_ids = peer_identities(ssl, ids, PEER_MAX_IDENTITIES);
-    struct chain chain;
+    /* The identities and the empty chain on the heap (about 4.4 KB: more
+     * than a decision may take from the program's stack). */
+    struct {
+        struct peer_id ids[PEER_MAX_IDENTITIES];
+        struct chain chain;
+    } *w = calloc(1, sizeof(*w));
+    const struct policy *p;
+    size_t n_ids;
     int block = 0;
 
-    memset(&chain, 0, sizeof(chain));
-    chain.trust = TLSPIN_CHAIN_NONE;
+    if (w == NULL) {
+        /* Nothing can be decided: fail closed, as for any policy error. */
+        memset(d, 0, sizeof(*d));
+        d->action = ACTION_BLOCK;
+        d->event = "policy-error";
+        d->reason_code = TLSPIN_R_POLICY_ERROR;
+        snprintf(d->summary, sizeof(d->summary), "cannot decide (out of memory)");
+        return 1;
+    }
+    p = policy_acquire();
+    n_ids = peer_identities(ssl, w->ids, PEER_MAX_IDENTITIES);
+    w->chain.trust = TLSPIN_CHAIN_NONE;
     for (size_t i = 0; i < n_ids && !block; i++) {
-        decide(p, ssl, &ids[i], &chain, DECIDE_HANDSHAKE, d, NULL, NULL);
+        decide(p, ssl, &w->ids[i], &w->chain, DECIDE_HANDSHAKE, d, NULL, NULL);
         block = d->action == ACTION_BLOCK;
     }
     policy_release();
+    free(w);
     return block;
 }
 

@@ -99,16 +99,25 @@ static int open_fd_dir(void)
  * from it could be any address, so none of it may speak for the server. */
 static void list_tcp_peers(struct tcp_peers *tp)
 {
-    char buf[4096];
-    int dir = open_fd_dir();
+    /* The directory buffer on the heap: 4 KB is what the whole decision may
+     * take from the program's stack. Without it the list is incomplete. */
+    enum { DIRBUF = 4096 };
+    char *buf;
+    int dir;
     size_t scanned = 0;
     long n = 0;
 
     tp->n = 0;
-    tp->complete = dir >= 0;
-    if (dir < 0)
+    tp->complete = 0;
+    if ((buf = malloc(DIRBUF)) == NULL)
         return;
-    while (tp->complete && (n = syscall(SYS_getdents64, dir, buf, sizeof(buf))) > 0) {
+    dir = open_fd_dir();
+    tp->complete = dir >= 0;
+    if (dir < 0) {
+        free(buf);
+        return;
+    }
+    while (tp->complete && (n = syscall(SYS_getdents64, dir, buf, DIRBUF)) > 0) {
         for (long off = 0; off < n && tp->complete;) {
             const struct linux_dirent64 { unsigned long long ino; long long off;
                                           unsigned short reclen; unsigned char type;
@@ -128,6 +137,7 @@ static void list_tcp_peers(struct tcp_peers *tp)
     if (n < 0)
         tp->complete = 0;
     close(dir);
+    free(buf);
 }
 
 /* Port and "addr:port" / "[v6]:port" of peer i of tp, when it has one port. */
@@ -324,7 +334,18 @@ size_t peer_identities(SSL *ssl, struct peer_id *ids, size_t max)
 
 void peer_identify(SSL *ssl, struct peer_id *id)
 {
-    struct peer_id ids[PEER_MAX_IDENTITIES];
+    /* All identities are listed (with several TCP peers the first one
+     * depends on the others), on the heap: 2 KB would be half of what a
+     * decision may take from the program's stack. Without memory the
+     * server is unknown, as when nothing names it. */
+    struct peer_id *ids = calloc(PEER_MAX_IDENTITIES, sizeof(*ids));
+
+    if (ids == NULL) {
+        memset(id, 0, sizeof(*id));
+        id->source = TLSPIN_HOST_UNKNOWN;
+        return;
+    }
     peer_identities(ssl, ids, PEER_MAX_IDENTITIES);
     *id = ids[0];
+    free(ids);
 }

@@ -145,28 +145,37 @@ static __thread struct {
 int session_may_resume(SSL *ssl, SSL_SESSION *session)
 {
     unsigned long generation = policy_acquire()->generation;
-    struct peer_id ids[PEER_MAX_IDENTITIES];
+    /* On the heap: 2 KB of identities would be half of what a decision may
+     * take from the program's stack. Without it, no resumption: the full
+     * handshake decides instead. */
+    struct peer_id *ids = calloc(PEER_MAX_IDENTITIES, sizeof(*ids));
     struct decision d;
     size_t n_ids;
     int allowed;
 
     policy_release();
-    memset(ids, 0, sizeof(ids));
+    if (ids == NULL)
+        return 0;
     n_ids = peer_identities_scan(ssl, ids, PEER_MAX_IDENTITIES, 0);
     if (generation != 0 && last_check.ssl == ssl && last_check.session == session &&
         last_check.generation == generation && last_check.n_ids == n_ids &&
-        memcmp(last_check.ids, ids, sizeof(ids)) == 0)
+        memcmp(last_check.ids, ids, sizeof(last_check.ids)) == 0) {
+        free(ids);
         return last_check.allowed;
+    }
     allowed = session_decide(ssl, session, DECIDE_RESUMPTION, &d);
-    if (!SSL_SESSION_up_ref(session))
+    if (!SSL_SESSION_up_ref(session)) {
+        free(ids);
         return allowed;   /* not kept: decided again next time */
+    }
     SSL_SESSION_free(last_check.session);
     last_check.ssl = ssl;
     last_check.session = session;
     last_check.generation = generation;
-    memcpy(last_check.ids, ids, sizeof(ids));
+    memcpy(last_check.ids, ids, sizeof(last_check.ids));
     last_check.n_ids = n_ids;
     last_check.allowed = allowed;
+    free(ids);
     return allowed;
 }
 
@@ -175,9 +184,15 @@ static int session_decide(SSL *ssl, SSL_SESSION *session, enum decide_kind kind,
 {
     const struct policy *p;
     struct session_record *r;
-    struct peer_id ids[PEER_MAX_IDENTITIES + 1];
+    /* The identities and the chain on the heap (about 4.7 KB: more than a
+     * decision may take from the program's stack). */
+    struct {
+        struct peer_id ids[PEER_MAX_IDENTITIES + 1];
+        struct chain chain;
+    } *w;
+    struct peer_id *ids;
+    struct chain *chain;
     size_t n_ids;
-    struct chain chain;
     STACK_OF(X509) *leaf_only = NULL;
     int ok, allowed = 1;
 
@@ -185,6 +200,10 @@ static int session_decide(SSL *ssl, SSL_SESSION *session, enum decide_kind kind,
     out->action = ACTION_BLOCK;
     out->reason_code = TLSPIN_R_POLICY_ERROR;
     snprintf(out->summary, sizeof(out->summary), "the stored session cannot be decided");
+    if ((w = malloc(sizeof(*w))) == NULL)
+        return 0;   /* cannot tell: a full handshake decides instead */
+    ids = w->ids;
+    chain = &w->chain;
     pthread_once(&index_once, make_index);
     r = record_index >= 0 && SSL_SESSION_get0_peer(session) != NULL
             ? X509_get_ex_data(SSL_SESSION_get0_peer(session), record_index) : NULL;
@@ -206,24 +225,26 @@ static int session_decide(SSL *ssl, SSL_SESSION *session, enum decide_kind kind,
                                     (p->caps & TLSPIN_CAP_CERT_DER) != 0,
                                     r != NULL ? (const unsigned char (*)[TLSPIN_PIN_LEN])r->pins
                                               : NULL,
-                                    r != NULL ? r->n_pins : 0, &chain) == 0;
+                                    r != NULL ? r->n_pins : 0, chain) == 0;
         if (ok && r != NULL && r->leaf_host_known) {
-            memcpy(chain.leaf_host, r->id.host, sizeof(chain.leaf_host));
-            chain.leaf_host_matches = r->leaf_host_matches;
+            memcpy(chain->leaf_host, r->id.host, sizeof(chain->leaf_host));
+            chain->leaf_host_matches = r->leaf_host_matches;
         }
     }
     if (!ok) {
         sk_X509_pop_free(leaf_only, X509_free);
         policy_release();
+        free(w);
         return 0;   /* cannot tell: a full handshake decides instead */
     }
     for (size_t i = 0; i < n_ids && allowed; i++) {
-        decide(p, ssl, &ids[i], &chain, kind, out, NULL, NULL);
+        decide(p, ssl, &ids[i], chain, kind, out, NULL, NULL);
         allowed = out->action != ACTION_BLOCK;
     }
-    chain_release(&chain);
+    chain_release(chain);
     sk_X509_pop_free(leaf_only, X509_free);
     policy_release();
+    free(w);
     return allowed;
 }
 

@@ -33,6 +33,7 @@
 
 #include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* Room for a host name given to check(): 253 characters, a trailing dot, NUL. */
@@ -384,14 +385,27 @@ static void publish(struct tlspin_finding *dst, const struct tlspin_finding *src
 tlspin_verdict file_decide(const struct file_state *st, const struct tlspin_conn *conn,
                            struct tlspin_finding *finding)
 {
-    struct tlspin_finding out;
+    struct tlspin_finding *out;
     tlspin_verdict v;
 
-    out.struct_size = sizeof(out);
-    out.event[0] = out.rule[0] = out.expected[0] = out.reason[0] = '\0';
-    out.report_only = 0;
-    v = decide(st, conn, &out);
+    /* A host as new as this module: filled in place. The finding is ~2.5
+     * KB, and a copy on the program's stack was most of what a whole
+     * decision may take there (programs run TLS on small stacks). */
+    if (finding != NULL && finding->struct_size >= sizeof(*finding)) {
+        finding->event[0] = finding->rule[0] = finding->expected[0] = finding->reason[0] = '\0';
+        finding->report_only = 0;
+        return decide(st, conn, finding);
+    }
+    /* An older, smaller host's finding (or none): a whole one on the heap,
+     * then only what the host has room for. */
+    if ((out = malloc(sizeof(*out))) == NULL)
+        return TLSPIN_ERROR;
+    out->struct_size = sizeof(*out);
+    out->event[0] = out->rule[0] = out->expected[0] = out->reason[0] = '\0';
+    out->report_only = 0;
+    v = decide(st, conn, out);
     if (finding != NULL)
-        publish(finding, &out);
+        publish(finding, out);
+    free(out);
     return v;
 }

@@ -577,6 +577,72 @@ START_TEST(asan_shim_is_a_polite_guest)
 END_TEST
 
 /* ------------------------------------------------------------------ */
+/* small stacks                                                        */
+/* ------------------------------------------------------------------ */
+
+#define STACK_CLIENT BIN_DIR "/stack_client"
+/* Issue 13, point 5: what tlspin's decision may put on the program's stack. */
+#define DECISION_STACK_MAX 4096
+
+struct stack_figures {
+    long peak, verify, calls;
+};
+
+static struct stack_figures stack_run(const struct run_opts *o, const struct servers *s,
+                                      const char *intercepted_expect)
+{
+    struct stack_figures f = {-1, -1, -1};
+    struct run_result r;
+    const char *l;
+
+    ck_assert_int_eq(RUN(&r, o, STACK_CLIENT, "--cafile", cert("trust.pem"), "--stack", "64",
+                         "--target", tp_target("match", &s->good, "good.test", "allow"),
+                         "--target",
+                         tp_target("intercepted", &s->icpt, "good.test", intercepted_expect),
+                         "--target", tp_target("unpinned", &s->other, "other.test", "allow")),
+                     0);
+    printf("stack_client (%s):\n%s", o && o->preload ? "tlspin" : "no preload", r.out);
+    ck_assert_msg(r.exited && r.code == 0, RUN_FMT, RUN_ARGS(&r));
+    l = strstr(r.out, "max thread_peak=");
+    ck_assert_msg(l && sscanf(l, "max thread_peak=%ld verify_depth=%ld verify_calls=%ld", &f.peak,
+                              &f.verify, &f.calls) == 3,
+                  RUN_FMT, RUN_ARGS(&r));
+    /* The measuring X509_verify_cert ran for every handshake. */
+    ck_assert_msg(f.calls == 3, "verify_calls=%ld: " RUN_FMT, f.calls, RUN_ARGS(&r));
+    run_result_free(&r);
+    return f;
+}
+
+/* Handshakes on 64 KiB thread stacks: the allowed ones, and a refusal with
+ * its record, run to the end; the stack below X509_verify_cert, where
+ * tlspin decides (chain, modules, the record), grows by at most 4 KB over
+ * OpenSSL's own verification. */
+START_TEST(decision_fits_a_small_stack)
+{
+    const struct run_opts plain_run = {.timeout_ms = 60000};
+    struct servers s;
+    struct stack_figures without, with;
+    size_t mark;
+
+    pinned_policy();
+    servers_start(&s);
+    without = stack_run(&plain_run, &s, "allow");
+    mark = syslog_mark();
+    with = stack_run(&shim, &s, "block");
+    ck_assert_msg(syslog_count_since(mark, "event=pin-mismatch action=blocked ") == 1, "%s",
+                  syslog_dump_since(mark));
+    printf("stack: X509_verify_cert uses %ld bytes without tlspin, %ld with (+%ld); "
+           "thread peak %ld without, %ld with (+%ld)\n",
+           without.verify, with.verify, with.verify - without.verify, without.peak, with.peak,
+           with.peak - without.peak);
+    ck_assert_msg(with.verify - without.verify <= DECISION_STACK_MAX,
+                  "tlspin's decision put %ld bytes on the program's stack (at most %d)",
+                  with.verify - without.verify, DECISION_STACK_MAX);
+    servers_stop(&s);
+}
+END_TEST
+
+/* ------------------------------------------------------------------ */
 /* fork                                                                */
 /* ------------------------------------------------------------------ */
 
@@ -761,6 +827,10 @@ static Suite *concurrency_suite(void)
     tcase_add_test(tc, valgrind_memcheck_clean);
     tcase_add_test(tc, address_sanitizer_clean);
     tcase_add_test(tc, asan_shim_is_a_polite_guest);
+    suite_add_tcase(s, tc);
+
+    tc = harness_tcase("small stacks");
+    tcase_add_test(tc, decision_fits_a_small_stack);
     suite_add_tcase(s, tc);
 
     tc = harness_tcase("process life");
