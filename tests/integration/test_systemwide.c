@@ -534,7 +534,12 @@ START_TEST(setuid_client_run_by_nobody_covered)
     struct run_result r;
     char suid[PATH_MAX], cmd[4 * PATH_MAX], preload_env[PATH_MAX + 16];
     const char *const env[] = {preload_env, NULL};
-    const struct run_opts with_ld_preload = {.env = env};
+    /* A cold setuid process loads the shim, the engine and the policy in
+     * its first verification: on a loaded machine that is slow, and no limit
+     * here may turn slow into failed. The client's own limit (--timeout)
+     * and the harness's are guards against a hang, well above any run. */
+    const struct run_opts with_ld_preload = {.env = env, .timeout_ms = 90000};
+    const struct run_opts plain_slow_ok = {.timeout_ms = 90000};
     size_t mark;
 
     test_private_mounts();
@@ -550,7 +555,7 @@ START_TEST(setuid_client_run_by_nobody_covered)
     const char *as_nobody[] = {"/usr/bin/setpriv", "--reuid=65534", "--regid=65534",
                                "--clear-groups", suid, "--connect",
                                fmt("127.0.0.1:%d", icpt.port), "--sni", "good.test", "--cafile",
-                               cert("trust.pem"), NULL};
+                               cert("trust.pem"), "--timeout", "60", NULL};
 
     /* Before: LD_PRELOAD (with a path) does not reach a setuid program run
      * by an ordinary user: the interceptor's key is accepted. */
@@ -561,7 +566,7 @@ START_TEST(setuid_client_run_by_nobody_covered)
     go_systemwide(system_policy("deny"));
 
     mark = syslog_mark();
-    ck_assert_int_eq(run_argv(&plain, &r, as_nobody), 0);
+    ck_assert_int_eq(run_argv(&plain_slow_ok, &r, as_nobody), 0);
     assert_client_blocked(&r);
     assert_record(mark, "tls_client_suid", r.pid, "pin-mismatch", "blocked");
     run_result_free(&r);
@@ -569,7 +574,7 @@ START_TEST(setuid_client_run_by_nobody_covered)
     /* The pinned key passes, as nobody too. */
     as_nobody[6] = fmt("127.0.0.1:%d", good.port);
     mark = syslog_mark();
-    ck_assert_int_eq(run_argv(&plain, &r, as_nobody), 0);
+    ck_assert_int_eq(run_argv(&plain_slow_ok, &r, as_nobody), 0);
     assert_client_ok(&r);
     ck_assert_msg(syslog_tlspin_count_since(mark) == 0, "%s", syslog_dump_since(mark));
     run_result_free(&r);
