@@ -41,7 +41,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 /* Copy of data with each placeholder replaced by a 20-byte time. */
 static uint8_t *fill(const uint8_t *data, size_t size, size_t *out_len)
 {
-    uint8_t *out = malloc(size * 2 + 1);
+    uint8_t *out = malloc(size * 3 + 1); /* 8 bytes "@ISSUED@" become 20 */
     size_t i = 0, o = 0;
 
     if (out == NULL)
