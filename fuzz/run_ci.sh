@@ -8,6 +8,10 @@ shift 3
 rm -rf "$work"
 mkdir -p "$work/corpus" "$work/artifacts"
 cd "$work"
+# The harness's files live in memory; a crashing harness cannot remove them.
+shm=$(mktemp -d /dev/shm/tlspin-fuzz-ci.XXXXXX 2>/dev/null || mktemp -d)
+trap 'rm -rf "$shm"' EXIT
+export TLSPIN_FUZZ_WORKDIR="$shm"
 status=0
 "$harness" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -max_len=65536 \
   -print_final_stats=1 -artifact_prefix="$work/artifacts/" \
