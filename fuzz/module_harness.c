@@ -58,19 +58,33 @@ const struct tlspin_module *fh_module(const char *name)
 
 static char fh_dir_path[PATH_MAX + 32];
 
-/* Removes the directory and the files in it (no subdirectories) at exit. */
-static void fh_cleanup(void)
+/* Removes dir and what is in it (files, and directories of files such as
+ * the signed harnesses' keys/). */
+static void fh_remove(const char *dir, int depth)
 {
-    DIR *d = opendir(fh_dir_path);
+    DIR *d = opendir(dir);
     struct dirent *e;
 
     if (d == NULL)
         return;
-    while ((e = readdir(d)) != NULL)
-        if (e->d_name[0] != '.')
-            (void)unlinkat(dirfd(d), e->d_name, 0);
+    while ((e = readdir(d)) != NULL) {
+        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+            continue;
+        if (unlinkat(dirfd(d), e->d_name, 0) != 0 && depth < 2) {
+            char *sub;
+            if (asprintf(&sub, "%s/%s", dir, e->d_name) >= 0) {
+                fh_remove(sub, depth + 1);
+                free(sub);
+            }
+        }
+    }
     closedir(d);
-    (void)rmdir(fh_dir_path);
+    (void)rmdir(dir);
+}
+
+static void fh_cleanup(void)
+{
+    fh_remove(fh_dir_path, 0);
 }
 
 const char *fh_dir(void)
