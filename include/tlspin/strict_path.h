@@ -221,28 +221,33 @@ toolong:
 
 /* The path checked, then opened read-only without blocking (a FIFO never
  * gets here: its type was checked first) and the descriptor compared with
- * what was checked. Returns the descriptor, or -1 with "path: reason". */
+ * what was checked. A file replaced between the check and the open (an
+ * editor or a config tool saving with rename) is checked and opened again,
+ * a few times, before that counts as a fault. Returns the descriptor, or -1
+ * with "path: reason". */
 static __attribute__((unused)) int tlspin_strict_open(const char *path, int want,
                                                       struct stat *st, char *err,
                                                       size_t errlen)
 {
-    struct stat checked;
-    int fd;
+    for (int attempt = 0; attempt < 3; attempt++) {
+        struct stat checked;
+        int fd;
 
-    if (tlspin_strict_check(path, want, &checked, err, errlen) != 0)
-        return -1;
-    fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK |
-                        (want == TLSPIN_STRICT_DIR ? O_DIRECTORY : 0));
-    if (fd < 0) {
-        snprintf(err, errlen, "%s: %s", path, strerror(errno));
-        return -1;
-    }
-    if (fstat(fd, st) != 0 || st->st_dev != checked.st_dev || st->st_ino != checked.st_ino) {
-        snprintf(err, errlen, "%s: changed while being opened", path);
+        if (tlspin_strict_check(path, want, &checked, err, errlen) != 0)
+            return -1;
+        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK |
+                            (want == TLSPIN_STRICT_DIR ? O_DIRECTORY : 0));
+        if (fd < 0) {
+            snprintf(err, errlen, "%s: %s", path, strerror(errno));
+            return -1;
+        }
+        if (fstat(fd, st) == 0 && st->st_dev == checked.st_dev &&
+            st->st_ino == checked.st_ino)
+            return fd;
         close(fd);
-        return -1;
     }
-    return fd;
+    snprintf(err, errlen, "%s: changed while being opened (three times)", path);
+    return -1;
 }
 
 #endif
