@@ -39,6 +39,8 @@
 #include <openssl/evp.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
+
+#include "bypass_common.h"
 #include <openssl/x509_vfy.h>
 #include <openssl/x509v3.h>
 
@@ -96,77 +98,6 @@ static int peer_issuer(X509 **issuer, X509_STORE_CTX *ctx, X509 *x)
     return X509_STORE_CTX_get1_issuer(issuer, ctx, x);
 }
 
-static void on_alarm(int sig)
-{
-    static const char msg[] = "timeout\n";
-
-    (void)sig;
-    if (write(STDOUT_FILENO, msg, sizeof(msg) - 1) < 0) {
-        /* nothing left to do */
-    }
-    _exit(3);
-}
-
-static void report_errors(const char *prefix)
-{
-    unsigned long e;
-    char buf[256];
-
-    while ((e = ERR_get_error()) != 0) {
-        ERR_error_string_n(e, buf, sizeof(buf));
-        printf("%s%s\n", prefix, buf);
-    }
-}
-
-static void report_peer_pin(SSL *ssl)
-{
-    X509 *leaf = SSL_get0_peer_certificate(ssl);
-    unsigned char *der = NULL, md[EVP_MAX_MD_SIZE];
-    unsigned char b64[4 * ((EVP_MAX_MD_SIZE + 2) / 3) + 1];
-    unsigned int mdlen = 0;
-    int len;
-
-    if (leaf == NULL) {
-        printf("peer_pin=none\n");
-        return;
-    }
-    len = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(leaf), &der);
-    if (len <= 0 || !EVP_Digest(der, (size_t)len, md, &mdlen, EVP_sha256(), NULL)) {
-        printf("peer_pin=error\n");
-        ERR_clear_error();
-    } else {
-        EVP_EncodeBlock(b64, md, (int)mdlen);
-        printf("peer_pin=sha256/%s\n", (const char *)b64);
-    }
-    OPENSSL_free(der);
-}
-
-static int tcp_connect(const char *hostport)
-{
-    char host[64];
-    const char *colon = strrchr(hostport, ':');
-    struct sockaddr_in a;
-    int fd;
-
-    if (colon == NULL || (size_t)(colon - hostport) >= sizeof(host))
-        return -1;
-    memcpy(host, hostport, (size_t)(colon - hostport));
-    host[colon - hostport] = '\0';
-    memset(&a, 0, sizeof(a));
-    a.sin_family = AF_INET;
-    a.sin_port = htons((unsigned short)atoi(colon + 1));
-    if (inet_pton(AF_INET, host, &a.sin_addr) != 1)
-        return -1;
-    fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0)
-        return -1;
-    if (connect(fd, (struct sockaddr *)&a, sizeof(a)) != 0) {
-        close(fd);
-        return -1;
-    }
-    return fd;
-}
-
 /* After a handshake: what it gave, a request, the answer. */
 static void talk(SSL *ssl)
 {
@@ -178,10 +109,10 @@ static void talk(SSL *ssl)
 
     printf("handshake ok\n");
     printf("verify_result=%ld (%s)\n", v, X509_verify_cert_error_string(v));
-    report_peer_pin(ssl);
+    bypass_report_peer_pin(ssl);
     if (SSL_write(ssl, req, (int)strlen(req)) <= 0) {
         printf("write failed\n");
-        report_errors("io-err: ");
+        bypass_report_errors("io-err: ");
         return;
     }
     while ((k = SSL_read(ssl, buf, sizeof(buf))) > 0)
@@ -197,7 +128,7 @@ static int one(SSL_CTX *ctx, const char *hostport, const char *sni)
     SSL *ssl;
     int fd, r, rc = 0;
 
-    fd = tcp_connect(hostport);
+    fd = bypass_tcp_connect(hostport);
     if (fd < 0) {
         printf("setup failed: connect %s\n", hostport);
         return 2;
@@ -205,7 +136,7 @@ static int one(SSL_CTX *ctx, const char *hostport, const char *sni)
     ssl = SSL_new(ctx);
     if (ssl == NULL || !SSL_set_fd(ssl, fd) || !SSL_set_tlsext_host_name(ssl, sni)) {
         printf("setup failed: SSL_new\n");
-        report_errors("err: ");
+        bypass_report_errors("err: ");
         SSL_free(ssl);
         close(fd);
         return 2;
@@ -217,7 +148,7 @@ static int one(SSL_CTX *ctx, const char *hostport, const char *sni)
         long v = SSL_get_verify_result(ssl);
         printf("handshake failed ssl_error=%d verify_result=%ld (%s)\n", SSL_get_error(ssl, r), v,
                X509_verify_cert_error_string(v));
-        report_errors("err: ");
+        bypass_report_errors("err: ");
         rc = 1;
     }
     ERR_clear_error();
@@ -251,8 +182,7 @@ int main(int argc, char **argv)
 
     setvbuf(stdout, NULL, _IOLBF, 0);
     signal(SIGPIPE, SIG_IGN);
-    signal(SIGALRM, on_alarm);
-    alarm(10);
+    bypass_alarm(10);
     if (argc != 5) {
         fprintf(stderr, "usage: %s store-verify|ctx-verify|store-verify-cb|get-issuer-peer "
                         "ADDR:PORT CAFILE SNI\n", argv[0]);
@@ -261,7 +191,7 @@ int main(int argc, char **argv)
     ctx = SSL_CTX_new(TLS_client_method());
     if (ctx == NULL || !SSL_CTX_load_verify_locations(ctx, argv[3], NULL)) {
         printf("setup failed: SSL_CTX\n");
-        report_errors("err: ");
+        bypass_report_errors("err: ");
         return 2;
     }
     SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);

@@ -49,6 +49,8 @@
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
+#include "bypass_common.h"
+
 static unsigned cleared;
 
 /* The callback of the finding: every error cleared, everything accepted. */
@@ -61,85 +63,13 @@ static int clear_errors_cb(int ok, X509_STORE_CTX *ctx)
     return 1;
 }
 
-static void on_alarm(int sig)
-{
-    static const char msg[] = "timeout\n";
-
-    (void)sig;
-    if (write(STDOUT_FILENO, msg, sizeof(msg) - 1) < 0) {
-        /* nothing left to do */
-    }
-    _exit(3);
-}
-
-static void report_errors(const char *prefix)
-{
-    unsigned long e;
-    char buf[256];
-
-    while ((e = ERR_get_error()) != 0) {
-        ERR_error_string_n(e, buf, sizeof(buf));
-        printf("%s%s\n", prefix, buf);
-    }
-}
-
-static void report_peer_pin(SSL *ssl)
-{
-    X509 *leaf = SSL_get0_peer_certificate(ssl);
-    unsigned char der[8192], *p = der, md[EVP_MAX_MD_SIZE];
-    unsigned char b64[4 * ((EVP_MAX_MD_SIZE + 2) / 3) + 1];
-    unsigned int mdlen = 0;
-    int len;
-
-    if (leaf == NULL) {
-        printf("peer_pin=none\n");
-        return;
-    }
-    len = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(leaf), NULL);
-    if (len <= 0 || (size_t)len > sizeof(der) ||
-        i2d_X509_PUBKEY(X509_get_X509_PUBKEY(leaf), &p) != len ||
-        !EVP_Digest(der, (size_t)len, md, &mdlen, EVP_sha256(), NULL)) {
-        printf("peer_pin=error\n");
-        ERR_clear_error();
-        return;
-    }
-    EVP_EncodeBlock(b64, md, (int)mdlen);
-    printf("peer_pin=sha256/%s\n", (const char *)b64);
-}
-
-static int tcp_connect(const char *hostport)
-{
-    char host[64];
-    const char *colon = strrchr(hostport, ':');
-    struct sockaddr_in a;
-    int fd;
-
-    if (colon == NULL || (size_t)(colon - hostport) >= sizeof(host))
-        return -1;
-    memcpy(host, hostport, (size_t)(colon - hostport));
-    host[colon - hostport] = '\0';
-    memset(&a, 0, sizeof(a));
-    a.sin_family = AF_INET;
-    a.sin_port = htons((unsigned short)atoi(colon + 1));
-    if (inet_pton(AF_INET, host, &a.sin_addr) != 1)
-        return -1;
-    fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0)
-        return -1;
-    if (connect(fd, (struct sockaddr *)&a, sizeof(a)) != 0) {
-        close(fd);
-        return -1;
-    }
-    return fd;
-}
-
 static void report_handshake_failure(SSL *ssl, int r)
 {
     long v = SSL_get_verify_result(ssl);
 
     printf("handshake failed ssl_error=%d verify_result=%ld (%s)\n", SSL_get_error(ssl, r), v,
            X509_verify_cert_error_string(v));
-    report_errors("err: ");
+    bypass_report_errors("err: ");
 }
 
 /* The handshake done, connection n sends its request and reads the answer. */
@@ -153,12 +83,12 @@ static void exchange(SSL *ssl, unsigned n)
         printf("verify_result=%ld (%s)\n", v, X509_verify_cert_error_string(v));
     }
     printf("protocol=%s\n", SSL_get_version(ssl));
-    report_peer_pin(ssl);
+    bypass_report_peer_pin(ssl);
     printf("reused=%d\n", SSL_session_reused(ssl));
     snprintf(req, sizeof(req), "bypass-request-%u\r\n\r\n", n);
     if (SSL_write(ssl, req, (int)strlen(req)) <= 0) {
         printf("write failed\n");
-        report_errors("io-err: ");
+        bypass_report_errors("io-err: ");
     } else {
         size_t got = 0;
         int k;
@@ -177,7 +107,7 @@ static int late_names_implicit(SSL_CTX *ctx, const char *hostport, const char *n
                                SSL_SESSION *session)
 {
     static const char req[] = "bypass-request-2\r\n\r\n";
-    int fd = tcp_connect(hostport), r, rc = 0;
+    int fd = bypass_tcp_connect(hostport), r, rc = 0;
     SSL *ssl = fd >= 0 ? SSL_new(ctx) : NULL;
 
     printf("connection 2\n");
@@ -202,7 +132,7 @@ static int late_names_implicit(SSL_CTX *ctx, const char *hostport, const char *n
     }
     printf("implicit handshake and request sent\n");
     printf("reused=%d\n", SSL_session_reused(ssl));
-    report_peer_pin(ssl);
+    bypass_report_peer_pin(ssl);
     {
         char buf[4096];
         size_t got = 0;
@@ -226,7 +156,7 @@ static int clear_and_reuse(SSL_CTX *ctx, const char *hostport, const char *first
 {
     SSL *ssl = SSL_new(ctx);
     SSL_SESSION *session = NULL;
-    int fd = tcp_connect(hostport), fd2 = -1, r, rc = 2;
+    int fd = bypass_tcp_connect(hostport), fd2 = -1, r, rc = 2;
 
     printf("connection 1\n");
     if (ssl == NULL || fd < 0 || !SSL_set_fd(ssl, fd) ||
@@ -258,7 +188,7 @@ static int clear_and_reuse(SSL_CTX *ctx, const char *hostport, const char *first
     if (!SSL_set_session(ssl, session))
         printf("set_session refused\n");
     printf("offered=1\n");
-    fd2 = tcp_connect(hostport);
+    fd2 = bypass_tcp_connect(hostport);
     if (fd2 < 0 || !SSL_set_fd(ssl, fd2)) {
         printf("setup failed: second socket\n");
         goto out;
@@ -291,7 +221,7 @@ static int one(SSL_CTX *ctx, const char *hostport, unsigned n, const char *sni, 
 
     printf("connection %u\n", n);
     ERR_clear_error();
-    fd = tcp_connect(hostport);
+    fd = bypass_tcp_connect(hostport);
     if (fd < 0) {
         printf("setup failed: connect %s\n", hostport);
         return 2;
@@ -299,7 +229,7 @@ static int one(SSL_CTX *ctx, const char *hostport, unsigned n, const char *sni, 
     ssl = SSL_new(ctx);
     if (ssl == NULL || !SSL_set_fd(ssl, fd)) {
         printf("setup failed: SSL_new\n");
-        report_errors("err: ");
+        bypass_report_errors("err: ");
         SSL_free(ssl);
         close(fd);
         return 2;
@@ -364,14 +294,13 @@ int main(int argc, char **argv)
 
     setvbuf(stdout, NULL, _IOLBF, 0);
     signal(SIGPIPE, SIG_IGN);
-    signal(SIGALRM, on_alarm);
-    alarm(10);
+    bypass_alarm(10);
     if (argc < 5)
         return usage(argv[0]);
     ctx = SSL_CTX_new(TLS_client_method());
     if (ctx == NULL || !SSL_CTX_load_verify_locations(ctx, argv[3], NULL)) {
         printf("setup failed: SSL_CTX\n");
-        report_errors("err: ");
+        bypass_report_errors("err: ");
         return 2;
     }
     if (strcmp(argv[1], "clear-errors") == 0 && argc == 5) {
