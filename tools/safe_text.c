@@ -1,36 +1,18 @@
 /* See safe_text.h. */
 #include "safe_text.h"
+#include "utf8.h"
 
 #include <stdio.h>
 #include <string.h>
 
-/* Length of the well-formed UTF-8 sequence at p that is not a C1 control,
- * or 0 (RFC 3629: no overlongs, no surrogates, nothing above U+10FFFF). */
+/* Length of the well-formed UTF-8 sequence at p that is neither ASCII
+ * (handled byte by byte) nor a C1 control (U+0080..U+009F: C2 80..C2 9F),
+ * or 0. */
 static size_t utf8_printable(const unsigned char *p)
 {
-    unsigned c = p[0];
-    size_t n, i;
-    unsigned long cp;
+    size_t n = utf8_len(p);
 
-    if (c >= 0xc2 && c <= 0xdf) {
-        n = 2;
-        cp = c & 0x1f;
-    } else if (c >= 0xe0 && c <= 0xef) {
-        n = 3;
-        cp = c & 0x0f;
-    } else if (c >= 0xf0 && c <= 0xf4) {
-        n = 4;
-        cp = c & 0x07;
-    } else {
-        return 0;
-    }
-    for (i = 1; i < n; i++) {
-        if ((p[i] & 0xc0) != 0x80) /* also stops at the NUL */
-            return 0;
-        cp = cp << 6 | (p[i] & 0x3f);
-    }
-    if (cp <= 0x9f || (n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) ||
-        (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
+    if (n < 2 || (p[0] == 0xc2 && p[1] <= 0x9f))
         return 0;
     return n;
 }
