@@ -1,5 +1,6 @@
 /* https_fetch — see https_fetch.h. */
 #include "https_fetch.h"
+#include "http_head.h"
 #include "safe_text.h"
 
 #include <arpa/inet.h>
@@ -208,44 +209,6 @@ static int pin_ok(SSL *ssl, const struct https_fetch_opts *o)
     return 0;
 }
 
-/* Split the head; status, content-length (-1 none), chunked, location. */
-static int parse_head(const char *head, int *status, long long *clen, int *chunked,
-                      char *location, size_t loclen)
-{
-    const char *line = head;
-    int first = 1;
-
-    *clen = -1;
-    *chunked = 0;
-    location[0] = '\0';
-    while (*line) {
-        const char *eol = strstr(line, "\r\n");
-        size_t n = eol ? (size_t)(eol - line) : strlen(line);
-        if (first) {
-            if (sscanf(line, "HTTP/1.%*1[01] %3d", status) != 1)
-                return -1;
-            first = 0;
-        } else if (n > 15 && strncasecmp(line, "Content-Length:", 15) == 0) {
-            char *end;
-            long long v = strtoll(line + 15, &end, 10);
-            if (v < 0 || *clen != -1)
-                return -1;
-            *clen = v;
-        } else if (n > 18 && strncasecmp(line, "Transfer-Encoding:", 18) == 0) {
-            *chunked = 1;
-        } else if (n > 9 && strncasecmp(line, "Location:", 9) == 0) {
-            const char *v = line + 9;
-            while (*v == ' ')
-                v++;
-            snprintf(location, loclen, "%.*s", (int)(n - (size_t)(v - line)), v);
-        }
-        if (!eol)
-            break;
-        line = eol + 2;
-    }
-    return first ? -1 : 0;
-}
-
 int https_fetch(const struct https_fetch_opts *o, char **body, size_t *len, char *err,
                 size_t errlen)
 {
@@ -253,10 +216,10 @@ int https_fetch(const struct https_fetch_opts *o, char **body, size_t *len, char
     long long deadline = now_ms() + o->total_timeout_ms;
     SSL_CTX *ctx = NULL;
     SSL *ssl = NULL;
-    char *buf = NULL, req[2600], why[256], location[512];
+    char *buf = NULL, req[2600], why[256];
     size_t cap = HEADER_MAX + o->max_body, got = 0, hlen = 0;
-    int fd = -1, rc = -1, n, status = 0, chunked;
-    long long clen = -1;
+    int fd = -1, rc = -1, n;
+    struct http_head head = {.content_length = -1};
 
     if (url_parse(o->url, &u, err, errlen) != 0)
         return -1;
@@ -325,7 +288,6 @@ int https_fetch(const struct https_fetch_opts *o, char **body, size_t *len, char
         goto out;
     }
     for (;;) {
-        char *hend;
         if (got > cap || (hlen == 0 && got > HEADER_MAX)) {
             snprintf(err, errlen, hlen ? "%s: body larger than %zu bytes (stopped reading)"
                                        : "%s: response head larger than %zu bytes",
@@ -343,7 +305,8 @@ int https_fetch(const struct https_fetch_opts *o, char **body, size_t *len, char
         if (n < 0) {
             /* an EOF without close_notify is judged below by Content-Length */
             if (!(ERR_GET_REASON(ERR_peek_last_error()) == SSL_R_UNEXPECTED_EOF_WHILE_READING &&
-                  hlen > 0 && clen >= 0 && got - hlen == (size_t)clen)) {
+                  hlen > 0 && head.content_length >= 0 &&
+                  got - hlen == (size_t)head.content_length)) {
                 snprintf(err, errlen, "%s: connection broken after %zu bytes: %s", u.host, got,
                          ssl_reason(why, sizeof(why)));
                 goto out;
@@ -354,46 +317,44 @@ int https_fetch(const struct https_fetch_opts *o, char **body, size_t *len, char
             break;
         got += (size_t)n;
         buf[got] = '\0';
-        if (hlen == 0 && (hend = strstr(buf, "\r\n\r\n")) != NULL) {
-            hlen = (size_t)(hend - buf) + 4;
-            hend[2] = '\0';
-            if (parse_head(buf, &status, &clen, &chunked, location, sizeof(location)) != 0) {
+        if (hlen == 0 && (hlen = http_head_end(buf, got)) > 0) {
+            if (http_head_parse(buf, hlen, &head) != 0) {
                 snprintf(err, errlen, "%s: malformed HTTP response", u.host);
                 goto out;
             }
-            if (status >= 300 && status < 400) {
+            if (head.status >= 300 && head.status < 400) {
                 /* The server's own text: escaped, it ends up in a terminal */
                 char shown[4 * 200 + 1];
                 snprintf(err, errlen, "%s: HTTP %d redirect to \"%s\" not followed (only "
-                         "the configured https mirrors are used)", u.host, status,
-                         safe_text(location, shown, sizeof(shown)));
+                         "the configured https mirrors are used)", u.host, head.status,
+                         safe_text(head.location, shown, sizeof(shown)));
                 goto out;
             }
-            if (status != 200) {
-                snprintf(err, errlen, "%s: HTTP status %d", u.host, status);
+            if (head.status != 200) {
+                snprintf(err, errlen, "%s: HTTP status %d", u.host, head.status);
                 goto out;
             }
-            if (chunked) {
+            if (head.transfer_coded) {
                 snprintf(err, errlen, "%s: chunked transfer encoding is not supported (serve "
                          "the file as a static file)", u.host);
                 goto out;
             }
-            if (clen > (long long)o->max_body) {
+            if (head.content_length > (long long)o->max_body) {
                 snprintf(err, errlen, "%s: Content-Length %lld is larger than %zu bytes", u.host,
-                         clen, o->max_body);
+                         head.content_length, o->max_body);
                 goto out;
             }
         }
-        if (hlen > 0 && clen >= 0 && got - hlen >= (size_t)clen)
+        if (hlen > 0 && head.content_length >= 0 && got - hlen >= (size_t)head.content_length)
             break;
     }
     if (hlen == 0) {
         snprintf(err, errlen, "%s: connection closed before a complete HTTP response", u.host);
         goto out;
     }
-    if (clen >= 0 && got - hlen != (size_t)clen) {
+    if (head.content_length >= 0 && got - hlen != (size_t)head.content_length) {
         snprintf(err, errlen, "%s: connection closed after %zu of %lld body bytes", u.host,
-                 got - hlen, clen);
+                 got - hlen, head.content_length);
         goto out;
     }
     if (got - hlen > o->max_body) {
