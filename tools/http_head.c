@@ -1,8 +1,9 @@
-/* http_head — see http_head.h. */
+/* http_head — see http_head.h. Strict on purpose: the mirrors are static
+ * file servers, so anything unusual in a head (a folded or nameless header
+ * line, a bare CR or LF, a NUL, a Content-Length that is not plain digits)
+ * is refused rather than guessed at (RFC 9112, 2.2, 5.2, 6.3). */
 #include "http_head.h"
 
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -13,54 +14,112 @@ size_t http_head_end(const char *buf, size_t len)
     return e != NULL ? (size_t)(e - buf) + 4 : 0;
 }
 
-static int parse_head(const char *head, int *status, long long *clen, int *chunked,
-                      char *location, size_t loclen)
+/* RFC 9110 token characters, the letters of a header name. */
+static int is_tchar(unsigned char c)
 {
-    const char *line = head;
-    int first = 1;
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+           (c != '\0' && strchr("!#$%&'*+-.^_`|~", c) != NULL);
+}
 
-    *clen = -1;
-    *chunked = 0;
-    location[0] = '\0';
-    while (*line) {
-        const char *eol = strstr(line, "\r\n");
-        size_t n = eol ? (size_t)(eol - line) : strlen(line);
-        if (first) {
-            if (sscanf(line, "HTTP/1.%*1[01] %3d", status) != 1)
-                return -1;
-            first = 0;
-        } else if (n > 15 && strncasecmp(line, "Content-Length:", 15) == 0) {
-            char *end;
-            long long v = strtoll(line + 15, &end, 10);
-            if (v < 0 || *clen != -1)
-                return -1;
-            *clen = v;
-        } else if (n > 18 && strncasecmp(line, "Transfer-Encoding:", 18) == 0) {
-            *chunked = 1;
-        } else if (n > 9 && strncasecmp(line, "Location:", 9) == 0) {
-            const char *v = line + 9;
-            while (*v == ' ')
-                v++;
-            snprintf(location, loclen, "%.*s", (int)(n - (size_t)(v - line)), v);
-        }
-        if (!eol)
-            break;
-        line = eol + 2;
+/* "HTTP/1.0" or "HTTP/1.1", SP, three digits 100..599, then SP and a reason
+ * phrase or nothing. */
+static int status_line(const char *p, size_t n, int *status)
+{
+    if (n < 12 || memcmp(p, "HTTP/1.", 7) != 0 || (p[7] != '0' && p[7] != '1') || p[8] != ' ')
+        return -1;
+    for (size_t i = 9; i < 12; i++)
+        if (p[i] < '0' || p[i] > '9')
+            return -1;
+    if (n > 12 && p[12] != ' ')
+        return -1;
+    *status = (p[9] - '0') * 100 + (p[10] - '0') * 10 + (p[11] - '0');
+    return *status >= 100 && *status <= 599 ? 0 : -1;
+}
+
+/* 1*DIGIT, at most 18 of them after leading zeros (no overflow). */
+static int length_value(const char *v, size_t n, long long *out)
+{
+    long long x = 0;
+    size_t i = 0;
+
+    if (n == 0)
+        return -1;
+    while (i + 1 < n && v[i] == '0')
+        i++;
+    if (n - i > 18)
+        return -1;
+    for (; i < n; i++) {
+        if (v[i] < '0' || v[i] > '9')
+            return -1;
+        x = x * 10 + (v[i] - '0');
     }
-    return first ? -1 : 0;
+    *out = x;
+    return 0;
+}
+
+static int name_is(const char *name, size_t n, const char *want)
+{
+    return n == strlen(want) && strncasecmp(name, want, n) == 0;
 }
 
 int http_head_parse(const char *buf, size_t len, struct http_head *out)
 {
-    char *s = malloc(len + 1);
-    int r;
+    const char *p = buf, *end = buf + len;
+    int first = 1;
 
-    if (s == NULL)
-        return -1;
-    memcpy(s, buf, len);
-    s[len] = '\0';
-    r = parse_head(s, &out->status, &out->content_length, &out->transfer_coded, out->location,
-                   sizeof out->location);
-    free(s);
-    return r;
+    out->status = 0;
+    out->content_length = -1;
+    out->transfer_coded = 0;
+    out->location[0] = '\0';
+    for (;;) {
+        const char *eol = memmem(p, (size_t)(end - p), "\r\n", 2);
+        const char *colon, *v, *ve;
+        size_t n;
+
+        if (eol == NULL)
+            return -1; /* no empty line: not a whole head */
+        n = (size_t)(eol - p);
+        /* NUL, or a CR or LF that is not the line end: refused (RFC 9110 5.5). */
+        for (size_t i = 0; i < n; i++)
+            if (p[i] == '\0' || p[i] == '\r' || p[i] == '\n')
+                return -1;
+        if (first) {
+            if (status_line(p, n, &out->status) != 0)
+                return -1;
+            first = 0;
+            p = eol + 2;
+            continue;
+        }
+        if (n == 0)
+            return eol + 2 == end ? 0 : -1; /* the empty line ends the head */
+        colon = memchr(p, ':', n);
+        if (colon == NULL || colon == p)
+            return -1; /* also a folded line (obs-fold), which starts with SP or HTAB */
+        for (const char *c = p; c < colon; c++)
+            if (!is_tchar((unsigned char)*c))
+                return -1;
+        v = colon + 1;
+        ve = eol;
+        while (v < ve && (*v == ' ' || *v == '\t'))
+            v++;
+        while (ve > v && (ve[-1] == ' ' || ve[-1] == '\t'))
+            ve--;
+        if (name_is(p, (size_t)(colon - p), "Content-Length")) {
+            /* A second one, even equal, is refused: one length or none. */
+            if (out->content_length != -1 ||
+                length_value(v, (size_t)(ve - v), &out->content_length) != 0)
+                return -1;
+        } else if (name_is(p, (size_t)(colon - p), "Transfer-Encoding")) {
+            out->transfer_coded = 1;
+        } else if (name_is(p, (size_t)(colon - p), "Location") && out->location[0] == '\0') {
+            size_t k = 0;
+            for (; v < ve && k + 1 < sizeof out->location; v++) {
+                unsigned char c = (unsigned char)*v;
+                /* It is only shown: control bytes become '?' */
+                out->location[k++] = c < 0x20 || c == 0x7f ? '?' : (char)c;
+            }
+            out->location[k] = '\0';
+        }
+        p = eol + 2;
+    }
 }
