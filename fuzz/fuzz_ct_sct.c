@@ -3,8 +3,8 @@
  * precertificate-SCT extension, read by OpenSSL's o2i_SCT_LIST, then the
  * module's checks and signature verification: verify.c, policy.c) and in a
  * stapled OCSP response (the module's own walk over the staple's
- * singleExtensions). The third channel, the TLS extension, needs a live
- * SSL and is covered by the integration tests, not here.
+ * singleExtensions). The third channel, the TLS extension, is
+ * fuzz_ct_sct_tls's.
  *
  * Input: 2 bytes (big-endian) n, then n bytes of TLS-encoded SCT list for
  * the leaf, then the OCSP response. Each run of 32 0xAA bytes in the SCT
@@ -22,53 +22,23 @@
 #include <string.h>
 #include <time.h>
 
+#include "ct_harness.h"
 #include "module_harness.h"
 
 static const struct tlspin_module *mod;
-static char *list;
+static const char *list;
 static EVP_PKEY *leaf_key;
 static unsigned char log_id[32];
 
-static char *b64(const unsigned char *in, int len)
-{
-    char *out = malloc((size_t)(4 * ((len + 2) / 3) + 1));
-    if (out == NULL)
-        abort();
-    EVP_EncodeBlock((unsigned char *)out, in, len);
-    return out;
-}
-
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-    EVP_PKEY *log_key = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
-    unsigned char *spki = NULL;
-    int spki_len;
-    char *key64, *id64, ts[32];
-    time_t now = time(NULL);
-    FILE *f;
-
     (void)argc;
     (void)argv;
     mod = fh_module("ct");
     leaf_key = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
-    if (log_key == NULL || leaf_key == NULL || (spki_len = i2d_PUBKEY(log_key, &spki)) <= 0 ||
-        EVP_Digest(spki, (size_t)spki_len, log_id, NULL, EVP_sha256(), NULL) != 1)
+    if (leaf_key == NULL)
         abort();
-    key64 = b64(spki, spki_len);
-    id64 = b64(log_id, 32);
-    strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
-    list = fh_path("log_list.json");
-    if ((f = fopen(list, "w")) == NULL)
-        abort();
-    fprintf(f, "{\"log_list_timestamp\": \"%s\", \"operators\": [\n"
-               " {\"name\": \"A\", \"logs\": [{\"description\": \"a\", \"log_id\": \"%s\",\n"
-               "   \"key\": \"%s\", \"state\": {\"usable\": {\"timestamp\": \"2020-01-01T00:00:00Z\"}}}]}]}\n",
-            ts, id64, key64);
-    fclose(f);
-    OPENSSL_free(spki);
-    free(key64);
-    free(id64);
-    EVP_PKEY_free(log_key);
+    list = fh_ct_log_list(log_id);
     return 0;
 }
 
@@ -133,15 +103,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if ((scts = malloc(n + 1)) == NULL)
         return 0;
     memcpy(scts, data + 2, n);
-    for (size_t i = 0; i + 32 <= n; i++) {
-        size_t k = 0;
-        while (k < 32 && scts[i + k] == 0xAA)
-            k++;
-        if (k == 32) {
-            memcpy(scts + i, log_id, 32);
-            i += 31;
-        }
-    }
+    fh_ct_log_ids(scts, n, log_id);
     der_len = make_leaf(scts, n, &der);
     free(scts);
     if (der_len <= 0)

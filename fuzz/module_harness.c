@@ -34,6 +34,11 @@ static struct tlspin_host fh_host = {
     .host_match = tlspin_host_match,
 };
 
+void fh_set_server_flight(int (*fn)(void *ssl))
+{
+    fh_host.server_flight = fn;
+}
+
 const struct tlspin_module *fh_module(const char *name)
 {
     char *path;

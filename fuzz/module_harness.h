@@ -23,6 +23,9 @@ void fh_write(const char *path, const uint8_t *data, size_t size);
 /* open() with args and the harness's host services; the caller closes. */
 int fh_open_state(const struct tlspin_module *m, const struct tlspin_args *args, void **state,
                   char *err, size_t errlen);
+/* The host's server_flight service (tlspin_host.server_flight) for the
+ * modules opened after this call; NULL (the default) leaves it out. */
+void fh_set_server_flight(int (*fn)(void *ssl));
 /* open() then close() with args given as key/value pairs; returns open()'s
  * result. */
 int fh_open_close(const struct tlspin_module *m, size_t n, const char *const *kv);
