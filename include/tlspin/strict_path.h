@@ -17,7 +17,8 @@
  * Header-only on purpose: the engine, each module and the CLI are separate
  * parts that never compile each other's sources, and a module must not
  * depend on a newer engine's host table for its own safety. Each part
- * includes this one definition; nothing here allocates or keeps state.
+ * includes this one definition; nothing here keeps state (the walk's
+ * buffers are allocated per call and freed before it returns).
  *
  * tlspin_strict_open() checks the path, opens it without blocking and makes
  * sure the descriptor is the object that was checked. */
@@ -28,6 +29,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -94,11 +96,16 @@ static __attribute__((unused)) int tlspin_strict_one(const char *path, const cha
  * symbolic links by hand so that every object met (links included) is
  * checked. On success *out is the stat of the object named. Returns 0, or
  * -1 with "path: reason" in err. */
-static __attribute__((unused)) int tlspin_strict_check(const char *path, int want,
-                                                       struct stat *out, char *err,
-                                                       size_t errlen)
-{
+struct tlspin_strict_bufs {
     char cur[PATH_MAX], rest[PATH_MAX], tmp[PATH_MAX], target[PATH_MAX];
+};
+
+static __attribute__((unused)) int tlspin_strict_walk(const char *path, int want,
+                                                      struct stat *out, char *err,
+                                                      size_t errlen,
+                                                      struct tlspin_strict_bufs *b)
+{
+    char *cur = b->cur, *rest = b->rest, *tmp = b->tmp, *target = b->target;
     struct stat st;
     int links = 0;
     size_t cl;
@@ -108,13 +115,13 @@ static __attribute__((unused)) int tlspin_strict_check(const char *path, int wan
         return -1;
     }
     if (path[0] == '/') {
-        if (snprintf(rest, sizeof(rest), "%s", path) >= (int)sizeof(rest))
+        if (snprintf(rest, sizeof(b->rest), "%s", path) >= (int)sizeof(b->rest))
             goto toolong;
     } else {
         /* A relative path is relative to the working directory, which is
          * walked from "/" like the rest. */
-        if (getcwd(tmp, sizeof(tmp)) == NULL ||
-            snprintf(rest, sizeof(rest), "%s/%s", tmp, path) >= (int)sizeof(rest))
+        if (getcwd(tmp, sizeof(b->tmp)) == NULL ||
+            snprintf(rest, sizeof(b->rest), "%s/%s", tmp, path) >= (int)sizeof(b->rest))
             goto toolong;
     }
     strcpy(cur, "/");
@@ -162,7 +169,7 @@ static __attribute__((unused)) int tlspin_strict_check(const char *path, int wan
             continue;
         }
         cl = strlen(cur);
-        if (cl + 1 + len + 1 > sizeof(tmp))
+        if (cl + 1 + len + 1 > sizeof(b->tmp))
             goto toolong;
         memcpy(tmp, cur, cl);
         if (cl > 1)
@@ -187,13 +194,13 @@ static __attribute__((unused)) int tlspin_strict_check(const char *path, int wan
                 snprintf(err, errlen, "%s: %s", path, strerror(ELOOP));
                 return -1;
             }
-            n = readlink(tmp, target, sizeof(target) - 1);
+            n = readlink(tmp, target, sizeof(b->target) - 1);
             if (n < 0) {
                 snprintf(err, errlen, "%s: %s", path, strerror(errno));
                 return -1;
             }
             target[n] = '\0';
-            if (snprintf(tmp, sizeof(tmp), "%s/%s", target, next) >= (int)sizeof(tmp))
+            if (snprintf(tmp, sizeof(b->tmp), "%s/%s", target, next) >= (int)sizeof(b->tmp))
                 goto toolong;
             memcpy(rest, tmp, strlen(tmp) + 1);
             if (target[0] == '/')
@@ -217,6 +224,25 @@ static __attribute__((unused)) int tlspin_strict_check(const char *path, int wan
 toolong:
     snprintf(err, errlen, "%s: %s", path, strerror(ENAMETOOLONG));
     return -1;
+}
+
+/* The walk's four path buffers (16 KB) live on the heap: this runs on the
+ * program's thread, which may have a small stack (issue 13, point 5).
+ * Without memory the path is refused. */
+static __attribute__((unused)) int tlspin_strict_check(const char *path, int want,
+                                                       struct stat *out, char *err,
+                                                       size_t errlen)
+{
+    struct tlspin_strict_bufs *b = malloc(sizeof(*b));
+    int r;
+
+    if (b == NULL) {
+        snprintf(err, errlen, "%s: %s", path ? path : "(null)", strerror(ENOMEM));
+        return -1;
+    }
+    r = tlspin_strict_walk(path, want, out, err, errlen, b);
+    free(b);
+    return r;
 }
 
 /* The path checked, then opened read-only without blocking (a FIFO never

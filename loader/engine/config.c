@@ -20,6 +20,8 @@
 #define MAX_ARG_VALUES 4096
 #define CONFIG_MAX_BYTES (1024 * 1024)   /* the policy and each @include */
 #define INCLUDE_DEPTH_MAX 10    /* libconfig's own limit */
+#define READ_MSG_MAX 1024       /* a refusal of read_regular */
+#define DIR_MAX 4096            /* the policy's directory, an included file's path */
 
 struct reader {
     const char *path;
@@ -367,19 +369,28 @@ static int policy_dir(const char *path, char *out, size_t outlen)
 static int read_regular(const char *path, size_t cap, char **text, char *why, size_t whylen)
 {
     struct stat st;
-    char *buf = NULL, msg[1024];
+    char *buf = NULL, *msg;
     size_t got = 0, plen = strlen(path);
     int fd = -1, rc = -1;
 
     *text = NULL;
+    /* On the heap, as the other buffers of a load: it runs on the program's
+     * thread, whose stack may be small (issue 13, point 5). */
+    if ((msg = malloc(READ_MSG_MAX)) == NULL) {
+        snprintf(why, whylen, "out of memory");
+        return -1;
+    }
     /* Ownership and modes first (include/tlspin/strict_path.h): a policy
      * anyone but root (or the process's own user) can change is not read. */
-    if ((fd = tlspin_strict_open(path, TLSPIN_STRICT_FILE, &st, msg, sizeof(msg))) < 0) {
+    fd = tlspin_strict_open(path, TLSPIN_STRICT_FILE, &st, msg, READ_MSG_MAX);
+    if (fd < 0) {
         snprintf(why, whylen, "%s",
                  strncmp(msg, path, plen) == 0 && strncmp(msg + plen, ": ", 2) == 0
                      ? msg + plen + 2 : msg);
+        free(msg);
         return -1;
     }
+    free(msg);
     if (st.st_size < 0 || (unsigned long long)st.st_size > cap) {
         snprintf(why, whylen, "larger than %zu bytes", cap);
         goto out;
@@ -435,26 +446,36 @@ static int include_readable(const char *file, unsigned line, const char *name, s
                             const char *dir, int depth, const struct include_visitor *v,
                             char *err, size_t errlen)
 {
-    char path[4096], why[1024], *text = NULL;
-    int n, rc;
+    /* On the heap: this recurses once per level of @include. */
+    struct {
+        char path[DIR_MAX], why[READ_MSG_MAX];
+    } *b = malloc(sizeof(*b));
+    char *text = NULL;
+    int n, rc = -1;
 
-    n = name[0] == '/' ? snprintf(path, sizeof(path), "%.*s", (int)namelen, name)
-                       : snprintf(path, sizeof(path), "%s/%.*s", dir, (int)namelen, name);
-    if (n < 0 || (size_t)n >= sizeof(path)) {
-        snprintf(err, errlen, "%s:%u: the included file's name is too long", file, line);
+    if (b == NULL) {
+        snprintf(err, errlen, "%s:%u: out of memory", file, line);
         return -1;
     }
-    if (read_regular(path, CONFIG_MAX_BYTES, &text, why, sizeof(why)) != 0) {
-        snprintf(err, errlen, "%s:%u: cannot read the included file %s: %s", file, line, path,
-                 why);
-        return -1;
+    n = name[0] == '/' ? snprintf(b->path, sizeof(b->path), "%.*s", (int)namelen, name)
+                       : snprintf(b->path, sizeof(b->path), "%s/%.*s", dir, (int)namelen, name);
+    if (n < 0 || (size_t)n >= sizeof(b->path)) {
+        snprintf(err, errlen, "%s:%u: the included file's name is too long", file, line);
+        goto out;
+    }
+    if (read_regular(b->path, CONFIG_MAX_BYTES, &text, b->why, sizeof(b->why)) != 0) {
+        snprintf(err, errlen, "%s:%u: cannot read the included file %s: %s", file, line,
+                 b->path, b->why);
+        goto out;
     }
     if (v != NULL)
-        v->each(v->ctx, path);
-    rc = depth + 1 < INCLUDE_DEPTH_MAX ? includes_readable(path, text, dir, depth + 1, v, err,
-                                                           errlen)
+        v->each(v->ctx, b->path);
+    rc = depth + 1 < INCLUDE_DEPTH_MAX ? includes_readable(b->path, text, dir, depth + 1, v,
+                                                           err, errlen)
                                         : 0;   /* deeper: libconfig refuses it */
+out:
     free(text);
+    free(b);
     return rc;
 }
 
@@ -519,9 +540,13 @@ static int includes_readable(const char *file, const char *text, const char *dir
 static int read_policy_text(const char *path, const char *dir, char **text,
                             const struct include_visitor *v, char *err, size_t errlen)
 {
-    char why[1024];
+    char *why = malloc(READ_MSG_MAX);
 
-    if (read_regular(path, CONFIG_MAX_BYTES, text, why, sizeof(why)) != 0) {
+    if (why == NULL) {
+        snprintf(err, errlen, "%s:0: out of memory", path);
+        return -1;
+    }
+    if (read_regular(path, CONFIG_MAX_BYTES, text, why, READ_MSG_MAX) != 0) {
         if (strncmp(why, "not a regular file", 18) == 0)
             snprintf(err, errlen, "%s:0: the policy is %s", path, why);
         else if (strstr(why, ": refused") != NULL)
@@ -531,8 +556,10 @@ static int read_policy_text(const char *path, const char *dir, char **text,
                      CONFIG_MAX_BYTES);
         else
             snprintf(err, errlen, "%s:0: cannot read the policy file: %s", path, why);
+        free(why);
         return -1;
     }
+    free(why);
     if (includes_readable(path, *text, dir, 0, v, err, errlen) != 0) {
         free(*text);
         *text = NULL;
@@ -547,12 +574,14 @@ int config_load(const char *path, const char *moduledir, struct policy_config **
     struct reader r = { path, err, errlen };
     struct policy_config *c = calloc(1, sizeof(*c));
     config_t cfg;
-    char dir[4096], *text = NULL;
+    char *dir = malloc(DIR_MAX), *text = NULL;
     int rc = -1;
 
     *out = NULL;
-    if (c == NULL) {
+    if (c == NULL || dir == NULL) {
         snprintf(err, errlen, "%s: out of memory", path);
+        free(c);
+        free(dir);
         return -1;
     }
     c->facility = POLICY_DEFAULT_FACILITY;
@@ -561,8 +590,8 @@ int config_load(const char *path, const char *moduledir, struct policy_config **
     config_init(&cfg);
     /* @include is resolved next to the policy, never against the working
      * directory of whatever program happens to load it. */
-    if (policy_dir(path, dir, sizeof(dir)) != 0)
-        snprintf(dir, sizeof(dir), ".");
+    if (policy_dir(path, dir, DIR_MAX) != 0)
+        snprintf(dir, DIR_MAX, ".");
     else
         config_set_include_dir(&cfg, dir);
     if (read_policy_text(path, dir, &text, NULL, err, errlen) != 0)
@@ -590,6 +619,7 @@ int config_load(const char *path, const char *moduledir, struct policy_config **
     rc = 0;
 out:
     free(text);
+    free(dir);
     config_destroy(&cfg);
     config_free(c);
     return rc;
@@ -599,14 +629,19 @@ int config_list_includes(const char *path, void (*each)(void *ctx, const char *f
                          void *ctx, char *err, size_t errlen)
 {
     struct include_visitor v = { each, ctx };
-    char dir[4096], *text = NULL;
+    char *dir = malloc(DIR_MAX), *text = NULL;
+    int rc;
 
-    if (policy_dir(path, dir, sizeof(dir)) != 0)
-        snprintf(dir, sizeof(dir), ".");
-    if (read_policy_text(path, dir, &text, &v, err, errlen) != 0)
+    if (dir == NULL) {
+        snprintf(err, errlen, "%s:0: out of memory", path);
         return -1;
+    }
+    if (policy_dir(path, dir, DIR_MAX) != 0)
+        snprintf(dir, DIR_MAX, ".");
+    rc = read_policy_text(path, dir, &text, &v, err, errlen);
     free(text);
-    return 0;
+    free(dir);
+    return rc;
 }
 
 void config_free(struct policy_config *c)

@@ -142,17 +142,34 @@ int flight_hold(SSL *ssl, const struct chain *chain, unsigned waiting)
     return 0;
 }
 
+/* The identities and the chain of a held decision: on the heap, as in
+ * hooks.c, since this runs on the program's thread inside libssl's CT
+ * callback, and the program's stack may be small (issue 13, point 5). */
+struct held_scratch {
+    struct peer_id ids[PEER_MAX_IDENTITIES];
+    struct chain chain;
+};
+
 /* Decides the waiting identities; 1 when the handshake may go on. */
 static int decide_held(SSL *ssl, struct held *h, struct decision *d)
 {
     const struct policy *p = policy_acquire();
-    struct peer_id ids[PEER_MAX_IDENTITIES];
-    size_t n_ids = peer_identities(ssl, ids, PEER_MAX_IDENTITIES);
-    struct chain chain;
+    struct held_scratch *w = malloc(sizeof(*w));
+    struct peer_id *ids;
+    size_t n_ids;
     int block = 0;
 
+    if (w == NULL) {
+        /* Nothing can be decided: refuse, as for any policy error. */
+        d->reason_code = TLSPIN_R_POLICY_ERROR;
+        snprintf(d->summary, sizeof(d->summary), "cannot decide (out of memory)");
+        policy_release();
+        return 0;
+    }
+    ids = w->ids;
+    n_ids = peer_identities(ssl, ids, PEER_MAX_IDENTITIES);
     if (chain_from_stacks(h->verified, h->presented, h->trust,
-                          (p->caps & TLSPIN_CAP_CERT_DER) != 0, &chain) != 0) {
+                          (p->caps & TLSPIN_CAP_CERT_DER) != 0, &w->chain) != 0) {
         d->reason_code = TLSPIN_R_POLICY_ERROR;
         snprintf(d->summary, sizeof(d->summary), "no usable server certificate");
         block = 1;
@@ -162,12 +179,13 @@ static int decide_held(SSL *ssl, struct held *h, struct decision *d)
     for (size_t i = 0; i < n_ids && !block; i++) {
         if (i >= 8 * sizeof(h->waiting) || !(h->waiting & (1u << i)))
             continue;
-        decide(p, ssl, &ids[i], &chain, DECIDE_SERVER_FLIGHT, d, NULL, NULL);
+        decide(p, ssl, &ids[i], &w->chain, DECIDE_SERVER_FLIGHT, d, NULL, NULL);
         block = d->action == ACTION_BLOCK;
     }
     if (!block && n_ids > 0)
-        session_remember(ssl, &ids[0], &chain);
-    chain_release(&chain);
+        session_remember(ssl, &ids[0], &w->chain);
+    chain_release(&w->chain);
+    free(w);
     policy_release();
     return !block;
 }

@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <sys/stat.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <tlspin/strict_path.h>
@@ -40,19 +41,26 @@ int module_load(const char *path, struct loaded_module *out, char *err, size_t e
      * (include/tlspin/strict_path.h), or a world-writable module directory
      * is a local root. A missing file is left to dlopen, which says so. */
     struct stat st;
-    char why[1024];
+    char *why;
     if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
         snprintf(err, errlen, "cannot load module %s: not a regular file", path);
         return -1;
     }
-    if (tlspin_strict_check(path, TLSPIN_STRICT_FILE, &st, why, sizeof(why)) != 0 &&
+    /* On the heap: the program's stack may be small (issue 13, point 5). */
+    if ((why = malloc(1024)) == NULL) {
+        snprintf(err, errlen, "cannot load module %s: out of memory", path);
+        return -1;
+    }
+    if (tlspin_strict_check(path, TLSPIN_STRICT_FILE, &st, why, 1024) != 0 &&
         (lstat(path, &st) == 0 || errno != ENOENT)) {
         size_t plen = strlen(path);
         snprintf(err, errlen, "cannot load module %s: %s", path,
                  strncmp(why, path, plen) == 0 && strncmp(why + plen, ": ", 2) == 0
                      ? why + plen + 2 : why);
+        free(why);
         return -1;
     }
+    free(why);
     /* RTLD_LOCAL: a module's symbols must not join the host program's
      * namespace. */
     out->handle = dlopen(path, RTLD_NOW | RTLD_LOCAL);

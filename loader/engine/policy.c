@@ -18,36 +18,54 @@
 #define TLSPIN_MODULEDIR_INSTALLED "/usr/lib/x86_64-linux-gnu/tlspin/modules"
 #endif
 
+#define LOAD_ERR_MAX 1024
+
 static void open_entry(struct policy *p, size_t i)
 {
     struct policy_entry *e = &p->entries[i];
     struct tlspin_args args = { e->config->args, e->config->n_args };
-    char err[1024] = "";
+    /* A load runs on the program's thread, whose stack may be small (issue
+     * 13, point 5): its messages live on the heap. */
+    struct {
+        char err[1024], where[1200];
+    } *m = calloc(1, sizeof(*m));
+    char *err;
+
+    if (m == NULL) {
+        /* Not loaded: decide() refuses by the entry's control, as for
+         * any module that failed to load. */
+        e->fault = strdup("out of memory opening a module");
+        return;
+    }
+    err = m->err;
 
     e->host_ctx.module_name = e->config->module;
     e->host_ctx.log = &p->log;
     hostsvc_init(&e->host, &e->host_ctx);
-    if (module_load(e->config->path, &e->module, err, sizeof(err)) == 0) {
+    if (module_load(e->config->path, &e->module, err, sizeof(m->err)) == 0) {
         e->host_ctx.module_name = e->module.desc->name;
-        if (e->module.desc->open(&e->host, &args, &e->state, err, sizeof(err)) == 0) {
+        if (e->module.desc->open(&e->host, &args, &e->state, err, sizeof(m->err)) == 0) {
             p->caps |= e->module.desc->caps;
             if (e->module.desc->abi_minor < 1)
                 p->eager_leaf_match = 1;
+            free(m);
             return;
         }
         if (err[0] == '\0')
-            snprintf(err, sizeof(err), "module %s refused its configuration", e->config->module);
+            snprintf(err, sizeof(m->err), "module %s refused its configuration",
+                     e->config->module);
         e->state = NULL;   /* the descriptor stays: watch() still says when to retry */
     }
     /* Name the stack entry, unless the module already named a place in the
      * policy file (its args' file:line). */
-    char where[1200];
     size_t flen = strlen(e->config->file);
     if (strncmp(err, e->config->file, flen) == 0 && err[flen] == ':')
-        snprintf(where, sizeof(where), "%s", err);
+        snprintf(m->where, sizeof(m->where), "%s", err);
     else
-        snprintf(where, sizeof(where), "%s:%u: %s", e->config->file, e->config->line, err);
-    e->fault = strdup(where);
+        snprintf(m->where, sizeof(m->where), "%s:%u: %s", e->config->file, e->config->line,
+                 err);
+    e->fault = strdup(m->where);
+    free(m);
 }
 
 struct policy *policy_load(const char *path, const char *moduledir)
@@ -59,25 +77,31 @@ struct policy *policy_load_with(const char *path, const char *moduledir,
                                 policy_rewrite_fn *rewrite, void *ctx)
 {
     struct policy *p = calloc(1, sizeof(*p));
-    char err[1024];
+    char *err = malloc(LOAD_ERR_MAX);   /* the program's stack may be small */
 
-    if (p == NULL)
-        return NULL;
+    if (p == NULL || err == NULL) {
+        free(p);
+        free(err);
+        return NULL;   /* the caller's out-of-memory policy: fail closed */
+    }
     p->log.facility = POLICY_DEFAULT_FACILITY;
     p->log.level = POLICY_DEFAULT_LEVEL;
     p->log.rate_limit_seconds = POLICY_DEFAULT_RATE_LIMIT;
-    if (config_load(path, moduledir, &p->config, err, sizeof(err)) != 0) {
+    if (config_load(path, moduledir, &p->config, err, LOAD_ERR_MAX) != 0) {
         p->fault = strdup(err);
+        free(err);
         return p;
     }
-    if (rewrite != NULL && rewrite(p->config, ctx, err, sizeof(err)) != 0) {
+    if (rewrite != NULL && rewrite(p->config, ctx, err, LOAD_ERR_MAX) != 0) {
         /* Without a configuration the policy is faulty even when strdup
          * fails (policy_first_fault): never an empty, clean stack. */
         config_free(p->config);
         p->config = NULL;
         p->fault = strdup(err);
+        free(err);
         return p;
     }
+    free(err);
     p->log.facility = p->config->facility;
     p->log.level = p->config->level;
     p->log.rate_limit_seconds = p->config->rate_limit_seconds;

@@ -471,6 +471,14 @@ static void describe(const struct gathered *g, char *out, size_t outlen)
     }
 }
 
+/* What a decision gathers (2.5 KB): on the heap, since decide() runs on
+ * the program's thread (in X509_verify_cert or libssl's CT callback), whose
+ * stack may be small (issue 13, point 5). */
+struct decide_scratch {
+    struct gathered g;
+    char expected[512], scts[1024];
+};
+
 static tlspin_verdict decide(struct ct_state *st, const struct tlspin_conn *conn,
                              struct tlspin_finding *f)
 {
@@ -478,10 +486,10 @@ static tlspin_verdict decide(struct ct_state *st, const struct tlspin_conn *conn
     unsigned char leafhash[32];
     unsigned int mdlen;
     struct ct_leaf leaf;
-    struct gathered g;
+    struct decide_scratch *w;
     struct ct_eval ev;
     const unsigned char *p;
-    char event[32] = "", expected[512] = "", scts[1024];
+    char event[32] = "";
     tlspin_verdict v = TLSPIN_ERROR;
     /* tlspin 1.1 hands over the staple (and says when it comes later). */
     int has_staple_fields = conn->struct_size >= offsetof(struct tlspin_conn, staple_pending) +
@@ -527,11 +535,15 @@ static tlspin_verdict decide(struct ct_state *st, const struct tlspin_conn *conn
     }
 
     memset(&leaf, 0, sizeof leaf);
-    memset(&g, 0, sizeof g);
+    if ((w = calloc(1, sizeof(*w))) == NULL) {
+        set_finding(f, "ct-error", ct_policy_name(&st->policy), NULL, "out of memory");
+        return TLSPIN_ERROR;
+    }
     p = leafc->der;
     leaf.cert = d2i_X509(NULL, &p, (long)leafc->der_len);
     if (leaf.cert == NULL) {
         set_finding(f, "ct-error", ct_policy_name(&st->policy), NULL, "leaf DER unparsable");
+        free(w);
         return TLSPIN_ERROR;
     }
     leaf.der = leafc->der;
@@ -551,17 +563,17 @@ static tlspin_verdict decide(struct ct_state *st, const struct tlspin_conn *conn
     {
         STACK_OF(SCT) *emb = X509_get_ext_d2i(leaf.cert, NID_ct_precert_scts, NULL, NULL);
         if (emb != NULL) {
-            verify_stack(st, &leaf, emb, FROM_LEAF, conn->now, &g);
+            verify_stack(st, &leaf, emb, FROM_LEAF, conn->now, &w->g);
             SCT_LIST_free(emb);
         }
     }
     if (has_staple_fields)
-        staple_scts(st, &leaf, conn->ocsp_response, conn->ocsp_response_len, conn->now, &g);
+        staple_scts(st, &leaf, conn->ocsp_response, conn->ocsp_response_len, conn->now, &w->g);
     if (conn->ssl != NULL && may_read_peer_scts(conn->ssl)) {
         const STACK_OF(SCT) *peer = SSL_get0_peer_scts(conn->ssl);
         if (peer != NULL)
             verify_stack(st, &leaf, peer, has_staple_fields ? FROM_SSL_TLS_ONLY : FROM_SSL,
-                         conn->now, &g);
+                         conn->now, &w->g);
     }
     {
         const ASN1_TIME *nb = X509_get0_notBefore(leaf.cert), *na = X509_get0_notAfter(leaf.cert);
@@ -570,17 +582,17 @@ static tlspin_verdict decide(struct ct_state *st, const struct tlspin_conn *conn
         if (nb && na && ASN1_TIME_diff(&days, &secs, nb, na))
             ev.lifetime_days = days + (secs > 0);
     }
-    ev.r = g.r;
-    ev.n = g.n;
-    describe(&g, scts, sizeof scts);
-    if (ct_policy_eval(&st->policy, &ev, event, sizeof event, NULL, 0, expected,
-                       sizeof expected)) {
+    ev.r = w->g.r;
+    ev.n = w->g.n;
+    describe(&w->g, w->scts, sizeof w->scts);
+    if (ct_policy_eval(&st->policy, &ev, event, sizeof event, NULL, 0, w->expected,
+                       sizeof w->expected)) {
         ct_cache_put(&st->cache, 1, leafhash, 1);
         /* No event: a pass is not logged, but `tlspin probe` shows the SCTs. */
-        set_finding(f, NULL, ct_policy_name(&st->policy), expected, "%s", scts);
+        set_finding(f, NULL, ct_policy_name(&st->policy), w->expected, "%s", w->scts);
         v = TLSPIN_PASS;
     } else {
-        set_finding(f, event, ct_policy_name(&st->policy), expected, "%s", scts);
+        set_finding(f, event, ct_policy_name(&st->policy), w->expected, "%s", w->scts);
         v = TLSPIN_FAIL;
         if (may_wait_for_staple(st, conn, has_staple_fields) &&
             f->struct_size >= offsetof(struct tlspin_finding, wait_for_staple) + sizeof(int))
@@ -590,6 +602,7 @@ static tlspin_verdict decide(struct ct_state *st, const struct tlspin_conn *conn
     }
     X509_free(leaf.cert);
     OPENSSL_free(leaf.precert_tbs);
+    free(w);
     return v;
 }
 
