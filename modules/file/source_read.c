@@ -43,14 +43,21 @@ static int read_all(int fd, char *buf, size_t cap, size_t *len)
  * checked: a swap in between is "changed". */
 static int open_checked(const char *path, int want, struct stat *st, char *err, size_t errlen)
 {
-    char why[1024];
+    /* On the heap: open() runs on the program's thread (issue 13, point 5). */
+    char *why = malloc(1024);
     size_t plen = strlen(path);
-    int fd = tlspin_strict_open(path, want, st, why, sizeof(why));
+    int fd;
 
+    if (why == NULL) {
+        diag_errf(err, errlen, path, 0, "out of memory");
+        return -1;
+    }
+    fd = tlspin_strict_open(path, want, st, why, 1024);
     if (fd < 0)
         diag_errf(err, errlen, path, 0, "%s",
                   strncmp(why, path, plen) == 0 && strncmp(why + plen, ": ", 2) == 0
                       ? why + plen + 2 : why);
+    free(why);
     return fd;
 }
 
