@@ -52,6 +52,76 @@ static void teardown(void)
         rm_rf(H.tmp);
 }
 
+#ifdef TLSPIN_SANITIZE_PRELOAD
+int harness_sanitizer_env(char **env)
+{
+    static const char key[] = "LD_PRELOAD=";
+    const size_t klen = sizeof key - 1, rlen = strlen(TLSPIN_SANITIZE_PRELOAD);
+    int n = 0;
+
+    for (size_t i = 0; env && env[i]; i++) {
+        const char *v = env[i] + klen;
+        char *fixed;
+
+        if (strncmp(env[i], key, klen) != 0 || *v == '\0')
+            continue;
+        if (strncmp(v, TLSPIN_SANITIZE_PRELOAD, rlen) == 0 &&
+            (v[rlen] == ':' || v[rlen] == ' ' || v[rlen] == '\0'))
+            continue;
+        if (asprintf(&fixed, "%s%s:%s", key, TLSPIN_SANITIZE_PRELOAD, v) < 0)
+            continue;
+        env[i] = fixed;
+        n++;
+    }
+    return n;
+}
+
+/* What every program the suite starts inherits (children keep ASAN_OPTIONS
+ * and friends: proc.c scrubs only what changes where a client connects or
+ * what it trusts). Reports go to files in TLSPIN_SANITIZER_REPORTS as well
+ * as failing the process (halt_on_error, exitcode): a report in a child
+ * whose exit status a test ignores is still found by the final CTest test
+ * (sanitizer_reports, tests/integration/CMakeLists.txt). */
+static int sanitizer_setup(void)
+{
+    static char asan[2048], ubsan[1024], lsan[1024];
+
+    if (mkdir(TLSPIN_SANITIZER_REPORTS, 0777) != 0 && errno != EEXIST) {
+        fprintf(stderr, "harness: mkdir %s: %s\n", TLSPIN_SANITIZER_REPORTS, strerror(errno));
+        return -1;
+    }
+    /* verify_asan_link_order=0: a program that gets the shim from
+     * /etc/ld.so.preload or from `tlspin run` (shim first, then the
+     * inherited LD_PRELOAD) has the runtime loaded, ahead of libc, but not
+     * first; the check would kill it though interception works. */
+    snprintf(asan, sizeof asan,
+             "halt_on_error=1:detect_leaks=1:verify_asan_link_order=0:"
+             "log_path=%s/asan:log_exe_name=1%s%s",
+             TLSPIN_SANITIZER_REPORTS, getenv("TLSPIN_ASAN_OPTIONS") ? ":" : "",
+             getenv("TLSPIN_ASAN_OPTIONS") ? getenv("TLSPIN_ASAN_OPTIONS") : "");
+    snprintf(ubsan, sizeof ubsan,
+             "halt_on_error=1:print_stacktrace=1:log_path=%s/ubsan:log_exe_name=1",
+             TLSPIN_SANITIZER_REPORTS);
+    snprintf(lsan, sizeof lsan, "suppressions=%s:print_suppressions=0",
+             TLSPIN_SOURCE_DIR "/tests/integration/lsan.supp");
+    if (setenv("ASAN_OPTIONS", asan, 1) || setenv("UBSAN_OPTIONS", ubsan, 1) ||
+        setenv("LSAN_OPTIONS", lsan, 1))
+        return -1;
+    return 0;
+}
+#else
+int harness_sanitizer_env(char **env)
+{
+    (void)env;
+    return 0;
+}
+
+static int sanitizer_setup(void)
+{
+    return 0;
+}
+#endif
+
 TCase *harness_tcase(const char *name)
 {
     TCase *tc = tcase_create(name);
@@ -69,6 +139,10 @@ int harness_main(Suite *suite)
     /* ctest may run us with no stdin and a pipe for stdout: keep the order
      * of our lines and Check's. */
     setvbuf(stdout, NULL, _IOLBF, 0);
+    if (sanitizer_setup() != 0) {
+        fprintf(stderr, "harness: FAILED to set up the sanitizer options; no test ran\n");
+        return 2;
+    }
 
     H.syslog_fd = harness_enter_namespace();
     if (H.syslog_fd < 0) {

@@ -35,7 +35,7 @@
 #endif
 
 /* Paths of the build products the suites drive (see CMakeLists.txt). */
-#define SHIM_PATH        TLSPIN_BUILD_DIR "/lib/libtlspin.so"
+#define SHIM_PATH        TLSPIN_BUILD_DIR "/lib/tlspin/libtlspin.so"
 #define MODULE_DIR       TLSPIN_BUILD_DIR "/lib/tlspin/modules"
 #define FILE_MODULE_PATH MODULE_DIR "/file.so"
 #define TESTMODULE_DIR   TLSPIN_BUILD_DIR "/lib/tlspin/testmodules"
@@ -72,6 +72,15 @@ int harness_main(Suite *suite);
 
 /* A test case with the per-test fixture and a generous timeout. */
 TCase *harness_tcase(const char *name);
+
+/* Sanitized build (cmake/sanitize.cmake sets TLSPIN_SANITIZE_PRELOAD): the
+ * one place that puts the sanitizer runtime first in a child's LD_PRELOAD.
+ * Rewrites each non-empty "LD_PRELOAD=..." entry of the NULL-terminated env
+ * in place (new strings, never freed: children are short-lived and the
+ * harness is a test process) so the uninstrumented program (curl, python3...)
+ * loads the runtime ahead of the sanitized shim. Does nothing in a normal
+ * build. Returns the number of entries rewritten. */
+int harness_sanitizer_env(char **env);
 
 /* ------------------------------------------------------------------ */
 /* Namespace and /dev (harness_ns.c)                                   */

@@ -66,6 +66,7 @@ static char **child_env(const struct run_opts *o)
     for (size_t i = 0; o && o->env && o->env[i]; i++)
         env[k++] = (char *)o->env[i];
     env[k] = NULL;
+    harness_sanitizer_env(env);
     return env;
 }
 
