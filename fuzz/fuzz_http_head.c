@@ -29,13 +29,17 @@ static void check_head(const char *head, size_t len, const struct http_head *h)
     if (h->status < 100 || h->status > 599 || h->content_length < -1 ||
         (h->transfer_coded != 0 && h->transfer_coded != 1) || loclen == sizeof h->location)
         __builtin_trap();
-    for (size_t i = 0; i < loclen; i++)
-        if ((unsigned char)h->location[i] < 0x20 || h->location[i] == 0x7f)
-            __builtin_trap();
+    if (memchr(h->location, '\n', loclen) != NULL)
+        __builtin_trap();
     /* A head is one CRLF-terminated line after another, ending in an empty
      * one; nothing else parses. */
     if (len < 4 || memcmp(head + len - 4, "\r\n\r\n", 4) != 0 || memchr(head, '\0', len))
         __builtin_trap();
+    /* ...and no LF but those that end lines: a bare one hides a header from
+     * this parser that another one would read. */
+    for (size_t i = 0; i < len; i++)
+        if (head[i] == '\n' && (i == 0 || head[i - 1] != '\r'))
+            __builtin_trap();
     /* A Content-Length read is the value of a header of that name made of
      * digits only. */
     if (h->content_length >= 0) {

@@ -1,7 +1,7 @@
 /* http_head — see http_head.h. Strict on purpose: the mirrors are static
  * file servers, so anything unusual in a head (a folded or nameless header
- * line, a bare CR or LF, a NUL, a Content-Length that is not plain digits)
- * is refused rather than guessed at (RFC 9112, 2.2, 5.2, 6.3). */
+ * line, a bare LF, a NUL, a Content-Length that is not plain digits) is
+ * refused rather than guessed at (RFC 9112, 2.2, 5.2, 6.3). */
 #include "http_head.h"
 
 #include <string.h>
@@ -79,9 +79,12 @@ int http_head_parse(const char *buf, size_t len, struct http_head *out)
         if (eol == NULL)
             return -1; /* no empty line: not a whole head */
         n = (size_t)(eol - p);
-        /* NUL, or a CR or LF that is not the line end: refused (RFC 9110 5.5). */
+        /* A NUL, or an LF that is not the line end (some read it as one:
+         * a header hidden inside another), is refused (RFC 9110, 5.5). A
+         * bare CR is kept as a byte of the value: what is shown of the
+         * value is escaped by the caller. */
         for (size_t i = 0; i < n; i++)
-            if (p[i] == '\0' || p[i] == '\r' || p[i] == '\n')
+            if (p[i] == '\0' || p[i] == '\n')
                 return -1;
         if (first) {
             if (status_line(p, n, &out->status) != 0)
@@ -112,12 +115,9 @@ int http_head_parse(const char *buf, size_t len, struct http_head *out)
         } else if (name_is(p, (size_t)(colon - p), "Transfer-Encoding")) {
             out->transfer_coded = 1;
         } else if (name_is(p, (size_t)(colon - p), "Location") && out->location[0] == '\0') {
-            size_t k = 0;
-            for (; v < ve && k + 1 < sizeof out->location; v++) {
-                unsigned char c = (unsigned char)*v;
-                /* It is only shown: control bytes become '?' */
-                out->location[k++] = c < 0x20 || c == 0x7f ? '?' : (char)c;
-            }
+            size_t k = (size_t)(ve - v) < sizeof out->location ? (size_t)(ve - v)
+                                                                : sizeof out->location - 1;
+            memcpy(out->location, v, k);
             out->location[k] = '\0';
         }
         p = eol + 2;

@@ -14,7 +14,10 @@ struct http_head {
     int status;                /* 100..599 */
     long long content_length;  /* -1: no Content-Length header */
     int transfer_coded;        /* 1: a Transfer-Encoding header (any value) */
-    char location[HTTP_HEAD_LOCATION_MAX]; /* "" when none; no control bytes */
+    /* The first Location's value as sent, "" when none: no NUL and no LF,
+     * but any other byte (a hostile mirror's ESC or bare CR): escape it
+     * before it is shown (safe_text). */
+    char location[HTTP_HEAD_LOCATION_MAX];
 };
 
 /* Length of the head in buf[0..len) through the CRLF CRLF that ends it, or
