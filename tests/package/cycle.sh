@@ -1,0 +1,288 @@
+#!/bin/sh
+# tests/package/cycle.sh — runs INSIDE the Debian 12 chroot that
+# tests/package/run builds, in a private mount namespace and a private
+# network namespace with only lo. Like piuparts, plus what only tlspin
+# needs checking: curl under the system-wide preload.
+#
+#   cycle.sh main     install, enable, upgrade with an edited conffile, a
+#                     reinstall, an upgrade whose postinst fails, remove, purge
+#   cycle.sh broken   enable, then break the CLI and the engine, then remove:
+#                     the prerm's fallback must still clean /etc/ld.so.preload
+#
+# /root/debs/old and /root/debs/new hold tlspin_*.deb and tlspin-dev_*.deb.
+# Every check prints "ok - ..." or "FAIL - ..." and a failure ends the run.
+set -eu
+export PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LC_ALL=C DEBIAN_FRONTEND=noninteractive
+scenario=$1
+t=/root/t
+mkdir -p "$t"
+old_deb=$(ls /root/debs/old/tlspin_*.deb) old_dev=$(ls /root/debs/old/tlspin-dev_*.deb)
+new_deb=$(ls /root/debs/new/tlspin_*.deb) new_dev=$(ls /root/debs/new/tlspin-dev_*.deb)
+# The shim as the package installs it (what enable-system lists).
+shim=$(dpkg-deb --fsys-tarfile "$new_deb" | tar -tf - | sed -n 's#^\.\(/.*/libtlspin\.so\)$#\1#p')
+engine=$(dpkg-deb --fsys-tarfile "$new_deb" | tar -tf - | sed -n 's#^\.\(/.*/libtlspin-engine\.so\)$#\1#p')
+[ -n "$shim" ] && [ -n "$engine" ] || { echo "FAIL - no shim or engine in $new_deb"; exit 1; }
+new_version=$(dpkg-deb -f "$new_deb" Version)
+
+ok() { echo "ok - $*"; }
+fail() { echo "FAIL - $*"; exit 1; }
+step() { echo "# $(date +%T) $*"; }
+
+# ---------------------------------------------------------------- fixtures
+# One server key and certificate for two names; pinned.test is pinned to
+# two other keys (current and backup), free.test is not pinned at all.
+mkfixtures() {
+    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 30 \
+        -keyout "$t/server.key" -out "$t/server.pem" -subj /CN=pinned.test \
+        -addext "subjectAltName=DNS:pinned.test,DNS:free.test" 2>/dev/null
+    for k in pin1 pin2; do
+        openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$t/$k.key"
+        openssl pkey -in "$t/$k.key" -pubout -outform DER | openssl dgst -sha256 -binary |
+            base64 > "$t/$k.pin"
+    done
+    cat > "$t/pinset.conf" <<PINS
+# The package test's pinset: pinned.test must present one of two keys the
+# test server does not have.
+pinsets = (
+  { name = "pkgtest"; hosts = [ "pinned.test" ];
+    pins = [ "sha256/$(cat "$t/pin1.pin")", "sha256/$(cat "$t/pin2.pin")" ]; }
+);
+PINS
+    # openssl s_server on 127.0.0.1 (the namespace's only interface),
+    # started before anything is enabled: it is the server side, never
+    # decided; -www answers a GET with a page.
+    openssl s_server -accept 127.0.0.1:4433 -cert "$t/server.pem" -key "$t/server.key" \
+        -www > "$t/s_server.out" 2>&1 &
+    echo $! > "$t/s_server.pid"
+    i=0
+    until grep -q ACCEPT "$t/s_server.out"; do
+        i=$((i + 1)); [ $i -lt 300 ] || fail "s_server did not start"; sleep 0.1
+    done
+}
+
+# curl NAME [STDERR_FILE]: its exit status (0 allowed; 60 refused in the
+# handshake: "SSL certificate problem").
+fetch() {
+    rc=0
+    curl -sS -o /dev/null --max-time 60 --cacert "$t/server.pem" \
+        --resolve "$1:4433:127.0.0.1" "https://$1:4433/" 2>"${2:-$t/curl.err}" || rc=$?
+    echo $rc
+}
+expect_blocking() {
+    [ "$(fetch pinned.test)" = 60 ] && ok "pinned.test blocked (curl 60) $1" ||
+        fail "pinned.test not blocked $1 (curl $(fetch pinned.test): $(cat "$t/curl.err"))"
+    [ "$(fetch free.test)" = 0 ] && ok "free.test allowed $1" ||
+        fail "free.test refused $1 (curl: $(cat "$t/curl.err"))"
+    ! grep -q 'ld\.so' "$t/curl.err" || fail "ld.so complains $1: $(cat "$t/curl.err")"
+}
+enabled() { [ -r /etc/ld.so.preload ] && tr ' \t:' '\n\n\n' < /etc/ld.so.preload | grep -Fqx "$shim"; }
+expect_enabled() { enabled && ok "/etc/ld.so.preload lists $shim $1" || fail "not enabled $1"; }
+expect_disabled() {
+    if [ -e /etc/ld.so.preload ] && grep -q tlspin /etc/ld.so.preload; then
+        fail "/etc/ld.so.preload names tlspin $1: $(cat /etc/ld.so.preload)"
+    fi
+    ok "/etc/ld.so.preload names no tlspin shim $1"
+}
+conf_sum() { sha256sum /etc/tlspin/tlspin.conf | cut -d' ' -f1; }
+expect_conf_kept() {
+    [ "$(conf_sum)" = "$edited_sum" ] && ok "edited tlspin.conf kept byte-for-byte $1" ||
+        fail "tlspin.conf changed $1: $(diff "$t/tlspin.conf.edited" /etc/tlspin/tlspin.conf)"
+}
+
+# piuparts-like: every path of the system, but the test's own files and the
+# package manager's databases, logs and caches.
+snapshot() {
+    find / -xdev \( -path /root -o -path /tmp -o -path /run -o -path /var/log -o \
+        -path /var/cache/apt -o -path /var/lib/apt -o -path /var/lib/dpkg -o \
+        -path /var/cache/debconf -o -path /var/cache/ldconfig \) -prune -o -print |
+        LC_ALL=C sort > "$1"
+}
+
+# A loop of both curls while dpkg works, to catch a process started in the
+# middle of an upgrade or removal (new shim with the old engine, a preload
+# entry naming a file already gone): every run must decide as before.
+# $1 what pinned.test may give (a regex of exit codes).
+loop_start() {
+    rm -f "$t/loop.stop" "$t/loop.bad"
+    : > "$t/loop.count"
+    (
+        while [ ! -e "$t/loop.stop" ]; do
+            r=$(fetch free.test "$t/loop.err")
+            [ "$r" = 0 ] || echo "free.test: curl $r: $(cat "$t/loop.err")" >> "$t/loop.bad"
+            ! grep -q 'ld\.so' "$t/loop.err" || cat "$t/loop.err" >> "$t/loop.bad"
+            r=$(fetch pinned.test "$t/loop.err")
+            echo "$r" | grep -Eqx "$1" || echo "pinned.test: curl $r" >> "$t/loop.bad"
+            ! grep -q 'ld\.so' "$t/loop.err" || cat "$t/loop.err" >> "$t/loop.bad"
+            echo x >> "$t/loop.count"
+        done
+    ) &
+    loop_pid=$!
+}
+loop_stop() {
+    touch "$t/loop.stop"
+    wait "$loop_pid" || true
+    n=$(wc -l < "$t/loop.count")
+    if [ -s "$t/loop.bad" ]; then
+        fail "$1: curl runs started during it went wrong: $(sort "$t/loop.bad" | uniq -c)"
+    fi
+    ok "$1: $n pairs of curl runs started during it all decided as before"
+}
+
+# --------------------------------------------------------------- scenarios
+install_and_enable() {
+    step "install $1"
+    apt-get install -y -q --no-install-recommends "$@" > "$t/apt.log" 2>&1 ||
+        { cat "$t/apt.log"; fail "apt-get install $*"; }
+    ok "apt-get install $(basename "$1")"
+    expect_disabled "after installing"
+    rc=0; tlspin status > "$t/status.out" 2>&1 || rc=$?
+    [ "$rc" = 1 ] && ok "tlspin status says not enabled (1)" ||
+        fail "tlspin status $rc after installing: $(cat "$t/status.out")"
+    [ "$(fetch pinned.test)" = 0 ] && ok "pinned.test not decided before enable-system" ||
+        fail "curl refused before anything was enabled"
+
+    step "pin pinned.test, enable-system"
+    install -m 0644 "$t/pinset.conf" /etc/tlspin/pins.d/pkgtest.conf
+    tlspin enable-system > "$t/enable.out" 2>&1 || { cat "$t/enable.out"; fail "tlspin enable-system"; }
+    ok "tlspin enable-system"
+    expect_enabled "after enable-system"
+    expect_blocking "under the system-wide preload"
+}
+
+main() {
+    snapshot "$t/files.before"
+    install_and_enable "$old_deb" "$old_dev"
+
+    step "administrator's edits and state"
+    # An edit that keeps enforcing (mode = "report" would stop blocking):
+    # the log level and a comment.
+    sed -i 's/level = "warning"/level = "info"/' /etc/tlspin/tlspin.conf
+    echo '# edited by the package test' >> /etc/tlspin/tlspin.conf
+    cp /etc/tlspin/tlspin.conf "$t/tlspin.conf.edited"
+    edited_sum=$(conf_sum)
+    printf 'mirror https://mirror.invalid/pinset.signed\n' > /etc/tlspin/update.conf
+    tlspin check --commit > "$t/commit.out" 2>&1 || { cat "$t/commit.out"; fail "tlspin check --commit"; }
+    touch /var/lib/tlspin/pinset.signed   # where tlspin update keeps its cache
+    [ -n "$(ls -A /var/lib/tlspin)" ] && ok "state in /var/lib/tlspin: $(ls /var/lib/tlspin | tr '\n' ' ')" ||
+        fail "tlspin check --commit wrote no state"
+    expect_blocking "with the edited policy"
+    cp /etc/ld.so.preload "$t/preload.enabled"
+
+    step "upgrade to $new_version"
+    loop_start 60
+    apt-get install -y -q "$new_deb" "$new_dev" > "$t/apt.log" 2>&1 ||
+        { cat "$t/apt.log"; fail "upgrade"; }
+    loop_stop "upgrade"
+    [ "$(dpkg-query -W -f='${Version}' tlspin)" = "$new_version" ] &&
+        ok "tlspin $new_version installed" || fail "version after upgrade"
+    expect_conf_kept "by the upgrade"
+    expect_enabled "after the upgrade"
+    cmp -s /etc/ld.so.preload "$t/preload.enabled" && ok "/etc/ld.so.preload untouched" ||
+        fail "/etc/ld.so.preload changed by the upgrade"
+    expect_blocking "after the upgrade"
+    tlspin status > "$t/status.out" 2>&1 && ok "tlspin status healthy (0)" ||
+        fail "tlspin status: $(cat "$t/status.out")"
+
+    step "reinstall"
+    dpkg -i "$new_deb" > "$t/dpkg.log" 2>&1 || { cat "$t/dpkg.log"; fail "reinstall"; }
+    expect_conf_kept "by a reinstall"
+    expect_enabled "after a reinstall"
+    expect_blocking "after a reinstall"
+
+    step "an upgrade whose postinst fails"
+    # The new package with one change: its postinst fails first thing. dpkg
+    # has unpacked the new files when it runs; the machine must be as it
+    # was: still enabled, still blocking, the conffile untouched.
+    rm -rf "$t/failing"
+    dpkg-deb -R "$new_deb" "$t/failing"
+    sed -i "s/^Version: .*/Version: $new_version+failingpostinst/" "$t/failing/DEBIAN/control"
+    sed -i '0,/^set -e$/s//set -e\necho "tlspin postinst: injected failure (package test)" >\&2; exit 1/' \
+        "$t/failing/DEBIAN/postinst"
+    grep -q 'injected failure' "$t/failing/DEBIAN/postinst" || fail "could not inject the failure"
+    dpkg-deb -b "$t/failing" "$t/failing.deb" > /dev/null
+    if dpkg -i "$t/failing.deb" > "$t/dpkg.log" 2>&1; then fail "the failing postinst did not fail"; fi
+    grep -q 'injected failure' "$t/dpkg.log" && ok "postinst failed as injected" || fail "$(cat "$t/dpkg.log")"
+    [ "$(dpkg-query -W -f='${Status}' tlspin)" = "install ok half-configured" ] &&
+        ok "dpkg: half-configured" || fail "status $(dpkg-query -W -f='${Status}' tlspin)"
+    cmp -s /etc/ld.so.preload "$t/preload.enabled" && ok "/etc/ld.so.preload as it was" ||
+        fail "/etc/ld.so.preload changed"
+    expect_conf_kept "by the failed upgrade"
+    expect_blocking "after the failed postinst"
+    dpkg -i "$new_deb" > "$t/dpkg.log" 2>&1 || { cat "$t/dpkg.log"; fail "reinstalling $new_version"; }
+    ok "back to $new_version"
+    expect_conf_kept "after going back"
+    expect_blocking "after going back"
+
+    step "remove"
+    loop_start '0|60'
+    apt-get remove -y -q tlspin tlspin-dev > "$t/apt.log" 2>&1 || { cat "$t/apt.log"; fail "remove"; }
+    loop_stop "removal (a process started after the library went while the entry was there would print ld.so's error)"
+    expect_disabled "after removal"
+    [ "$(fetch pinned.test)" = 0 ] && ok "curl runs, undecided, after removal" ||
+        fail "curl after removal: $(cat "$t/curl.err")"
+    ! grep -q . "$t/curl.err" && ok "curl says nothing on stderr (no ld.so error)" ||
+        fail "curl's stderr after removal: $(cat "$t/curl.err")"
+    left_only_conffiles "$new_deb"
+    expect_conf_kept "by removal"
+
+    step "purge"
+    # dpkg, not apt: tlspin-dev has no conffiles, so removal left nothing
+    # of it to purge, and apt (no package lists here) no longer knows it.
+    dpkg --purge tlspin tlspin-dev > "$t/dpkg.log" 2>&1 || { cat "$t/dpkg.log"; fail "purge"; }
+    for d in /etc/tlspin /var/lib/tlspin; do
+        [ ! -e "$d" ] && ok "$d gone" || fail "$d left after purge: $(find "$d")"
+    done
+    nothing_left
+}
+
+# After removal: no file of the package but its conffiles.
+left_only_conffiles() {
+    dpkg-deb -I "$1" conffiles > "$t/conffiles" 2>/dev/null || : > "$t/conffiles"
+    dpkg-deb --fsys-tarfile "$1" | tar -tf - | sed 's#^\./#/#; s#/$##' > "$t/pkgfiles"
+    left=""
+    while read -r f; do
+        [ -n "$f" ] && [ "$f" != / ] || continue
+        [ -e "$f" ] && [ ! -d "$f" ] || continue
+        grep -Fqx "$f" "$t/conffiles" || left="$left $f"
+    done < "$t/pkgfiles"
+    [ -z "$left" ] && ok "after removal, only conffiles of the package are left ($(wc -l < "$t/conffiles"))" ||
+        fail "files of the package left after removal:$left"
+}
+
+# After purge: the system as it was before the first install.
+nothing_left() {
+    snapshot "$t/files.after"
+    if cmp -s "$t/files.before" "$t/files.after"; then
+        ok "after purge, the file list equals the one before installing ($(wc -l < "$t/files.before") paths)"
+    else
+        diff "$t/files.before" "$t/files.after" | sed 's/^/    /'
+        fail "the system differs after purge (above: < gone, > new)"
+    fi
+}
+
+broken() {
+    snapshot "$t/files.before"
+    install_and_enable "$new_deb"
+    step "break the CLI and the engine, then remove"
+    printf '#!/bin/sh\necho "tlspin: broken on purpose" >&2\nexit 1\n' > /usr/bin/tlspin
+    : > "$engine"
+    [ "$(fetch free.test)" != 0 ] && ok "with its engine truncated, the shim fails closed" ||
+        fail "a truncated engine let a handshake through"
+    dpkg -r tlspin > "$t/dpkg.log" 2>&1 || { cat "$t/dpkg.log"; fail "dpkg -r with a broken CLI"; }
+    grep -q 'editing /etc/ld.so.preload directly' "$t/dpkg.log" && ok "prerm fell back to editing the file" ||
+        fail "prerm did not say it fell back: $(cat "$t/dpkg.log")"
+    expect_disabled "after removal with a broken CLI"
+    [ "$(fetch free.test)" = 0 ] && ! grep -q . "$t/curl.err" && ok "curl runs cleanly after removal" ||
+        fail "curl after removal: $(cat "$t/curl.err")"
+    dpkg --purge tlspin > "$t/dpkg.log" 2>&1 || { cat "$t/dpkg.log"; fail "purge"; }
+    nothing_left
+}
+
+mkfixtures
+case "$scenario" in
+    main) main ;;
+    broken) broken ;;
+    *) fail "unknown scenario $scenario" ;;
+esac
+kill "$(cat "$t/s_server.pid")" 2>/dev/null || true
+echo "# scenario $scenario: all checks passed"
