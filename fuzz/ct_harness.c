@@ -19,7 +19,7 @@ static char *b64(const unsigned char *in, int len)
     return out;
 }
 
-const char *fh_ct_log_list(unsigned char log_id[32])
+const char *fh_ct_log_list(unsigned char log_id[32], EVP_PKEY **key)
 {
     EVP_PKEY *log_key = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
     unsigned char *spki = NULL;
@@ -45,7 +45,10 @@ const char *fh_ct_log_list(unsigned char log_id[32])
     OPENSSL_free(spki);
     free(key64);
     free(id64);
-    EVP_PKEY_free(log_key);
+    if (key != NULL)
+        *key = log_key;
+    else
+        EVP_PKEY_free(log_key);
     return list;
 }
 

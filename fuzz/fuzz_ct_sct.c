@@ -38,7 +38,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     leaf_key = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
     if (leaf_key == NULL)
         abort();
-    list = fh_ct_log_list(log_id);
+    list = fh_ct_log_list(log_id, NULL);
     return 0;
 }
 

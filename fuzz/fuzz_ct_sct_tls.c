@@ -14,10 +14,13 @@
  * verdicts are ignored and the handshake always goes on.
  *
  * Input: 1 byte of flags (bit 0: TLS 1.3, where the extension rides in the
- * leaf's CertificateEntry; else TLS 1.2, in the ServerHello), then the
- * extension's body (a 2-byte length, then SCTs each with a 2-byte length).
- * Each run of 32 0xAA bytes becomes the id of the harness's one log. The
- * keys, a root CA and a leaf for a.example it issued are made once per
+ * leaf's CertificateEntry; else TLS 1.2, in the ServerHello; bit 1: sign),
+ * then the extension's body (a 2-byte length, then SCTs each with a 2-byte
+ * length). Each run of 32 0xAA bytes becomes the id of the harness's one
+ * log. With the sign bit, the harness signs each well-formed v1 SCT of the
+ * list as its log would (it holds the log's key), so mutations of the
+ * timestamp, extensions and list reach the policy past a valid signature.
+ * The keys, a root CA and a leaf for a.example it issued are made once per
  * process. */
 #include "fuzz.h"
 
@@ -41,6 +44,7 @@
 static const struct tlspin_module *mod;
 static const char *list;
 static unsigned char log_id[32];
+static EVP_PKEY *log_key;
 static SSL_CTX *server_ctx, *client_ctx;
 static struct tlspin_cert chain[2]; /* leaf, root: what verification builds */
 static int chain_ex = -1;           /* the ct state on the client SSL */
@@ -90,6 +94,98 @@ static void fill_cert(X509 *x, struct tlspin_cert *c)
     c->der = der;
     c->der_len = (size_t)len;
     OPENSSL_free(spki);
+}
+
+static void put(unsigned char **p, uint64_t v, int bytes)
+{
+    while (bytes-- > 0)
+        *(*p)++ = (unsigned char)(v >> (8 * bytes));
+}
+
+static uint64_t get(const unsigned char *p, int bytes)
+{
+    uint64_t v = 0;
+
+    while (bytes-- > 0)
+        v = v << 8 | *p++;
+    return v;
+}
+
+/* One v1 SCT (RFC 6962, 3.2) for the leaf, signed by the harness's log:
+ * version, log id, timestamp and extensions from in[0..n), the signature
+ * made anew. Returns its length in out (room for n + 80), or 0 when in is
+ * no v1 SCT. */
+static size_t sign_sct(const unsigned char *in, size_t n, unsigned char *out)
+{
+    const struct tlspin_cert *leaf = &chain[0];
+    size_t extlen, tbs_len, siglen;
+    unsigned char *tbs, *t, *o = out;
+    EVP_MD_CTX *md;
+    int ok;
+
+    if (n < 1 + 32 + 8 + 2 || in[0] != 0 || n < 43 + (extlen = get(in + 41, 2)))
+        return 0;
+    tbs_len = 1 + 1 + 8 + 2 + 3 + leaf->der_len + 2 + extlen;
+    if ((t = tbs = malloc(tbs_len)) == NULL)
+        return 0;
+    put(&t, 0, 1);                    /* sct_version v1 */
+    put(&t, 0, 1);                    /* signature_type certificate_timestamp */
+    memcpy(t, in + 33, 8);            /* timestamp */
+    t += 8;
+    put(&t, 0, 2);                    /* x509_entry */
+    put(&t, leaf->der_len, 3);
+    memcpy(t, leaf->der, leaf->der_len);
+    t += leaf->der_len;
+    memcpy(t, in + 41, 2 + extlen);   /* extensions */
+    memcpy(o, in, 43 + extlen);       /* version, log id, timestamp, extensions */
+    o += 43 + extlen;
+    put(&o, 4, 1);                    /* sha256 */
+    put(&o, 3, 1);                    /* ecdsa */
+    siglen = 80;
+    md = EVP_MD_CTX_new();
+    ok = md != NULL && EVP_DigestSignInit(md, NULL, EVP_sha256(), NULL, log_key) == 1 &&
+         EVP_DigestSign(md, o + 2, &siglen, tbs, tbs_len) == 1;
+    EVP_MD_CTX_free(md);
+    free(tbs);
+    if (!ok)
+        return 0;
+    put(&o, siglen, 2);
+    return (size_t)(o - out) + siglen;
+}
+
+/* The list in[0..n) with each SCT signed by sign_sct(); an SCT that is not
+ * one, and whatever follows the list, is kept as it came. */
+static unsigned char *sign_list(const unsigned char *in, size_t n, size_t *outlen)
+{
+    unsigned char *out = malloc(n + 80 * (n / 2 + 1) + 2), *o;
+    size_t i = 2, total;
+
+    if (out == NULL || n < 2 || (total = get(in, 2)) > n - 2) {
+        free(out);
+        return NULL;
+    }
+    o = out + 2;
+    while (i + 2 <= 2 + total) {
+        size_t len = get(in + i, 2), m;
+        if (len > 2 + total - i - 2)
+            break;
+        m = sign_sct(in + i + 2, len, o + 2);
+        if (m == 0 || m > 0xFFFF) {
+            memcpy(o + 2, in + i + 2, len);
+            m = len;
+        }
+        put(&o, m, 2);
+        o += m;
+        i += 2 + len;
+    }
+    /* The list's length grows by what the signatures added; the rest of
+     * the list (an SCT cut short) and anything after it stay as they came. */
+    total += (size_t)(o - out) - i;
+    memcpy(o, in + i, n - i);
+    *outlen = (size_t)(o - out) + (n - i);
+    o = out;
+    put(&o, total > 0xFFFF ? 0xFFFF : total, 2);
+    return out;
 }
 
 /* The server's SCT extension: this input, on the leaf only (TLS 1.3). */
@@ -170,7 +266,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     show = getenv("TLSPIN_FUZZ_SHOW") != NULL;
     fh_set_server_flight(server_flight);
     mod = fh_module("ct");
-    list = fh_ct_log_list(log_id);
+    list = fh_ct_log_list(log_id, &log_key);
     root = make_cert(root_key, "Fuzz Root", NULL, NULL);
     leaf = make_cert(leaf_key, "a.example", root, root_key);
     fill_cert(leaf, &chain[0]);
@@ -243,6 +339,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     memcpy(ext_data, data + 1, ext_len);
     fh_ct_log_ids(ext_data, ext_len, log_id);
+    if (data[0] & 2) {
+        size_t signed_len;
+        unsigned char *signed_list = sign_list(ext_data, ext_len, &signed_len);
+        if (signed_list != NULL) {
+            free(ext_data);
+            ext_data = signed_list;
+            ext_len = signed_len;
+        }
+    }
+    if (ext_len > SCT_EXT_MAX)
+        goto out;
     if (fh_open_state(mod, &args, &state, err, sizeof err) != 0)
         goto out;
     client = SSL_new(client_ctx);
