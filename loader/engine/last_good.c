@@ -81,12 +81,19 @@ static int safe_mode(const struct stat *st)
  * entries). */
 static int parents_safe(const char *dir, char *err, size_t errlen)
 {
-    char prefix[PATH_MAX];
+    char *prefix;
     size_t len = strlen(dir);
     struct stat st;
+    int rc = -1;
 
-    if (dir[0] != '/' || len >= sizeof(prefix)) {
+    if (dir[0] != '/' || len >= PATH_MAX) {
         errf(err, errlen, "state directory %s: not an absolute path", dir);
+        return -1;
+    }
+    /* Path buffers of the load on the heap: a broken policy is replaced by
+     * the last good one on the program's thread (issue 13, point 5). */
+    if ((prefix = malloc(PATH_MAX)) == NULL) {
+        errf(err, errlen, "%s: out of memory", dir);
         return -1;
     }
     for (size_t i = 0; i < len; i++) {
@@ -96,15 +103,18 @@ static int parents_safe(const char *dir, char *err, size_t errlen)
         prefix[i == 0 ? 1 : i] = '\0';
         if (stat(prefix, &st) != 0) {
             errf(err, errlen, "%s: %s", prefix, strerror(errno));
-            return -1;
+            goto out;
         }
         if (st.st_uid != 0 || ((st.st_mode & 022) != 0 && !(st.st_mode & S_ISVTX))) {
             errf(err, errlen, "%s must be owned by root and not writable by others (owner %u, "
                  "mode %03o)", prefix, (unsigned)st.st_uid, (unsigned)(st.st_mode & 07777));
-            return -1;
+            goto out;
         }
     }
-    return 0;
+    rc = 0;
+out:
+    free(prefix);
+    return rc;
 }
 
 /* Opens the directory `name` under dirfd (dirfd AT_FDCWD: an absolute
@@ -137,24 +147,30 @@ static int open_dir(int dirfd, const char *name, const char *shown, char *err, s
  * each root's and writable by nobody else. */
 static int tree_safe(int fd, const char *shown, int depth, long *budget, char *err, size_t errlen)
 {
-    int dupfd = dup(fd), rc = 0;
+    int dupfd, rc = 0;
     DIR *d;
     struct dirent *de;
+    char *sub = malloc(PATH_MAX);   /* on the heap: this recurses */
 
+    if (sub == NULL) {
+        errf(err, errlen, "%s: out of memory", shown);
+        return -1;
+    }
+    dupfd = dup(fd);
     if (dupfd < 0 || (d = fdopendir(dupfd)) == NULL) {
         if (dupfd >= 0)
             close(dupfd);
         errf(err, errlen, "%s: %s", shown, strerror(errno));
+        free(sub);
         return -1;
     }
     rewinddir(d);   /* a dup shares its offset with fd */
     while (rc == 0 && (de = readdir(d)) != NULL) {
-        char sub[PATH_MAX];
         struct stat st;
 
         if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
             continue;
-        snprintf(sub, sizeof(sub), "%s/%s", shown, de->d_name);
+        snprintf(sub, PATH_MAX, "%s/%s", shown, de->d_name);
         if (--*budget < 0 || depth > TREE_DEPTH_MAX) {
             errf(err, errlen, "%s: the snapshot is too large or too deep", shown);
             rc = -1;
@@ -183,6 +199,7 @@ static int tree_safe(int fd, const char *shown, int depth, long *budget, char *e
         }
     }
     closedir(d);
+    free(sub);
     return rc;
 }
 
@@ -202,19 +219,26 @@ static int gen_number(const char *name, unsigned long *n)
 static int read_info(int genfd, const char *shown, const char *path, time_t *committed,
                      char *err, size_t errlen)
 {
-    char buf[INFO_MAX + 1], *line, *save = NULL;
-    int fd = openat(genfd, "info", O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+    char *buf, *line, *save = NULL;
+    int fd;
     ssize_t n;
     int have_path = 0, have_time = 0;
 
+    if ((buf = malloc(INFO_MAX + 1)) == NULL) {   /* 8 KB: not on the program's stack */
+        errf(err, errlen, "%s/info: out of memory", shown);
+        return -1;
+    }
+    fd = openat(genfd, "info", O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
     if (fd < 0) {
         errf(err, errlen, "%s/info: %s", shown, strerror(errno));
+        free(buf);
         return -1;
     }
     n = read(fd, buf, INFO_MAX);
     close(fd);
     if (n < 0) {
         errf(err, errlen, "%s/info: %s", shown, strerror(errno));
+        free(buf);
         return -1;
     }
     buf[n] = '\0';
@@ -226,6 +250,7 @@ static int read_info(int genfd, const char *shown, const char *path, time_t *com
             have_time = 1;
         }
     }
+    free(buf);
     if (have_path != 1 || !have_time) {
         errf(err, errlen, "%s/info: %s", shown,
              have_path < 0 ? "the snapshot is of another policy" : "incomplete");
@@ -240,7 +265,7 @@ static int current_generation(const char *path, char *gendir, size_t gendirlen,
                               time_t *committed, char *err, size_t errlen)
 {
     const char *statedir = last_good_statedir();
-    char key[65], shown[PATH_MAX], target[64];
+    char key[65], *shown, target[64];
     int sfd = -1, lfd = -1, kfd = -1, gfd = -1, rc = -1;
     ssize_t tlen;
     unsigned long n;
@@ -251,7 +276,11 @@ static int current_generation(const char *path, char *gendir, size_t gendirlen,
         errf(err, errlen, "cannot hash the policy path");
         return -1;
     }
-    snprintf(shown, sizeof(shown), "%s/last-good/%s", statedir, key);
+    if ((shown = malloc(PATH_MAX)) == NULL) {
+        errf(err, errlen, "out of memory");
+        return -1;
+    }
+    snprintf(shown, PATH_MAX, "%s/last-good/%s", statedir, key);
     if ((sfd = open_dir(AT_FDCWD, statedir, statedir, err, errlen)) < 0 ||
         (lfd = open_dir(sfd, "last-good", shown, err, errlen)) < 0 ||
         (kfd = open_dir(lfd, key, shown, err, errlen)) < 0) {
@@ -296,24 +325,30 @@ out:
         close(lfd);
     if (sfd >= 0)
         close(sfd);
+    free(shown);
     return rc;
 }
 
 int last_good_info(const char *path, time_t *committed, char *gendir, size_t gendirlen,
                    char *why, size_t whylen)
 {
-    char dir[PATH_MAX];
+    char *dir = malloc(PATH_MAX);
     time_t t = 0;
     int rc;
 
     errf(why, whylen, "%s", "");
-    rc = current_generation(path, dir, sizeof(dir), &t, why, whylen);
+    if (dir == NULL) {
+        errf(why, whylen, "out of memory");
+        return -1;
+    }
+    rc = current_generation(path, dir, PATH_MAX, &t, why, whylen);
     if (rc == 1) {
         if (committed)
             *committed = t;
         if (gendir)
             snprintf(gendir, gendirlen, "%s", dir);
     }
+    free(dir);
     return rc;
 }
 
@@ -367,32 +402,45 @@ struct policy *last_good_load(const char *path, const char *moduledir, char *why
     /* A commit may switch `current` and remove an old generation while this
      * reads: what was read then fails (never mixes, as generations are never
      * changed); read the new one. */
-    for (int attempt = 0; attempt < 3; attempt++) {
+    /* 20 KB of paths: on the heap, since a broken policy is replaced by this
+     * one on the program's thread (issue 13, point 5). */
+    struct {
         char gendir[PATH_MAX], root[PATH_MAX + 8], policy_in[2 * PATH_MAX], again[PATH_MAX];
+    } *b = malloc(sizeof(*b));
+    struct policy *found = NULL;
+
+    if (b == NULL) {
+        errf(why, whylen, "out of memory");
+        return NULL;
+    }
+    for (int attempt = 0; attempt < 3; attempt++) {
         time_t committed, t2;
         struct policy *p;
         int rc;
 
         errf(why, whylen, "%s", "");
-        rc = current_generation(path, gendir, sizeof(gendir), &committed, why, whylen);
+        rc = current_generation(path, b->gendir, sizeof(b->gendir), &committed, why, whylen);
         if (rc <= 0)
-            return NULL;
-        snprintf(root, sizeof(root), "%s/root", gendir);
-        snprintf(policy_in, sizeof(policy_in), "%s%s", root, path);
-        p = policy_load_with(policy_in, moduledir, rewrite_paths, root);
+            break;
+        snprintf(b->root, sizeof(b->root), "%s/root", b->gendir);
+        snprintf(b->policy_in, sizeof(b->policy_in), "%s%s", b->root, path);
+        p = policy_load_with(b->policy_in, moduledir, rewrite_paths, b->root);
         if (p == NULL) {
             errf(why, whylen, "out of memory");
-            return NULL;
+            break;
         }
-        if (!policy_has_fault(p))
-            return p;
+        if (!policy_has_fault(p)) {
+            found = p;
+            break;
+        }
         errf(why, whylen, "the last good policy does not load: %s", policy_first_fault(p));
         policy_free(p);
-        if (current_generation(path, again, sizeof(again), &t2, NULL, 0) != 1 ||
-            strcmp(again, gendir) == 0)
-            return NULL;
+        if (current_generation(path, b->again, sizeof(b->again), &t2, NULL, 0) != 1 ||
+            strcmp(b->again, b->gendir) == 0)
+            break;
     }
-    return NULL;
+    free(b);
+    return found;
 }
 
 /* ---------------------------------------------------------------------- */

@@ -243,17 +243,22 @@ static int has_name(SSL *ssl, const struct verify_names *vn)
 static void add_identity(struct peer_id *ids, size_t max, size_t *n, const struct peer_id *base,
                          const char *name, tlspin_host_source source)
 {
-    struct peer_id id = *base;
+    /* Built in the next free slot, counted only when kept: no copy of an
+     * identity on the program's stack (issue 13, point 5). */
+    struct peer_id *id;
     char err[128];
 
-    if (*n >= max || name == NULL || name[0] == '\0' ||
-        tlspin_host_normalize(name, id.host, sizeof(id.host), err, sizeof(err)) != 0)
+    if (*n >= max || name == NULL || name[0] == '\0')
+        return;
+    id = &ids[*n];
+    *id = *base;
+    if (tlspin_host_normalize(name, id->host, sizeof(id->host), err, sizeof(err)) != 0)
         return;
     for (size_t i = 0; i < *n; i++)
-        if (strcmp(ids[i].host, id.host) == 0)
+        if (strcmp(ids[i].host, id->host) == 0)
             return;
-    id.source = source;
-    ids[(*n)++] = id;
+    id->source = source;
+    (*n)++;
 }
 
 /* No name and no socket: the server is one of the process's TCP peer
@@ -284,7 +289,7 @@ size_t peer_identities_scan(SSL *ssl, struct peer_id *ids, size_t max, int scan)
 {
     struct verify_names vn;
     struct peer_id base;
-    struct tcp_peers tp;
+    struct tcp_peers *tp = NULL;   /* on the heap, and only when listed */
     char addr[INET6_ADDRSTRLEN];
     size_t n = 0;
     int has_socket;
@@ -293,14 +298,14 @@ size_t peer_identities_scan(SSL *ssl, struct peer_id *ids, size_t max, int scan)
         return 0;
     memset(&base, 0, sizeof(base));
     verify_names_of(ssl, &vn);
-    tp.n = 0;
-    tp.complete = 0;
     has_socket = socket_peer(ssl, &base, addr, sizeof(addr));
     /* Without a socket on the SSL, the process's peers are listed unless
      * the caller can do without a port and a name is given. */
-    if (!has_socket && (scan || !has_name(ssl, &vn))) {
-        list_tcp_peers(&tp);
-        sole_tcp_peer(&tp, &base);
+    /* Without memory for the list, no candidate: as when none is found. */
+    if (!has_socket && (scan || !has_name(ssl, &vn)) &&
+        (tp = calloc(1, sizeof(*tp))) != NULL) {
+        list_tcp_peers(tp);
+        sole_tcp_peer(tp, &base);
     }
     add_identity(ids, max, &n, &base, sent_sni(ssl), TLSPIN_HOST_SNI);
     for (int i = 0; vn.hosts != NULL && i < PEER_MAX_VERIFY_NAMES; i++) {
@@ -317,8 +322,9 @@ size_t peer_identities_scan(SSL *ssl, struct peer_id *ids, size_t max, int scan)
     /* No name given: the address is all there is. */
     if (n == 0 && has_socket)
         add_identity(ids, max, &n, &base, addr, TLSPIN_HOST_PEER_ADDRESS);
-    else if (n == 0)
-        add_candidates(ids, max, &n, &tp);
+    else if (n == 0 && tp != NULL)
+        add_candidates(ids, max, &n, tp);
+    free(tp);
     if (n == 0) {
         ids[0] = base;
         ids[0].source = TLSPIN_HOST_UNKNOWN;

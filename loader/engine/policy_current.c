@@ -180,10 +180,15 @@ static void log_kept(const struct policy *old, const struct policy *candidate)
  * has a fault: a good policy never looks at the disk. */
 static struct policy *fall_back(struct policy *broken)
 {
-    char why[1024];
+    /* On the heap, as the rest of a load: the program's stack may be small. */
+    char *why = malloc(1024);
     struct record r = { 0 };
-    struct policy *good = last_good_load(policy_path, policy_moduledir(), why, sizeof(why));
+    struct policy *good;
 
+    if (why == NULL)
+        return broken;   /* the broken policy stands: on_error decides */
+    why[0] = '\0';
+    good = last_good_load(policy_path, policy_moduledir(), why, 1024);
     r.event = "policy-error";
     if (good == NULL) {
         if (why[0] != '\0') {
@@ -191,8 +196,10 @@ static struct policy *fall_back(struct policy *broken)
             r.reason = why;
             record_emit(&broken->log, &r);
         }
+        free(why);
         return broken;
     }
+    free(why);
     good->broken = broken;
     r.action = "using-last-good";
     r.reason = policy_first_fault(broken);

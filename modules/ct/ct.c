@@ -25,6 +25,7 @@
 #include <tlspin/module.h>
 
 #include "ct.h"
+#include "der.h"
 
 #ifndef TLSPIN_VERSION
 #define TLSPIN_VERSION "0"
@@ -412,28 +413,94 @@ static void verify_stack(struct ct_state *st, struct ct_leaf *leaf,
 /* The SCTs of a stapled OCSP response: in the singleExtensions of its
  * responses (RFC 6962, 3.3). A response for another certificate only brings
  * SCTs whose signatures fail. */
+/* The SCT list extension of one SingleResponse's singleExtensions
+ * ([1] EXPLICIT Extensions), verified into g. */
+static void single_scts(struct ct_state *st, struct ct_leaf *leaf, const unsigned char *p,
+                        const unsigned char *end, int64_t now, struct gathered *g)
+{
+    const unsigned char *c, *found = NULL, *q;
+    long clen, found_len = 0;
+    int n = 0;
+
+    if (der_find(p, end, 1, V_ASN1_CONTEXT_SPECIFIC, &c, &clen) != 0 ||
+        der_find(c, c + clen, V_ASN1_SEQUENCE, V_ASN1_UNIVERSAL, &c, &clen) != 0)
+        return;
+    for (p = c, end = c + clen; p < end;) {   /* each Extension */
+        const unsigned char *e, *f;
+        long elen, flen;
+        int t, k;
+
+        if (der_elem(p, end, &t, &k, &e, &elen) != 0 || t != V_ASN1_SEQUENCE)
+            return;
+        p = e + elen;
+        if (der_elem(e, e + elen, &t, &k, &f, &flen) != 0 || t != V_ASN1_OBJECT ||
+            !der_oid_is(f, flen, NID_ct_cert_scts))
+            continue;
+        /* extnValue: the OCTET STRING after the optional critical flag */
+        if (der_find(f + flen, e + elen, V_ASN1_OCTET_STRING, V_ASN1_UNIVERSAL, &found,
+                     &found_len) != 0)
+            return;
+        n++;
+    }
+    /* As OCSP_SINGLERESP_get1_ext_d2i: a repeated extension is none. */
+    if (n == 1) {
+        STACK_OF(SCT) *scts;
+        q = found;
+        if ((scts = d2i_SCT_LIST(NULL, &q, found_len)) != NULL) {
+            verify_stack(st, leaf, scts, FROM_STAPLE, now, g);
+            SCT_LIST_free(scts);
+        }
+    }
+}
+
+/* The SCTs of a stapled OCSP response: in the singleExtensions of its
+ * responses (RFC 6962, 3.3; RFC 6960, 4.2.1). A response for another
+ * certificate only brings SCTs whose signatures fail. The DER is walked by
+ * hand down to those extensions: OpenSSL's template decoder takes the
+ * BasicOCSPResponse (the responder's certificate and key, names,
+ * extensions) 4.5-5.7 KB deep on the program's stack (issue 13, point 5).
+ * Only what leads to the SCTs is read; anything malformed brings none. */
 static void staple_scts(struct ct_state *st, struct ct_leaf *leaf, const unsigned char *der,
                         size_t len, int64_t now, struct gathered *g)
 {
-    const unsigned char *p = der;
-    OCSP_RESPONSE *resp;
-    OCSP_BASICRESP *basic;
+    const unsigned char *c, *end, *r;
+    long clen;
+    int t, k;
 
-    if (der == NULL || len == 0 || len > LONG_MAX ||
-        (resp = d2i_OCSP_RESPONSE(NULL, &p, (long)len)) == NULL)
+    if (der == NULL || len == 0 || len > LONG_MAX)
         return;
-    if ((basic = OCSP_response_get1_basic(resp)) != NULL) {
-        for (int i = 0; i < OCSP_resp_count(basic); i++) {
-            STACK_OF(SCT) *scts = OCSP_SINGLERESP_get1_ext_d2i(OCSP_resp_get0(basic, i),
-                                                               NID_ct_cert_scts, NULL, NULL);
-            if (scts != NULL) {
-                verify_stack(st, leaf, scts, FROM_STAPLE, now, g);
-                SCT_LIST_free(scts);
-            }
-        }
-        OCSP_BASICRESP_free(basic);
+    /* OCSPResponse ::= SEQUENCE { responseStatus ENUMERATED,
+     *                             responseBytes [0] EXPLICIT ResponseBytes } */
+    if (der_elem(der, der + len, &t, &k, &c, &clen) != 0 || t != V_ASN1_SEQUENCE)
+        return;
+    end = c + clen;
+    if (der_elem(c, end, &t, &k, &r, &clen) != 0 || t != V_ASN1_ENUMERATED || clen != 1 ||
+        r[0] != OCSP_RESPONSE_STATUS_SUCCESSFUL)
+        return;
+    /* ResponseBytes ::= SEQUENCE { responseType OID, response OCTET STRING } */
+    if (der_find(r + clen, end, 0, V_ASN1_CONTEXT_SPECIFIC, &c, &clen) != 0 ||
+        der_elem(c, c + clen, &t, &k, &c, &clen) != 0 || t != V_ASN1_SEQUENCE)
+        return;
+    end = c + clen;
+    if (der_elem(c, end, &t, &k, &r, &clen) != 0 || t != V_ASN1_OBJECT ||
+        !der_oid_is(r, clen, NID_id_pkix_OCSP_basic) ||
+        der_elem(r + clen, end, &t, &k, &c, &clen) != 0 || t != V_ASN1_OCTET_STRING)
+        return;
+    /* BasicOCSPResponse ::= SEQUENCE { tbsResponseData ResponseData, ... };
+     * ResponseData ::= SEQUENCE { version [0], responderID [1] or [2],
+     *                             producedAt, responses SEQUENCE OF, ... } */
+    if (der_elem(c, c + clen, &t, &k, &c, &clen) != 0 || t != V_ASN1_SEQUENCE ||
+        der_elem(c, c + clen, &t, &k, &c, &clen) != 0 || t != V_ASN1_SEQUENCE ||
+        der_find(c, c + clen, V_ASN1_SEQUENCE, V_ASN1_UNIVERSAL, &c, &clen) != 0)
+        return;
+    for (r = c, end = c + clen; r < end;) {   /* each SingleResponse */
+        const unsigned char *s;
+        long slen;
+        if (der_elem(r, end, &t, &k, &s, &slen) != 0 || t != V_ASN1_SEQUENCE)
+            return;
+        single_scts(st, leaf, s, s + slen, now, g);
+        r = s + slen;
     }
-    OCSP_RESPONSE_free(resp);
 }
 
 /* May this FAIL wait for the TLS 1.2 staple? Only when tlspin will ask
@@ -469,6 +536,37 @@ static void describe(const struct gathered *g, char *out, size_t outlen)
         off += (size_t)snprintf(out + off, outlen - off, "%s %s %s %s", i ? ";" : ":",
                                 chname[r->channel], who, ct_sct_status_name(r->status));
     }
+}
+
+/* The leaf as libssl already decoded it, when its DER is the one being
+ * decided; up-referenced, or NULL. Decoding the certificate again would
+ * take OpenSSL's key decoders ~5 KB deep on the program's stack (issue 13,
+ * point 5). The peer's chain is set before verification, the peer
+ * certificate after. */
+static X509 *ssl_leaf(SSL *ssl, const unsigned char *der, size_t len)
+{
+    STACK_OF(X509) *chain;
+    X509 *cand[2] = {NULL, NULL};
+
+    if (ssl == NULL)
+        return NULL;
+    cand[0] = SSL_get0_peer_certificate(ssl);
+    chain = SSL_get_peer_cert_chain(ssl);
+    if (chain != NULL && sk_X509_num(chain) > 0)
+        cand[1] = sk_X509_value(chain, 0);
+    for (int i = 0; i < 2; i++) {
+        unsigned char *enc = NULL;
+        int n, same;
+
+        if (cand[i] == NULL)
+            continue;
+        n = i2d_X509(cand[i], &enc);
+        same = n > 0 && (size_t)n == len && memcmp(enc, der, len) == 0;
+        OPENSSL_free(enc);
+        if (same && X509_up_ref(cand[i]) == 1)
+            return cand[i];
+    }
+    return NULL;
 }
 
 /* What a decision gathers (2.5 KB): on the heap, since decide() runs on
@@ -540,7 +638,9 @@ static tlspin_verdict decide(struct ct_state *st, const struct tlspin_conn *conn
         return TLSPIN_ERROR;
     }
     p = leafc->der;
-    leaf.cert = d2i_X509(NULL, &p, (long)leafc->der_len);
+    leaf.cert = ssl_leaf(conn->ssl, leafc->der, leafc->der_len);
+    if (leaf.cert == NULL && leafc->der_len <= LONG_MAX)
+        leaf.cert = d2i_X509(NULL, &p, (long)leafc->der_len);
     if (leaf.cert == NULL) {
         set_finding(f, "ct-error", ct_policy_name(&st->policy), NULL, "leaf DER unparsable");
         free(w);

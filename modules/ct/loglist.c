@@ -14,10 +14,15 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <openssl/asn1.h>
+#include <openssl/core_names.h>
 #include <openssl/evp.h>
+#include <openssl/objects.h>
+#include <openssl/params.h>
 #include <openssl/x509.h>
 #include <tlspin/strict_path.h>
 
+#include "der.h"
 #include "json.h"
 
 static void errf(char *err, size_t errlen, const char *path, unsigned line, const char *fmt, ...)
@@ -127,6 +132,49 @@ static struct ct_log *add_log(struct ct_loglist *ll)
 }
 
 /* key (b64 DER SPKI) -> log->key and log->log_id. */
+/* An EC SubjectPublicKeyInfo on a named curve (RFC 5480), imported from its
+ * curve and point: d2i_PUBKEY goes through OpenSSL's decoders ~4 KB deep on
+ * the program's stack (the module's open() runs there; issue 13, point 5).
+ * NULL for anything else (RSA, explicit parameters, a curve not listed):
+ * d2i_PUBKEY decides those. */
+static EVP_PKEY *ec_named_key(const unsigned char *der, long len)
+{
+    static const int curves[] = {NID_X9_62_prime256v1, NID_secp384r1, NID_secp521r1};
+    const unsigned char *end = der + len, *spki, *alg, *q, *pt;
+    long spki_len, alg_len, qlen, pt_len;
+    const char *group = NULL;
+    EVP_PKEY_CTX *ctx;
+    EVP_PKEY *key = NULL;
+    OSSL_PARAM params[3];
+    int t, k;
+
+    /* SEQUENCE { SEQUENCE { id-ecPublicKey, namedCurve }, BIT STRING } */
+    if (len <= 0 || der_elem(der, end, &t, &k, &spki, &spki_len) != 0 ||
+        t != V_ASN1_SEQUENCE || spki + spki_len != end ||
+        der_elem(spki, end, &t, &k, &alg, &alg_len) != 0 || t != V_ASN1_SEQUENCE ||
+        der_elem(alg + alg_len, end, &t, &k, &pt, &pt_len) != 0 || t != V_ASN1_BIT_STRING ||
+        pt + pt_len != end || pt_len < 2 || pt[0] != 0 ||
+        der_elem(alg, alg + alg_len, &t, &k, &q, &qlen) != 0 || t != V_ASN1_OBJECT ||
+        !der_oid_is(q, qlen, NID_X9_62_id_ecPublicKey) ||
+        der_elem(q + qlen, alg + alg_len, &t, &k, &q, &qlen) != 0 || t != V_ASN1_OBJECT ||
+        q + qlen != alg + alg_len)
+        return NULL;
+    for (size_t i = 0; i < sizeof(curves) / sizeof(*curves); i++)
+        if (der_oid_is(q, qlen, curves[i]))
+            group = OBJ_nid2sn(curves[i]);
+    if (group == NULL || (ctx = EVP_PKEY_CTX_new_from_name(NULL, "EC", NULL)) == NULL)
+        return NULL;
+    params[0] = OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME, (char *)group, 0);
+    params[1] = OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PUB_KEY, (void *)(pt + 1),
+                                                  (size_t)pt_len - 1);
+    params[2] = OSSL_PARAM_construct_end();
+    if (EVP_PKEY_fromdata_init(ctx) != 1 ||
+        EVP_PKEY_fromdata(ctx, &key, EVP_PKEY_PUBLIC_KEY, params) != 1)
+        key = NULL;
+    EVP_PKEY_CTX_free(ctx);
+    return key;
+}
+
 static int set_key(struct ct_log *log, const char *b64, const char *path, unsigned line, char *err,
                    size_t errlen)
 {
@@ -140,8 +188,11 @@ static int set_key(struct ct_log *log, const char *b64, const char *path, unsign
         errf(err, errlen, path, line, "log key is not base64");
         return -1;
     }
-    p = der;
-    log->key = d2i_PUBKEY(NULL, &p, len);
+    p = der + len;
+    if ((log->key = ec_named_key(der, len)) == NULL) {
+        p = der;
+        log->key = d2i_PUBKEY(NULL, &p, len);
+    }
     if (log->key == NULL || p != der + len) {
         free(der);
         errf(err, errlen, path, line, "log key is not a DER SubjectPublicKeyInfo");
