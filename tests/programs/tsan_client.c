@@ -15,7 +15,8 @@
  *
  * --until FILE: after its --per-thread handshakes, each thread goes on
  * until FILE exists (the suite creates it once it has seen what it waits
- * for, e.g. policy reloads reaching decisions: no timing is assumed).
+ * for, e.g. policy reloads reaching decisions: no timing is assumed), or
+ * until a handshake had an unexpected outcome.
  *
  * --resume: one session slot per target, shared by all threads under a
  * mutex. Before a handshake the thread offers the slot's session (made by
@@ -126,7 +127,11 @@ static void *run(void *arg)
     else
         count(tid, 0, k, TP_OTHER, 0, detail);
 
-    for (int i = 1; i < per_thread || (until && access(until, F_OK) != 0); i++) {
+    /* With --until, an unexpected outcome ends the run too: the suite then
+     * fails on it at once instead of waiting for what will not come. */
+    for (int i = 1; i < per_thread || (until && access(until, F_OK) != 0 &&
+                                       atomic_load(&reported) == 0);
+         i++) {
         k = (tid + i) % n_targets;
         if (tp_conn_open(&c, ctx, targets[k].port, targets[k].sni, detail, sizeof(detail)) != 0) {
             count(tid, i, k, TP_OTHER, 0, detail);
