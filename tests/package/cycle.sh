@@ -8,6 +8,8 @@
 #                     reinstall, an upgrade whose postinst fails, remove, purge
 #   cycle.sh broken   enable, then break the CLI and the engine, then remove:
 #                     the prerm's fallback must still clean /etc/ld.so.preload
+#   cycle.sh stale    /etc/ld.so.preload names a shim that is gone: left alone
+#                     by a first install, re-pointed by an upgrade
 #
 # /root/debs/old and /root/debs/new hold tlspin_*.deb and tlspin-dev_*.deb.
 # Every check prints "ok - ..." or "FAIL - ..." and a failure ends the run.
@@ -278,10 +280,35 @@ broken() {
     nothing_left
 }
 
+# /etc/ld.so.preload naming a tlspin shim that is gone: a first install
+# leaves it alone (not this package's to enable); an upgrade from a layout
+# that put the shim elsewhere points it at this package's shim.
+stale() {
+    snapshot "$t/files.before"
+    step "install with a stale entry from a removed source install"
+    gone=/usr/local/lib/tlspin/libtlspin.so
+    echo "$gone" > /etc/ld.so.preload
+    apt-get install -y -q "$old_deb" > "$t/apt.log" 2>&1 || { cat "$t/apt.log"; fail "install"; }
+    [ "$(cat /etc/ld.so.preload)" = "$gone" ] && ok "first install left the stale entry as it was" ||
+        fail "first install changed /etc/ld.so.preload: $(cat /etc/ld.so.preload)"
+    grep -q 'left as it is' "$t/apt.log" && ok "and said so" || fail "no word of the stale entry"
+    step "upgrade from a layout whose shim was elsewhere"
+    install -m 0644 "$t/pinset.conf" /etc/tlspin/pins.d/pkgtest.conf
+    echo "${shim%/tlspin/libtlspin.so}/libtlspin.so" > /etc/ld.so.preload
+    apt-get install -y -q "$new_deb" > "$t/apt.log" 2>&1 || { cat "$t/apt.log"; fail "upgrade"; }
+    [ "$(tr ' \t:' '\n\n\n' < /etc/ld.so.preload | grep -c .)" = 1 ] && expect_enabled "instead of the old path" ||
+        fail "after the upgrade: $(cat /etc/ld.so.preload)"
+    expect_blocking "after the upgrade re-pointed the entry"
+    dpkg --purge tlspin > "$t/dpkg.log" 2>&1 || { cat "$t/dpkg.log"; fail "purge"; }
+    expect_disabled "after purge"
+    nothing_left
+}
+
 mkfixtures
 case "$scenario" in
     main) main ;;
     broken) broken ;;
+    stale) stale ;;
     *) fail "unknown scenario $scenario" ;;
 esac
 kill "$(cat "$t/s_server.pid")" 2>/dev/null || true
