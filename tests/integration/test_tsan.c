@@ -57,10 +57,13 @@ static int not_built(void)
     return 1;
 }
 
-/* The environment of a run under TSan: its runtime first in LD_PRELOAD
- * (fork_client does not link it; tsan_client does, and then the runtime is
- * simply already there), then the TSan shim, which loads the TSan engine and
- * modules next to itself. Static: tp_spawn copies it. */
+/* The environment of a run under TSan: its runtime first in LD_PRELOAD,
+ * then the TSan shim, which loads the TSan engine and modules next to
+ * itself. First, because in a program that does not link the runtime
+ * (fork_client) it would otherwise come in as the shim's dependency, after
+ * libc in the lookup order, and its interceptors (malloc, pthread locks)
+ * would not see the program's calls; tsan_client links it itself, and there
+ * it changes nothing. Static: tp_spawn copies it. */
 static const char *const *tsan_env(void)
 {
     static char preload[2 * PATH_MAX], config[PATH_MAX + 16];
