@@ -155,7 +155,7 @@ static void signed_free(struct signed_state *st)
 static int signed_open(const struct tlspin_host *host, const struct tlspin_args *args,
                        void **state, char *err, size_t errlen)
 {
-    struct signed_args a;
+    struct signed_args *ap = NULL;   /* 4 KB: on the heap (the program's thread) */
     struct signed_state *st = NULL;
     struct sigfmt_keys *keys = NULL;
     struct sigstore_state floor;
@@ -178,7 +178,11 @@ static int signed_open(const struct tlspin_host *host, const struct tlspin_args 
                  "another ABI");
         goto out;
     }
-    if (read_args(args, &a, err, errlen) != 0)
+    if ((ap = malloc(sizeof(*ap))) == NULL) {
+        snprintf(err, errlen, "module signed: out of memory");
+        goto out;
+    }
+    if (read_args(args, ap, err, errlen) != 0)
         goto out;
     keys = calloc(1, sizeof(*keys));
     st = calloc(1, sizeof(*st));
@@ -186,44 +190,44 @@ static int signed_open(const struct tlspin_host *host, const struct tlspin_args 
         snprintf(err, errlen, "module signed: out of memory");
         goto out;
     }
-    if (sigstore_load_keys(a.keys, keys, why, sizeof(why)) != 0) {
+    if (sigstore_load_keys(ap->keys, keys, why, sizeof(why)) != 0) {
         snprintf(err, errlen, "module signed: %s", why);
         goto out;
     }
     /* The usual first mistake: the stack switched to the signed module
      * before the updater ever ran (its directory may not exist yet either).
      * Say what to do, not only what failed. */
-    if (access(a.cache, F_OK) != 0 && errno == ENOENT) {
+    if (access(ap->cache, F_OK) != 0 && errno == ENOENT) {
         snprintf(err, errlen, "module signed: no signed pinset yet (%s does not exist): "
                  "run `tlspin update` (and enable tlspin-update.timer) before this stack "
-                 "goes live", a.cache);
+                 "goes live", ap->cache);
         goto out;
     }
-    if (sigstore_state_read(a.state, &floor, why, sizeof(why)) != 0) {
+    if (sigstore_state_read(ap->state, &floor, why, sizeof(why)) != 0) {
         snprintf(err, errlen, "module signed: %s", why);
         goto out;
     }
-    if (sigstore_read(a.cache, SIGFMT_FILE_MAX, &buf, &len, NULL, why, sizeof(why)) != 0) {
+    if (sigstore_read(ap->cache, SIGFMT_FILE_MAX, &buf, &len, NULL, why, sizeof(why)) != 0) {
         snprintf(err, errlen, "module signed: cache %s", why);
         goto out;
     }
     lim.now = (int64_t)time(NULL);
-    lim.max_validity = a.max_validity;
-    lim.threshold = a.threshold;
+    lim.max_validity = ap->max_validity;
+    lim.threshold = ap->threshold;
     vr = sigfmt_verify(buf, len, keys, &lim, &info, why, sizeof(why));
     if (vr == SIGFMT_BAD) {
-        snprintf(err, errlen, "module signed: cache %s: %s", a.cache, why);
+        snprintf(err, errlen, "module signed: cache %s: %s", ap->cache, why);
         goto out;
     }
     if (sigstore_floor(&floor, &info, keys, &reset, why, sizeof(why)) < 0) {
-        snprintf(err, errlen, "module signed: cache %s: %s (state %s)", a.cache, why, a.state);
+        snprintf(err, errlen, "module signed: cache %s: %s (state %s)", ap->cache, why, ap->state);
         goto out;
     }
-    if (sigbody_build(&st->fs, host, a.cache, info.body, info.body_len, why, sizeof(why)) != 0) {
+    if (sigbody_build(&st->fs, host, ap->cache, info.body, info.body_len, why, sizeof(why)) != 0) {
         snprintf(err, errlen, "module signed: pinsets in %s", why);
         goto out;
     }
-    st->on_stale_fail = a.on_stale_fail;
+    st->on_stale_fail = ap->on_stale_fail;
     st->serial = info.serial;
     st->expires = info.expires;
     sigfmt_time_format(info.expires, st->expires_text);
@@ -232,6 +236,7 @@ static int signed_open(const struct tlspin_host *host, const struct tlspin_args 
     st = NULL;
     r = 0;
 out:
+    free(ap);
     free(buf);
     free(keys);
     signed_free(st);
@@ -299,29 +304,38 @@ static void signed_hosts(void *state, tlspin_host_fn *each, void *ctx)
 static void signed_watch(void *state, const struct tlspin_args *args, tlspin_path_fn *each,
                          void *ctx)
 {
-    struct signed_args a;
+    /* Called at every reload check, on the program's thread: the 4 KB of
+     * arguments and the path buffer live on the heap. Without memory
+     * nothing is watched this time (the next check asks again). */
+    struct {
+        struct signed_args a;
+        char path[4096];
+    } *w = malloc(sizeof(*w));
     char err[256];
     DIR *d;
     struct dirent *e;
 
     (void)state;
-    if (read_args(args, &a, err, sizeof(err)) != 0)
+    if (w == NULL)
         return;
-    each(ctx, a.cache);
-    each(ctx, a.state);
-    each(ctx, a.keys);
-    d = opendir(a.keys);
+    if (read_args(args, &w->a, err, sizeof(err)) != 0)
+        goto out;
+    each(ctx, w->a.cache);
+    each(ctx, w->a.state);
+    each(ctx, w->a.keys);
+    d = opendir(w->a.keys);
     if (d == NULL)
-        return;
+        goto out;
     while ((e = readdir(d)) != NULL) {
-        char path[4096];
         size_t l = strlen(e->d_name);
         if (e->d_name[0] == '.' || l < 5 || strcmp(e->d_name + l - 4, ".pub") != 0)
             continue;
-        snprintf(path, sizeof(path), "%s/%s", a.keys, e->d_name);
-        each(ctx, path);
+        snprintf(w->path, sizeof(w->path), "%s/%s", w->a.keys, e->d_name);
+        each(ctx, w->path);
     }
     closedir(d);
+out:
+    free(w);
 }
 
 static int signed_lint(void *state, int64_t now, tlspin_diag_fn *diag, void *diag_ctx)

@@ -138,21 +138,27 @@ fail:
 int sigstore_read(const char *path, size_t cap, char **buf, size_t *len, int *errno_out,
                   char *err, size_t errlen)
 {
-    char dir[4096];
+    char *dir = malloc(4096);   /* on the heap: open() runs on the program's thread */
     const char *base;
-    int dfd, r;
+    int dfd, r = -1;
 
     if (errno_out != NULL)
         *errno_out = 0;
-    if (split(path, dir, sizeof(dir), &base) != 0) {
-        serrf(err, errlen, "%s: not an absolute path to a file", path);
+    if (dir == NULL) {
+        serrf(err, errlen, "%s: out of memory", path);
         return -1;
+    }
+    if (split(path, dir, 4096, &base) != 0) {
+        serrf(err, errlen, "%s: not an absolute path to a file", path);
+        goto out;
     }
     dfd = open_dir_checked(dir, err, errlen);
     if (dfd < 0)
-        return -1;
+        goto out;
     r = read_at(dfd, dir, base, cap, buf, len, errno_out, err, errlen);
     close(dfd);
+out:
+    free(dir);
     return r;
 }
 
@@ -313,15 +319,16 @@ void sigstore_state_text(const struct sigfmt_info *info, char *out, size_t outle
              (unsigned long long)info->serial, info->sha256_hex, info->signers);
 }
 
-int sigstore_install(const char *path, const char *data, size_t len, char *err, size_t errlen)
+static int install_in(const char *path, const char *data, size_t len, char *dir, char *err,
+                      size_t errlen)
 {
-    char dir[4096], tmp[300];
+    char tmp[300];
     const char *base;
     unsigned char rnd[8];
     size_t off = 0;
     int dfd, fd = -1, i;
 
-    if (split(path, dir, sizeof(dir), &base) != 0 || strlen(base) > 200) {
+    if (split(path, dir, 4096, &base) != 0 || strlen(base) > 200) {
         serrf(err, errlen, "%s: not an absolute path to a file", path);
         return -1;
     }
@@ -380,4 +387,20 @@ fail_unlink:
 fail:
     close(dfd);
     return -1;
+}
+
+/* The directory's 4 KB path on the heap (modules keep their frames small:
+ * -Wstack-usage in modules/signed/CMakeLists.txt). */
+int sigstore_install(const char *path, const char *data, size_t len, char *err, size_t errlen)
+{
+    char *dir = malloc(4096);
+    int r;
+
+    if (dir == NULL) {
+        serrf(err, errlen, "%s: out of memory", path);
+        return -1;
+    }
+    r = install_in(path, data, len, dir, err, errlen);
+    free(dir);
+    return r;
 }
