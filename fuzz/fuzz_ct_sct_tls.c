@@ -47,7 +47,7 @@ static unsigned char log_id[32];
 static EVP_PKEY *log_key;
 static SSL_CTX *server_ctx, *client_ctx;
 static struct tlspin_cert chain[2]; /* leaf, root: what verification builds */
-static int chain_ex = -1;           /* the ct state on the client SSL */
+static int state_ex = -1;           /* the ct state on the client SSL */
 static int show;
 
 /* This input's extension body, for the server's add callback. */
@@ -203,7 +203,7 @@ static int sct_add(SSL *s, unsigned int ext_type, unsigned int context,
 
 static void call_check(SSL *ssl, int phase)
 {
-    void *state = SSL_get_ex_data(ssl, chain_ex);
+    void *state = SSL_get_ex_data(ssl, state_ex);
     struct tlspin_conn conn;
     struct tlspin_finding finding;
 
@@ -271,11 +271,11 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     leaf = make_cert(leaf_key, "a.example", root, root_key);
     fill_cert(leaf, &chain[0]);
     fill_cert(root, &chain[1]);
-    chain_ex = SSL_get_ex_new_index(0, NULL, NULL, NULL, NULL);
+    state_ex = SSL_get_ex_new_index(0, NULL, NULL, NULL, NULL);
 
     server_ctx = SSL_CTX_new(TLS_server_method());
     client_ctx = SSL_CTX_new(TLS_client_method());
-    if (chain_ex < 0 || server_ctx == NULL || client_ctx == NULL ||
+    if (state_ex < 0 || server_ctx == NULL || client_ctx == NULL ||
         SSL_CTX_use_certificate(server_ctx, leaf) != 1 ||
         SSL_CTX_use_PrivateKey(server_ctx, leaf_key) != 1 ||
         SSL_CTX_add1_chain_cert(server_ctx, root) != 1 ||
@@ -365,7 +365,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     SSL_set1_host(client, "a.example");
     SSL_set_connect_state(client);
     SSL_set_accept_state(server);
-    SSL_set_ex_data(client, chain_ex, state);
+    SSL_set_ex_data(client, state_ex, state);
     /* As the engine does before the first handshake: the module's CT
      * callback makes libssl ask for SCTs and keep them. */
     if (mod->prepare(state, client) != 0)
