@@ -8,7 +8,7 @@
 #include <openssl/x509.h>
 
 #define TLSPIN_ENGINE_ENTRY "tlspin_engine_attach"
-#define TLSPIN_ENGINE_FILE "tlspin/libtlspin-engine.so" /* relative to the shim */
+#define TLSPIN_ENGINE_FILE "libtlspin-engine.so" /* in the shim's own directory */
 
 typedef int tlspin_cert_verify_cb(X509_STORE_CTX *ctx, void *arg);
 typedef int tlspin_security_cb(const SSL *s, const SSL_CTX *ctx, int op, int bits, int nid,

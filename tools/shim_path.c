@@ -9,7 +9,7 @@
 #include <unistd.h>
 
 #ifndef TLSPIN_SHIM_INSTALLED
-#define TLSPIN_SHIM_INSTALLED "/usr/lib/x86_64-linux-gnu/libtlspin.so"
+#define TLSPIN_SHIM_INSTALLED "/usr/lib/x86_64-linux-gnu/tlspin/libtlspin.so"
 #endif
 #ifndef TLSPIN_SHIM_BUILD
 #define TLSPIN_SHIM_BUILD TLSPIN_SHIM_INSTALLED
@@ -27,9 +27,9 @@ const char *shim_default_path(void)
     if ((slash = strrchr(exe, '/')) == NULL)
         return TLSPIN_SHIM_INSTALLED;
     *slash = '\0';
-    /* <build>/lib/libtlspin.so  ->  <build>/bin */
+    /* <build>/lib/tlspin/libtlspin.so  ->  <build>/bin */
     snprintf(build_bin, sizeof build_bin, "%s", TLSPIN_SHIM_BUILD);
-    for (int i = 0; i < 2 && (slash = strrchr(build_bin, '/')) != NULL; i++)
+    for (int i = 0; i < 3 && (slash = strrchr(build_bin, '/')) != NULL; i++)
         *slash = '\0';
     strncat(build_bin, "/bin", sizeof build_bin - strlen(build_bin) - 1);
     if (realpath(build_bin, real_bin) != NULL && strcmp(real_bin, exe) == 0 &&

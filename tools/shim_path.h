@@ -4,7 +4,7 @@
 #define TLSPIN_SHIM_PATH_H
 
 /* The shim built next to this command when it runs from the build tree
- * (<build>/bin/tlspin), else the installed one (<libdir>/libtlspin.so). */
+ * (<build>/bin/tlspin), else the installed one (<libdir>/tlspin/libtlspin.so). */
 const char *shim_default_path(void);
 
 /* 1 when an ld.so.preload entry is tlspin's shim: the same path as lib, the

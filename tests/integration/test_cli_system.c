@@ -52,23 +52,39 @@ static void assert_err_has(const struct run_result *r, const char *text)
     ck_assert_msg(strstr(r->err, text) != NULL, "stderr lacks '%s': " RUN_FMT, text, RUN_ARGS(r));
 }
 
-/* The test's own /etc; sets *lib to a trusted copy of the shim tree. */
+/* The nearest existing directory at or above path (never "/"), static. */
+static const char *nearest_existing_dir(const char *path)
+{
+    static char dir[PATH_MAX];
+    struct stat st;
+    char *slash;
+
+    snprintf(dir, sizeof dir, "%s", path);
+    while (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
+        slash = strrchr(dir, '/');
+        ck_assert_msg(slash && slash != dir, "nothing but / above %s", path);
+        *slash = '\0';
+    }
+    return dir;
+}
+
+/* The test's own /etc (and the build's policy directory, when that is
+ * elsewhere); returns a trusted copy of the shim tree, laid out as
+ * installed: <libdir>/tlspin/{libtlspin.so,libtlspin-engine.so,modules/}. */
 static const char *setup_system(void)
 {
-    const char *dir = fmt("%s/sys/lib", H.tmp);
+    const char *dir = fmt("%s/sys/lib/tlspin", H.tmp);
 
-    /* Everything written under /etc lands in the overlay; the default
-     * policy must be there too. */
-    ck_assert_msg(strncmp(TLSPIN_DEFAULT_CONFIG, "/etc/", 5) == 0,
-                  "TLSPIN_DEFAULT_CONFIG (%s) is outside /etc", TLSPIN_DEFAULT_CONFIG);
     test_private_mounts();
     overlay_over("/etc");
+    /* Everything written to the default policy lands in an overlay too. */
+    if (strncmp(TLSPIN_DEFAULT_CONFIG, "/etc/", 5) != 0)
+        overlay_over(nearest_existing_dir(TLSPIN_DEFAULT_CONFIG));
     ck_assert_msg(access(PRELOAD, F_OK) != 0, PRELOAD " exists before the test");
-    ck_assert_int_eq(system(fmt("mkdir -p '%s/tlspin/modules' && "
-                                "cp '%s' '%s/' && cp '%s/tlspin/libtlspin-engine.so' "
-                                "'%s/tlspin/' && cp '%s' '%s/tlspin/modules/' && "
-                                "chmod -R go-w '%s/sys'",
-                                dir, SHIM_PATH, dir, TLSPIN_BUILD_DIR "/lib", dir,
+    ck_assert_int_eq(system(fmt("mkdir -p '%s/modules' && "
+                                "cp '%s' '%s/libtlspin-engine.so' '%s/' && "
+                                "cp '%s' '%s/modules/' && chmod -R go-w '%s/sys'",
+                                dir, SHIM_PATH, TLSPIN_BUILD_DIR "/lib/tlspin", dir,
                                 FILE_MODULE_PATH, dir, H.tmp)),
                      0);
     return fmt("%s/libtlspin.so", dir);
@@ -324,7 +340,7 @@ enum bad_lib {
 START_TEST(enable_refuses_an_unsafe_library)
 {
     const char *lib = setup_system();
-    const char *dir = fmt("%s/sys/lib", H.tmp);
+    const char *dir = fmt("%s/sys/lib/tlspin", H.tmp);
     const char *path = lib, *expect = NULL;
     struct run_result r;
 
@@ -365,11 +381,11 @@ START_TEST(enable_refuses_an_unsafe_library)
         expect = "is not the tlspin shim";
         break;
     case BAD_NO_ENGINE:
-        ck_assert_int_eq(unlink(fmt("%s/tlspin/libtlspin-engine.so", dir)), 0);
+        ck_assert_int_eq(unlink(fmt("%s/libtlspin-engine.so", dir)), 0);
         expect = "its engine: ";
         break;
     case BAD_ENGINE_WRITABLE:
-        ck_assert_int_eq(chmod(fmt("%s/tlspin/libtlspin-engine.so", dir), 0666), 0);
+        ck_assert_int_eq(chmod(fmt("%s/libtlspin-engine.so", dir), 0666), 0);
         expect = "its engine: ";
         break;
     }
@@ -896,7 +912,7 @@ START_TEST(broken_policy_status_disable_and_manual)
     CLI(&r, NULL, "enable-system");
     assert_exit(&r, 1);   /* refused over the broken policy */
     run_result_free(&r);
-    write_preload(fmt("%s/sys/lib/libtlspin.so\n", H.tmp), 0644);
+    write_preload(fmt("%s/sys/lib/tlspin/libtlspin.so\n", H.tmp), 0644);
     CLI(&r, NULL, "disable-system");
     assert_exit(&r, 0);
     assert_out_has(&r, "disabled: removed 1 entry from " PRELOAD);

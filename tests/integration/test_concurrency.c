@@ -492,7 +492,8 @@ START_TEST(address_sanitizer_clean)
     libasan[strcspn(libasan, "\n")] = '\0';
     /* The ASan runtime first, then the ASan shim (which loads the ASan
      * engine and file module next to itself). */
-    snprintf(preload, sizeof preload, "LD_PRELOAD=%s:%s", libasan, ASAN_DIR "/lib/libtlspin.so");
+    snprintf(preload, sizeof preload, "LD_PRELOAD=%s:%s", libasan,
+             ASAN_DIR "/lib/tlspin/libtlspin.so");
     snprintf(config, sizeof config, "TLSPIN_CONFIG=%s", H.config);
     env[0] = preload;
     env[1] = config;
@@ -527,7 +528,7 @@ START_TEST(address_sanitizer_clean)
                   "under ASan: %s (98: ASan/LSan report):\n%.6000s", tp_status(&p), out);
     ck_assert_msg(!strstr(out, "Sanitizer"), "%.6000s", out);
     /* The instrumented shim, engine and module are what ran. */
-    ck_assert_msg(has_line(out, "mapped " ASAN_DIR "/lib/libtlspin.so") &&
+    ck_assert_msg(has_line(out, "mapped " ASAN_DIR "/lib/tlspin/libtlspin.so") &&
                       has_line(out, "mapped " ASAN_DIR "/lib/tlspin/libtlspin-engine.so") &&
                       has_line(out, "mapped " ASAN_DIR "/lib/tlspin/modules/file.so") &&
                       !strstr(out, "mapped " TLSPIN_BUILD_DIR "/lib/"),
@@ -560,7 +561,7 @@ END_TEST
  * that never use TLS, under LD_BIND_NOW, they must run as without it. */
 START_TEST(asan_shim_is_a_polite_guest)
 {
-    const char *const env[] = {"LD_BIND_NOW=1", "LD_PRELOAD=" ASAN_DIR "/lib/libtlspin.so",
+    const char *const env[] = {"LD_BIND_NOW=1", "LD_PRELOAD=" ASAN_DIR "/lib/tlspin/libtlspin.so",
                                NULL};
     struct run_opts o = {.env = env};
     struct run_result r;

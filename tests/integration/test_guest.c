@@ -528,8 +528,8 @@ START_TEST(polite_guest_with_broken_policy)
 }
 END_TEST
 
-/* libtlspin.so copied alone into a directory without tlspin/: its engine
- * cannot be loaded. Returns the copy's path (static). */
+/* libtlspin.so copied alone into a directory without libtlspin-engine.so:
+ * its engine cannot be loaded. Returns the copy's path (static). */
 static const char *lonely_shim(void)
 {
     static char path[PATH_MAX];
@@ -538,7 +538,8 @@ static const char *lonely_shim(void)
     snprintf(path, sizeof path, "%s/lonely/libtlspin.so", H.tmp);
     snprintf(cmd, sizeof cmd, "mkdir -p '%s/lonely' && cp '%s' '%s'", H.tmp, SHIM_PATH, path);
     ck_assert_int_eq(system(cmd), 0);
-    ck_assert_msg(access(fmt("%s/lonely/tlspin", H.tmp), F_OK) != 0, "tlspin/ next to the copy");
+    ck_assert_msg(access(fmt("%s/lonely/libtlspin-engine.so", H.tmp), F_OK) != 0,
+                  "an engine next to the copy");
     return path;
 }
 
@@ -582,8 +583,7 @@ START_TEST(fails_closed_without_engine)
     assert_record_tagged(rec, r.pid);
     ck_assert_msg(strncmp(rec->msg, "tlspin: event=policy-error action=blocked ", 42) == 0,
                   "record: %s", rec->raw);
-    ck_assert_field_has(rec, "reason", fmt("cannot load %s/lonely/tlspin/libtlspin-engine.so",
-                                           H.tmp));
+    ck_assert_field_has(rec, "reason", fmt("cannot load %s/lonely/libtlspin-engine.so", H.tmp));
     (void)the_tlspin_record_since(mark);
     run_result_free(&r);
 
