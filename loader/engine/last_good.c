@@ -457,13 +457,21 @@ struct commit {
 /* mkdir -p of `rel` ("/etc/tlspin") under dir, root's, 0755. */
 static int mkdirs(const char *dir, const char *rel, char *err, size_t errlen)
 {
-    char p[2 * PATH_MAX];
+    /* Path and copy buffers of a commit on the heap too: the engine keeps
+     * every frame under 2 KB (-Wstack-usage in loader/CMakeLists.txt). */
+    enum { PLEN = 2 * PATH_MAX };
+    char *p = malloc(PLEN);
     size_t base = strlen(dir);
-    int n = snprintf(p, sizeof(p), "%s%s", dir, rel);
+    int n, rc = -1;
 
-    if (n < 0 || (size_t)n >= sizeof(p)) {
-        errf(err, errlen, "%s%s: name too long", dir, rel);
+    if (p == NULL) {
+        errf(err, errlen, "%s%s: out of memory", dir, rel);
         return -1;
+    }
+    n = snprintf(p, PLEN, "%s%s", dir, rel);
+    if (n < 0 || (size_t)n >= PLEN) {
+        errf(err, errlen, "%s%s: name too long", dir, rel);
+        goto out;
     }
     for (size_t i = base + 1; ; i++) {
         if (p[i] == '/' || p[i] == '\0') {
@@ -471,22 +479,32 @@ static int mkdirs(const char *dir, const char *rel, char *err, size_t errlen)
             p[i] = '\0';
             if (mkdir(p, 0755) != 0 && errno != EEXIST) {
                 errf(err, errlen, "%s: %s", p, strerror(errno));
-                return -1;
+                goto out;
             }
             p[i] = c;
             if (c == '\0')
-                return 0;
+                break;
         }
     }
+    rc = 0;
+out:
+    free(p);
+    return rc;
 }
 
 static int copy_file(const char *src, const char *dst, char *err, size_t errlen)
 {
-    char buf[65536];
+    enum { BUFLEN = 65536 };
+    char *buf = malloc(BUFLEN);
     struct stat st;
     long long total = 0;
-    int in = open(src, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC), out = -1, rc = -1;
+    int in = -1, out = -1, rc = -1;
 
+    if (buf == NULL) {
+        errf(err, errlen, "%s: out of memory", src);
+        return -1;
+    }
+    in = open(src, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
     if (in < 0 || fstat(in, &st) != 0 || !S_ISREG(st.st_mode)) {
         errf(err, errlen, "%s: %s", src, in < 0 ? strerror(errno) : "not a regular file");
         goto done;
@@ -497,7 +515,7 @@ static int copy_file(const char *src, const char *dst, char *err, size_t errlen)
         goto done;
     }
     for (;;) {
-        ssize_t n = read(in, buf, sizeof(buf));
+        ssize_t n = read(in, buf, BUFLEN);
         if (n < 0 && errno == EINTR)
             continue;
         if (n < 0) {
@@ -533,6 +551,7 @@ done:
     }
     if (in >= 0)
         close(in);
+    free(buf);
     return rc;
 }
 
@@ -541,34 +560,42 @@ done:
 static void mirror(void *ctx, const char *path)
 {
     struct commit *c = ctx;
-    char root[PATH_MAX + 8], dst[2 * PATH_MAX + 8];
+    struct {
+        char root[PATH_MAX + 8], dst[2 * PATH_MAX + 8], parent[PATH_MAX];
+    } *b;
     struct stat st;
     const char *slash;
 
     if (c->failed || path == NULL || path[0] != '/' || stat(path, &st) != 0)
         return;
-    snprintf(root, sizeof(root), "%s/root", c->tmp);
-    if (S_ISDIR(st.st_mode)) {
-        if (mkdirs(root, path, c->err, c->errlen) != 0)
-            c->failed = 1;
+    if ((b = malloc(sizeof(*b))) == NULL) {
+        errf(c->err, c->errlen, "%s: out of memory", path);
+        c->failed = 1;
         return;
+    }
+    snprintf(b->root, sizeof(b->root), "%s/root", c->tmp);
+    if (S_ISDIR(st.st_mode)) {
+        if (mkdirs(b->root, path, c->err, c->errlen) != 0)
+            c->failed = 1;
+        goto out;
     }
     if (!S_ISREG(st.st_mode))
-        return;
+        goto out;
     slash = strrchr(path, '/');
     if (slash > path) {
-        char parent[PATH_MAX];
-        snprintf(parent, sizeof(parent), "%.*s", (int)(slash - path), path);
-        if (mkdirs(root, parent, c->err, c->errlen) != 0) {
+        snprintf(b->parent, sizeof(b->parent), "%.*s", (int)(slash - path), path);
+        if (mkdirs(b->root, b->parent, c->err, c->errlen) != 0) {
             c->failed = 1;
-            return;
+            goto out;
         }
     }
-    snprintf(dst, sizeof(dst), "%s%s", root, path);
-    if (access(dst, F_OK) == 0)
-        return;   /* reported twice */
-    if (copy_file(path, dst, c->err, c->errlen) != 0)
+    snprintf(b->dst, sizeof(b->dst), "%s%s", b->root, path);
+    if (access(b->dst, F_OK) == 0)
+        goto out;   /* reported twice */
+    if (copy_file(path, b->dst, c->err, c->errlen) != 0)
         c->failed = 1;
+out:
+    free(b);
 }
 
 /* rm -r of name under dirfd (a generation: ours, directories and files). */
@@ -596,20 +623,30 @@ static void remove_tree(int at, const char *name, int depth)
 
 static int write_info(const char *tmp, const char *path, char *err, size_t errlen)
 {
-    char file[PATH_MAX + 8], text[PATH_MAX + 64];
-    int n = snprintf(text, sizeof(text), "path=%s\ncommitted=%lld\n", path,
-                     (long long)time(NULL));
-    int fd;
+    struct {
+        char file[PATH_MAX + 8], text[PATH_MAX + 64];
+    } *b = malloc(sizeof(*b));
+    int n, fd, rc = -1;
 
-    snprintf(file, sizeof(file), "%s/info", tmp);
-    fd = open(file, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
-    if (fd < 0 || fchmod(fd, 0644) != 0 || write(fd, text, (size_t)n) != n || fsync(fd) != 0) {
-        errf(err, errlen, "%s: %s", file, strerror(errno));
-        if (fd >= 0)
-            close(fd);
+    if (b == NULL) {
+        errf(err, errlen, "%s/info: out of memory", tmp);
         return -1;
     }
-    return close(fd) == 0 ? 0 : -1;
+    n = snprintf(b->text, sizeof(b->text), "path=%s\ncommitted=%lld\n", path,
+                 (long long)time(NULL));
+    snprintf(b->file, sizeof(b->file), "%s/info", tmp);
+    fd = open(b->file, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+    if (fd < 0 || fchmod(fd, 0644) != 0 || write(fd, b->text, (size_t)n) != n ||
+        fsync(fd) != 0) {
+        errf(err, errlen, "%s: %s", b->file, strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        goto out;
+    }
+    rc = close(fd) == 0 ? 0 : -1;
+out:
+    free(b);
+    return rc;
 }
 
 /* Creates (0755, root's) or checks one directory of the state tree. */
@@ -630,8 +667,8 @@ static int state_dir(int dirfd, const char *name, const char *shown, char *err, 
 int last_good_commit(const char *path, const struct policy *p, char *err, size_t errlen)
 {
     const char *statedir = last_good_statedir();
-    char key[65], keydir[PATH_MAX], name[64], tmpname[64], prev[64] = "";
-    struct commit c = { .err = err, .errlen = errlen };
+    char key[65], *keydir = NULL, name[64], tmpname[64], prev[64] = "";
+    struct commit *c = NULL;   /* with keydir, on the heap (frames under 2 KB) */
     unsigned long n = 0, k;
     int sfd = -1, lfd = -1, kfd = -1, rc = -1;
     DIR *d;
@@ -652,7 +689,15 @@ int last_good_commit(const char *path, const struct policy *p, char *err, size_t
         errf(err, errlen, "%s: not an absolute path", path);
         return -1;
     }
-    snprintf(keydir, sizeof(keydir), "%s/last-good/%s", statedir, key);
+    keydir = malloc(PATH_MAX);
+    c = calloc(1, sizeof(*c));
+    if (keydir == NULL || c == NULL) {
+        errf(err, errlen, "out of memory");
+        goto out;
+    }
+    c->err = err;
+    c->errlen = errlen;
+    snprintf(keydir, PATH_MAX, "%s/last-good/%s", statedir, key);
     if (mkdirs("", statedir, err, errlen) != 0 || parents_safe(statedir, err, errlen) != 0 ||
         (sfd = open_dir(AT_FDCWD, statedir, statedir, err, errlen)) < 0 ||
         (lfd = state_dir(sfd, "last-good", keydir, err, errlen)) < 0 ||
@@ -687,41 +732,41 @@ int last_good_commit(const char *path, const struct policy *p, char *err, size_t
         n = 1;
     snprintf(name, sizeof(name), "gen-%lu", n);
     snprintf(tmpname, sizeof(tmpname), "gen-%lu.tmp", n);
-    if ((size_t)snprintf(c.tmp, sizeof(c.tmp), "%s/%s", keydir, tmpname) >= sizeof(c.tmp)) {
+    if ((size_t)snprintf(c->tmp, sizeof(c->tmp), "%s/%s", keydir, tmpname) >= sizeof(c->tmp)) {
         errf(err, errlen, "%s: name too long", keydir);
         goto out;
     }
     if (mkdirat(kfd, tmpname, 0755) != 0) {
-        errf(err, errlen, "%s: %s", c.tmp, strerror(errno));
+        errf(err, errlen, "%s: %s", c->tmp, strerror(errno));
         goto out;
     }
-    if (write_info(c.tmp, path, err, errlen) != 0 || mkdirs(c.tmp, "/root", err, errlen) != 0)
+    if (write_info(c->tmp, path, err, errlen) != 0 || mkdirs(c->tmp, "/root", err, errlen) != 0)
         goto fail;
 
     /* What the shim read: the policy and what it @includes (libconfig
      * resolves a relative name next to the policy, so in the snapshot it
      * finds the copy; an absolute name is read where it is), each module,
      * what each module reads. */
-    mirror(&c, path);
-    if (config_list_includes(path, mirror, &c, err, errlen) != 0)
+    mirror(c, path);
+    if (config_list_includes(path, mirror, c, err, errlen) != 0)
         goto fail;
-    for (size_t i = 0; i < p->n_entries && !c.failed; i++) {
+    for (size_t i = 0; i < p->n_entries && !c->failed; i++) {
         const struct policy_entry *e = &p->entries[i];
         const struct tlspin_module *m = e->module.desc;
-        mirror(&c, e->config->path);
+        mirror(c, e->config->path);
         if (module_has_watch(m)) {
             struct tlspin_args args = { e->config->args, e->config->n_args };
-            m->watch(e->state, &args, mirror, &c);
+            m->watch(e->state, &args, mirror, c);
         }
     }
-    if (c.failed)
+    if (c->failed)
         goto fail;
     {
         /* Every file was fsync'ed as written; syncfs puts the directories
          * the generation is made of on disk before it is named. */
         int tfd = openat(kfd, tmpname, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
         if (tfd < 0 || syncfs(tfd) != 0) {
-            errf(err, errlen, "%s: %s", c.tmp, strerror(errno));
+            errf(err, errlen, "%s: %s", c->tmp, strerror(errno));
             if (tfd >= 0)
                 close(tfd);
             goto fail;
@@ -729,7 +774,7 @@ int last_good_commit(const char *path, const struct policy *p, char *err, size_t
         close(tfd);
     }
     if (renameat(kfd, tmpname, kfd, name) != 0) {
-        errf(err, errlen, "%s: %s", c.tmp, strerror(errno));
+        errf(err, errlen, "%s: %s", c->tmp, strerror(errno));
         goto fail;
     }
     /* `current` is replaced in one rename: a reader follows the old link or
@@ -761,5 +806,7 @@ out:
         close(lfd);
     if (sfd >= 0)
         close(sfd);
+    free(keydir);
+    free(c);
     return rc;
 }
