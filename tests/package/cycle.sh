@@ -219,6 +219,10 @@ main() {
     loop_start '0|60'
     apt-get remove -y -q tlspin tlspin-dev > "$t/apt.log" 2>&1 || { cat "$t/apt.log"; fail "remove"; }
     loop_stop "removal (a process started after the library went while the entry was there would print ld.so's error)"
+    # The prerm, not the postrm's safety net, took the entry out: before
+    # dpkg deleted the files.
+    ! grep -q 'still listed' "$t/apt.log" && ok "the entry was gone before the files (prerm)" ||
+        fail "prerm left the entry to postrm: $(grep 'still listed' "$t/apt.log")"
     expect_disabled "after removal"
     [ "$(fetch pinned.test)" = 0 ] && ok "curl runs, undecided, after removal" ||
         fail "curl after removal: $(cat "$t/curl.err")"
@@ -273,6 +277,8 @@ broken() {
     dpkg -r tlspin > "$t/dpkg.log" 2>&1 || { cat "$t/dpkg.log"; fail "dpkg -r with a broken CLI"; }
     grep -q 'editing /etc/ld.so.preload directly' "$t/dpkg.log" && ok "prerm fell back to editing the file" ||
         fail "prerm did not say it fell back: $(cat "$t/dpkg.log")"
+    ! grep -q 'still listed' "$t/dpkg.log" && ok "the entry was gone before the files (prerm)" ||
+        fail "prerm left the entry to postrm: $(grep 'still listed' "$t/dpkg.log")"
     expect_disabled "after removal with a broken CLI"
     [ "$(fetch free.test)" = 0 ] && ! grep -q . "$t/curl.err" && ok "curl runs cleanly after removal" ||
         fail "curl after removal: $(cat "$t/curl.err")"
