@@ -27,27 +27,25 @@ static int valid_name(const char *name)
     return n > 0 && n <= 64;
 }
 
-int module_load(const char *path, struct loaded_module *out, char *err, size_t errlen)
+/* dlopen() opens whatever the path names and waits on a FIFO forever (in
+ * every program's first handshake): only a regular file is a module. And a
+ * module runs as whoever runs the program, sudo and sshd's children
+ * included: it and every directory above it must be root's (or the
+ * process's own user's) and writable by nobody else
+ * (include/tlspin/strict_path.h), or a world-writable module directory is a
+ * local root. A missing file is left to dlopen, which says so. Not inlined:
+ * its frame is gone before dlopen, which needs 3-5 KB of the program's
+ * stack itself (issue 13, point 5). */
+__attribute__((noinline)) static int module_file_ok(const char *path, char *err, size_t errlen)
 {
-    tlspin_module_entry_fn *entry;
-    const struct tlspin_module *m;
-
-    memset(out, 0, sizeof(*out));
-    /* dlopen() opens whatever the path names and waits on a FIFO forever
-     * (in every program's first handshake): only a regular file is a module. */
-    /* And a module runs as whoever runs the program, sudo and sshd's
-     * children included: it and every directory above it must be root's
-     * (or the process's own user's) and writable by nobody else
-     * (include/tlspin/strict_path.h), or a world-writable module directory
-     * is a local root. A missing file is left to dlopen, which says so. */
     struct stat st;
     char *why;
+
     if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
         snprintf(err, errlen, "cannot load module %s: not a regular file", path);
         return -1;
     }
-    /* On the heap: the program's stack may be small (issue 13, point 5). */
-    if ((why = malloc(1024)) == NULL) {
+    if ((why = malloc(1024)) == NULL) {   /* on the heap, as above */
         snprintf(err, errlen, "cannot load module %s: out of memory", path);
         return -1;
     }
@@ -61,6 +59,17 @@ int module_load(const char *path, struct loaded_module *out, char *err, size_t e
         return -1;
     }
     free(why);
+    return 0;
+}
+
+int module_load(const char *path, struct loaded_module *out, char *err, size_t errlen)
+{
+    tlspin_module_entry_fn *entry;
+    const struct tlspin_module *m;
+
+    memset(out, 0, sizeof(*out));
+    if (module_file_ok(path, err, errlen) != 0)
+        return -1;
     /* RTLD_LOCAL: a module's symbols must not join the host program's
      * namespace. */
     out->handle = dlopen(path, RTLD_NOW | RTLD_LOCAL);

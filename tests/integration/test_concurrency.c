@@ -732,6 +732,52 @@ START_TEST(decision_fits_a_small_stack)
 }
 END_TEST
 
+/* A broken policy in a new process: the first handshake loads it, finds
+ * the fault and loads the last good policy committed to disk in its place
+ * (policy_current.c fall_back, last_good.c: the snapshot's checks and its
+ * own load), all on the program's thread. Within 4 KB of tlspin's too; the
+ * interceptor is still refused (the snapshot enforces). */
+START_TEST(last_good_fallback_fits_a_small_stack)
+{
+    static char state_env[PATH_MAX + 32];
+    const char *env[2] = {state_env, NULL};
+    const struct run_opts plain_run = {.timeout_ms = 60000, .env = env};
+    const struct run_opts shim_run = {.preload = 1, .timeout_ms = 90000, .env = env};
+    struct servers s;
+    struct stack_figures without, with;
+    struct run_result r;
+    size_t mark;
+
+    snprintf(state_env, sizeof state_env, "TLSPIN_STATE_DIR=%s/state", H.tmp);
+    pinned_policy();
+    ck_assert_int_eq(RUN(&r, &plain_run, BIN_DIR "/tlspin", "check", "--config", H.config,
+                         "--commit"),
+                     0);
+    ck_assert_msg(r.exited && strstr(r.out, "committed as the last good policy"),
+                  "commit: " RUN_FMT, RUN_ARGS(&r));
+    run_result_free(&r);
+    write_policy("version = 1;\nmode = \"enforce\";\nthis is not a setting\n");
+    servers_start(&s);
+    without = stack_run(
+        &plain_run,
+        (const char *const[]){"--target", tp_target("match", &s.good, "good.test", "allow"),
+                              "--target", tp_target("intercepted", &s.icpt, "good.test", "allow"),
+                              NULL});
+    mark = syslog_mark();
+    with = stack_run(
+        &shim_run,
+        (const char *const[]){"--target", tp_target("match", &s.good, "good.test", "allow"),
+                              "--target", tp_target("intercepted", &s.icpt, "good.test", "block"),
+                              NULL});
+    ck_assert_msg(syslog_count_since(mark, "action=using-last-good") == 1, "%s",
+                  syslog_dump_since(mark));
+    assert_stack_bound("broken policy, last good from disk", &without, &with,
+                       &(struct stack_limits){DECISION_STACK_MAX, DECISION_STACK_MAX,
+                                              ENGINE_LOAD_STACK_MAX, DECISION_STACK_MAX});
+    servers_stop(&s);
+}
+END_TEST
+
 /* ct_tool's output line "NAME=value": value. */
 static const char *ct_tool_value(const char *out, const char *name)
 {
@@ -1011,6 +1057,7 @@ static Suite *concurrency_suite(void)
     tc = harness_tcase("small stacks");
     tcase_add_test(tc, decision_fits_a_small_stack);
     tcase_add_test(tc, flight_hold_fits_a_small_stack);
+    tcase_add_test(tc, last_good_fallback_fits_a_small_stack);
     suite_add_tcase(s, tc);
 
     tc = harness_tcase("process life");
