@@ -28,3 +28,18 @@ if(TLSPIN_SANITIZE MATCHES "address")
   set(TLSPIN_SANITIZE_RUNTIME "${_tlspin_libasan}")
 endif()
 message(STATUS "tlspin: sanitized build (${TLSPIN_SANITIZE}); runtime to preload: ${TLSPIN_SANITIZE_RUNTIME}")
+
+# The shim carries __asan_default_options (asan_defaults.c): added once the
+# shim target exists, with its export list plus that one name.
+function(tlspin_sanitize_shim)
+  if(NOT TLSPIN_SANITIZE_RUNTIME OR NOT TARGET tlspin)
+    return()
+  endif()
+  file(READ ${CMAKE_SOURCE_DIR}/loader/exports.map _map)
+  string(REPLACE "local: *;" "__asan_default_options;\n  local: *;" _map "${_map}")
+  file(WRITE ${CMAKE_BINARY_DIR}/sanitize/exports.map "${_map}")
+  target_sources(tlspin PRIVATE ${CMAKE_SOURCE_DIR}/cmake/asan_defaults.c)
+  set_target_properties(tlspin PROPERTIES
+    LINK_FLAGS "-Wl,--version-script=${CMAKE_BINARY_DIR}/sanitize/exports.map -Wl,-z,defs")
+endfunction()
+cmake_language(DEFER DIRECTORY ${CMAKE_SOURCE_DIR} CALL tlspin_sanitize_shim)

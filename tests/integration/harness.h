@@ -76,11 +76,21 @@ TCase *harness_tcase(const char *name);
 /* Sanitized build (cmake/sanitize.cmake sets TLSPIN_SANITIZE_PRELOAD): the
  * one place that puts the sanitizer runtime first in a child's LD_PRELOAD.
  * Rewrites each non-empty "LD_PRELOAD=..." entry of the NULL-terminated env
- * in place (new strings, never freed: children are short-lived and the
- * harness is a test process) so the uninstrumented program (curl, python3...)
- * loads the runtime ahead of the sanitized shim. Does nothing in a normal
- * build. Returns the number of entries rewritten. */
-int harness_sanitizer_env(char **env);
+ * in place (new strings, never freed: the harness is a test process) so the
+ * uninstrumented program prog (curl, python3...) loads the runtime ahead of
+ * the sanitized shim. A program not built here also gets detect_leaks=0: its
+ * own exit-time leaks (ruby, socat, stunnel...) are not ours, and stacks
+ * through its code stop at its first frame. Does nothing in a normal build.
+ * Returns the number of entries rewritten. */
+int harness_sanitizer_env(char **env, const char *prog);
+/* What harness_sanitizer_env puts ahead of a child's own LD_PRELOAD entries,
+ * with its ':' ("" in a normal build): for tests that read an LD_PRELOAD
+ * back. */
+#ifdef TLSPIN_SANITIZE_PRELOAD
+#define SANITIZER_PRELOAD_ENTRIES TLSPIN_SANITIZE_PRELOAD ":"
+#else
+#define SANITIZER_PRELOAD_ENTRIES ""
+#endif
 
 /* ------------------------------------------------------------------ */
 /* Namespace and /dev (harness_ns.c)                                   */

@@ -44,8 +44,9 @@ static int scrubbed(const char *kv)
 }
 
 /* The child's environment: ours scrubbed, HOME at the test dir (no ~/.curlrc
- * or the like), the shim when asked, then the caller's extras. */
-static char **child_env(const struct run_opts *o)
+ * or the like), the shim when asked, then the caller's extras; in a
+ * sanitized build, the runtime ahead of the shim (harness.c). */
+static char **child_env(const struct run_opts *o, const char *prog)
 {
     size_t n = 0, k = 0;
     char **env;
@@ -66,7 +67,7 @@ static char **child_env(const struct run_opts *o)
     for (size_t i = 0; o && o->env && o->env[i]; i++)
         env[k++] = (char *)o->env[i];
     env[k] = NULL;
-    harness_sanitizer_env(env);
+    harness_sanitizer_env(env, prog);
     return env;
 }
 
@@ -103,7 +104,7 @@ int run_argv(const struct run_opts *o, struct run_result *r, const char *const a
     size_t in_off = 0, in_len = input ? strlen(input) : 0;
     int timeout = o && o->timeout_ms ? o->timeout_ms : 20000;
     long deadline = now_ms() + timeout;
-    char **env = child_env(o);
+    char **env = child_env(o, argv[0]);
     int status = 0;
     pid_t pid;
 
@@ -271,7 +272,7 @@ static void stop_pid(pid_t pid)
 static pid_t spawn_to_file(const char *const argv[], const char *outfile, int preload)
 {
     struct run_opts o = {.preload = preload};
-    char **env = child_env(&o);
+    char **env = child_env(&o, argv[0]);
     pid_t pid = fork();
 
     ck_assert_msg(pid >= 0, "fork: %s", strerror(errno));

@@ -513,7 +513,8 @@ START_TEST(run_environment)
     write_file_policy(NULL);
     CLI(&r, &o, "run", "--config", "tlspin.conf", "--", "/usr/bin/env");
     assert_exit(&r, 0);
-    assert_out_line(&r, "LD_PRELOAD=" SHIM_PATH ":/lib/x86_64-linux-gnu/libz.so.1");
+    assert_out_line(&r, "LD_PRELOAD=" SHIM_PATH ":" SANITIZER_PRELOAD_ENTRIES
+                        "/lib/x86_64-linux-gnu/libz.so.1");
     assert_out_line(&r, fmt("TLSPIN_CONFIG=%s", H.config));
     ck_assert_str_eq(r.err, "");
     run_result_free(&r);

@@ -337,7 +337,7 @@ static pid_t bg_start(const struct bg_opts *o, const char *outfile, const char *
     for (size_t i = 0; o && o->env && o->env[i] && k < 510; i++)
         env[k++] = (char *)o->env[i];
     env[k] = NULL;
-    harness_sanitizer_env(env);
+    harness_sanitizer_env(env, argv[0]);
 
     pid = fork();
     ck_assert_msg(pid >= 0, "fork: %s", strerror(errno));
