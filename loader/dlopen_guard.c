@@ -199,7 +199,8 @@ static void guard_record(const char *file, const char *reason)
  * "<shim>: undefined symbol: <file>: tlspin refused to load it: <reason>".
  * (A dlerror hook would have to find libc's dlerror without a dl* call:
  * dlsym(RTLD_NEXT) clears the very error a program is about to read.) */
-static COLD void refuse(const char *file, const char *fmt, ...)
+static COLD __attribute__((format(printf, 2, 3))) void refuse(const char *file, const char *fmt,
+                                                                ...)
 {
     char reason[300], msg[512];
     va_list ap;

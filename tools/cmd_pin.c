@@ -179,6 +179,7 @@ static void describe_for_comment(const char *what, X509 *cert, const char *subje
 {
     char name[512] = "", date[64] = "";
     int64_t t;
+    int n;   /* a long comment is cut short: it is only a comment */
 
     if (cert != NULL) {
         pin_name_text(X509_get_subject_name(cert), name, sizeof(name));
@@ -186,12 +187,14 @@ static void describe_for_comment(const char *what, X509 *cert, const char *subje
             expiry_format_utc(t, date, sizeof(date));
             date[10] = '\0';   /* the day is enough here */
         }
-        snprintf(out, outlen, "%s %s%s%s%s", what, name, date[0] ? " (not after " : "", date,
-                 date[0] ? ")" : "");
+        n = snprintf(out, outlen, "%s %s%s%s%s", what, name, date[0] ? " (not after " : "",
+                     date, date[0] ? ")" : "");
     } else {
-        snprintf(out, outlen, "%s%s%s%s%s", what, subject && subject[0] ? " " : "",
-                 subject ? subject : "", key ? ", " : "", key ? key : "");
+        n = snprintf(out, outlen, "%s%s%s%s%s", what, subject && subject[0] ? " " : "",
+                     subject ? subject : "", key ? ", " : "", key ? key : "");
     }
+    if (n < 0 && outlen > 0)
+        out[0] = '\0';   /* an encoding error: no comment rather than half of one */
 }
 
 static void print_stanza(FILE *out, const struct stanza *st, const char *name)

@@ -14,7 +14,8 @@
 #include "hostname.h"
 #include "pin.h"
 
-static void host_log(const struct tlspin_host *host, int priority, const char *fmt, ...)
+static __attribute__((format(printf, 3, 4))) void host_log(const struct tlspin_host *host,
+                                                             int priority, const char *fmt, ...)
 {
     const struct hostsvc_ctx *ctx = host->internal;
     enum { MESSAGE_MAX = 1024 };
