@@ -102,18 +102,20 @@ snapshot() {
 
 # A loop of both curls while dpkg works, to catch a process started in the
 # middle of an upgrade or removal (new shim with the old engine, a preload
-# entry naming a file already gone): every run must decide as before.
-# $1 what pinned.test may give (a regex of exit codes).
+# entry naming a file already gone). $1 and $2: the exit codes free.test
+# and pinned.test may give (regexes); ld.so's complaint about a missing
+# preloaded library is never allowed. Refusals of free.test are counted.
 loop_start() {
     rm -f "$t/loop.stop" "$t/loop.bad"
-    : > "$t/loop.count"
+    : > "$t/loop.count"; : > "$t/loop.refused"
     (
         while [ ! -e "$t/loop.stop" ]; do
             r=$(fetch free.test "$t/loop.err")
-            [ "$r" = 0 ] || echo "free.test: curl $r: $(cat "$t/loop.err")" >> "$t/loop.bad"
+            echo "$r" | grep -Eqx "$1" || echo "free.test: curl $r: $(head -n1 "$t/loop.err")" >> "$t/loop.bad"
+            [ "$r" = 0 ] || echo x >> "$t/loop.refused"
             ! grep -q 'ld\.so' "$t/loop.err" || cat "$t/loop.err" >> "$t/loop.bad"
             r=$(fetch pinned.test "$t/loop.err")
-            echo "$r" | grep -Eqx "$1" || echo "pinned.test: curl $r" >> "$t/loop.bad"
+            echo "$r" | grep -Eqx "$2" || echo "pinned.test: curl $r: $(head -n1 "$t/loop.err")" >> "$t/loop.bad"
             ! grep -q 'ld\.so' "$t/loop.err" || cat "$t/loop.err" >> "$t/loop.bad"
             echo x >> "$t/loop.count"
         done
@@ -125,9 +127,29 @@ loop_stop() {
     wait "$loop_pid" || true
     n=$(wc -l < "$t/loop.count")
     if [ -s "$t/loop.bad" ]; then
-        fail "$1: curl runs started during it went wrong: $(sort "$t/loop.bad" | uniq -c)"
+        fail "$1: curl runs during it went wrong: $(sort "$t/loop.bad" | uniq -c)"
     fi
-    ok "$1: $n pairs of curl runs started during it all decided as before"
+    ok "$1: $n pairs of curl runs during it, $(wc -l < "$t/loop.refused") refusals of free.test"
+}
+
+# A curl that starts now (the preload as it is now: shim mapped) and makes
+# its handshake only when handshake_now is called: it blocks opening its
+# config (-K), a FIFO, until then. Deterministic: no timing involved.
+held_start() {
+    rm -f "$t/held.fifo"; mkfifo "$t/held.fifo"
+    curl -sS -o /dev/null --max-time 60 --cacert "$t/server.pem" \
+        --resolve "$1:4433:127.0.0.1" -K "$t/held.fifo" 2> "$t/held.err" &
+    held_pid=$!
+    # Started: its /proc/PID/maps lists the shim once ld.so mapped it.
+    i=0
+    until grep -Fq "$shim" "/proc/$held_pid/maps" 2>/dev/null; do
+        i=$((i + 1)); [ $i -lt 600 ] || fail "held curl did not start"; sleep 0.1
+    done
+    held_url="https://$1:4433/"
+}
+handshake_now() {   # sets held_rc (not in $(...): wait needs this shell)
+    echo "url = \"$held_url\"" > "$t/held.fifo"
+    held_rc=0; wait "$held_pid" || held_rc=$?
 }
 
 # --------------------------------------------------------------- scenarios
@@ -171,10 +193,16 @@ main() {
     cp /etc/ld.so.preload "$t/preload.enabled"
 
     step "upgrade to $new_version"
-    loop_start 60
+    # Old shim with the new engine, or the reverse: every run decides.
+    loop_start 0 60
+    held_start pinned.test   # the old shim, mapped before the upgrade
     apt-get install -y -q "$new_deb" "$new_dev" > "$t/apt.log" 2>&1 ||
         { cat "$t/apt.log"; fail "upgrade"; }
     loop_stop "upgrade"
+    # Its first handshake loads the engine now on disk: the new one.
+    handshake_now
+    [ "$held_rc" = 60 ] && ok "a curl started before the upgrade (old shim, new engine) blocks pinned.test" ||
+        fail "old shim with the new engine: curl $held_rc ($(cat "$t/held.err"))"
     [ "$(dpkg-query -W -f='${Version}' tlspin)" = "$new_version" ] &&
         ok "tlspin $new_version installed" || fail "version after upgrade"
     expect_conf_kept "by the upgrade"
@@ -216,9 +244,21 @@ main() {
     expect_blocking "after going back"
 
     step "remove"
-    loop_start '0|60'
+    # No run may find the entry naming a library already gone (ld.so's
+    # error). free.test may be refused: a curl that loaded the shim before
+    # the prerm and reaches its handshake after dpkg deleted the engine
+    # (the shim loads it lazily, at the first handshake) finds no engine
+    # and fails closed; a long-running program in that state refuses TLS
+    # until restarted (docs: "Installing on a fleet").
+    loop_start '0|60' '0|60'
+    held_start free.test     # the shim mapped before removal, no engine yet
     apt-get remove -y -q tlspin tlspin-dev > "$t/apt.log" 2>&1 || { cat "$t/apt.log"; fail "remove"; }
-    loop_stop "removal (a process started after the library went while the entry was there would print ld.so's error)"
+    loop_stop "removal"
+    # Shown, not judged: what a program that loaded the shim before the
+    # removal does at its first handshake after it (the engine is gone).
+    handshake_now
+    echo "note - a curl started before removal, first handshake after it: curl $held_rc" \
+         "$([ "$held_rc" = 60 ] && echo '(refused: no engine, fail closed)')"
     # The prerm, not the postrm's safety net, took the entry out: before
     # dpkg deleted the files.
     ! grep -q 'still listed' "$t/apt.log" && ok "the entry was gone before the files (prerm)" ||
