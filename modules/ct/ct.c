@@ -410,25 +410,29 @@ static void verify_stack(struct ct_state *st, struct ct_leaf *leaf,
     }
 }
 
-/* The SCTs of a stapled OCSP response: in the singleExtensions of its
- * responses (RFC 6962, 3.3). A response for another certificate only brings
- * SCTs whose signatures fail. */
 /* The SCT list extension of one SingleResponse's singleExtensions
- * ([1] EXPLICIT Extensions), verified into g. */
+ * ([1] EXPLICIT Extensions), verified into g. SingleResponse ::= SEQUENCE
+ * { certID, certStatus, thisUpdate, nextUpdate [0] OPTIONAL,
+ * singleExtensions [1] OPTIONAL }: certStatus may itself be a [1] (revoked),
+ * so the search starts after it. */
 static void single_scts(struct ct_state *st, struct ct_leaf *leaf, const unsigned char *p,
                         const unsigned char *end, int64_t now, struct gathered *g)
 {
     const unsigned char *c, *found = NULL, *q;
     long clen, found_len = 0;
-    int n = 0;
+    int n = 0, t, k;
 
+    for (int skip = 0; skip < 2; skip++) {   /* certID, certStatus */
+        if (der_elem(p, end, &t, &k, &c, &clen) != 0)
+            return;
+        p = c + clen;
+    }
     if (der_find(p, end, 1, V_ASN1_CONTEXT_SPECIFIC, &c, &clen) != 0 ||
         der_find(c, c + clen, V_ASN1_SEQUENCE, V_ASN1_UNIVERSAL, &c, &clen) != 0)
         return;
     for (p = c, end = c + clen; p < end;) {   /* each Extension */
         const unsigned char *e, *f;
         long elen, flen;
-        int t, k;
 
         if (der_elem(p, end, &t, &k, &e, &elen) != 0 || t != V_ASN1_SEQUENCE)
             return;
