@@ -17,6 +17,11 @@
  *     engine, file module and client (tests/programs/CMakeLists.txt), both
  *     with reloads: no error, no definite leak; each with a positive control
  *     (a deliberate leak is reported) so a silent checker cannot pass;
+ *   - stack_client on 64 KiB thread stacks: what tlspin adds to the
+ *     program's stack in the decision, the policy's load and reload, the
+ *     fallback to the last good policy, the TLS 1.2 staple hold and the
+ *     engine's load (issue 13, point 5: at most 4 KB; the engine's load is
+ *     held where it is for now);
  *   - fork_client: enforcement in parent, child and grandchild, each
  *     recording under its own pid; forking before or after the first
  *     handshake;
