@@ -53,6 +53,7 @@ PINS
     # openssl s_server on 127.0.0.1 (the namespace's only interface),
     # started before anything is enabled: it is the server side, never
     # decided; -www answers a GET with a page.
+    : > "$t/s_server.out"
     openssl s_server -accept 127.0.0.1:4433 -cert "$t/server.pem" -key "$t/server.key" \
         -www > "$t/s_server.out" 2>&1 &
     echo $! > "$t/s_server.pid"
@@ -333,6 +334,7 @@ stale() {
     snapshot "$t/files.before"
     step "install with a stale entry from a removed source install"
     gone=/usr/local/lib/tlspin/libtlspin.so
+    echo "# ld.so's errors about $gone below are expected: every program now says so"
     echo "$gone" > /etc/ld.so.preload
     apt-get install -y -q "$old_deb" > "$t/apt.log" 2>&1 || { cat "$t/apt.log"; fail "install"; }
     [ "$(cat /etc/ld.so.preload)" = "$gone" ] && ok "first install left the stale entry as it was" ||
