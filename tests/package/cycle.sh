@@ -5,7 +5,8 @@
 # needs checking: curl under the system-wide preload.
 #
 #   cycle.sh main     install, enable, upgrade with an edited conffile, a
-#                     reinstall, an upgrade whose postinst fails, remove, purge
+#                     reinstall, an upgrade whose postinst fails, one that
+#                     ships a changed conffile, remove, purge
 #   cycle.sh broken   enable, then break the CLI and the engine, then remove:
 #                     the prerm's fallback must still clean /etc/ld.so.preload
 #   cycle.sh stale    /etc/ld.so.preload names a shim that is gone: left alone
@@ -243,6 +244,31 @@ main() {
     ok "back to $new_version"
     expect_conf_kept "after going back"
     expect_blocking "after going back"
+
+    step "an upgrade that ships a changed tlspin.conf"
+    # The administrator's edit and the package's change conflict: dpkg
+    # keeps the edited file. Without an answer (no terminal, stdin empty)
+    # dpkg stops before touching it; with --force-confold (what a fleet's
+    # apt passes: -o Dpkg::Options::=--force-confold) it keeps it and puts
+    # the package's version next to it as tlspin.conf.dpkg-dist.
+    rm -rf "$t/changed"
+    dpkg-deb -R "$new_deb" "$t/changed"
+    sed -i "s/^Version: .*/Version: $new_version+changedconf/" "$t/changed/DEBIAN/control"
+    echo '# a change in the shipped policy' >> "$t/changed/etc/tlspin/tlspin.conf"
+    dpkg-deb -b "$t/changed" "$t/changed.deb" > /dev/null
+    rc=0; dpkg -i "$t/changed.deb" > "$t/dpkg.log" 2>&1 < /dev/null || rc=$?
+    expect_conf_kept "by an unanswered conffile question (dpkg exit $rc)"
+    expect_blocking "after it"
+    dpkg -i --force-confold "$t/changed.deb" > "$t/dpkg.log" 2>&1 < /dev/null ||
+        { cat "$t/dpkg.log"; fail "dpkg -i --force-confold"; }
+    expect_conf_kept "by --force-confold"
+    [ -e /etc/tlspin/tlspin.conf.dpkg-dist ] && ok "the package's version is tlspin.conf.dpkg-dist" ||
+        fail "no tlspin.conf.dpkg-dist: $(ls /etc/tlspin)"
+    expect_enabled "after it"
+    expect_blocking "after it"
+    dpkg -i --force-confold "$new_deb" > "$t/dpkg.log" 2>&1 < /dev/null ||
+        { cat "$t/dpkg.log"; fail "back to $new_version"; }
+    expect_conf_kept "going back"
 
     step "remove"
     # No run may find the entry naming a library already gone (ld.so's
