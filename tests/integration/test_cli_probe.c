@@ -560,9 +560,10 @@ START_TEST(expiry_marks_and_thresholds)
     run_result_free(&r);
     server_stop(&s);
 
-    /* a leaf that outlives its intermediate: the intermediate ends first */
+    /* a leaf that outlives its intermediate (45 days): the intermediate ends
+     * first, inside a 50-day warning */
     serve_leaf(&s, 60);
-    PROBE_GOOD(&r, s.port, "--json");
+    PROBE_GOOD(&r, s.port, "--json", "--warn-days", "50");
     expect_exit(&r, 1);
     assert_json(r.out, "d['expiry']['position']", "intermediate");
     assert_json(r.out, "d['expiry']['subject']", "CN=tlspin test intermediate CA,O=tlspin tests");
