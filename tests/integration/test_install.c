@@ -783,6 +783,15 @@ START_TEST(installed_default_is_harmless_until_a_pinset)
 
     install_to(&in, NULL);
     ck_assert_str_eq(in.config, TLSPIN_DEFAULT_CONFIG);
+    /* The installed CLI lists the installed shim by default. */
+    ck_assert_int_eq(RUN(&r, &plain, fmt("%s/%s/tlspin", in.prefix,
+                                         cache_value("CMAKE_INSTALL_BINDIR")),
+                         "enable-system", "--help"),
+                     0);
+    ck_assert_msg(r.exited && r.code == 0 && strstr(r.out, fmt("(default: %s)", in.shim)),
+                  "tlspin enable-system does not default to %s: " RUN_FMT, in.shim,
+                  RUN_ARGS(&r));
+    run_result_free(&r);
     snprintf(preload, sizeof preload, "LD_PRELOAD=%s", in.shim);
     server_start(&s, "icpt");
 
