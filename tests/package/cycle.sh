@@ -336,6 +336,13 @@ nothing_left() {
 broken() {
     snapshot "$t/files.before"
     install_and_enable "$new_deb"
+    if [ -L /lib ]; then
+        # Another path to the same shim (merged /usr: /lib -> usr/lib), as
+        # an administrator may have written it by hand: removal must find it.
+        sed -i 's#^/usr/lib/#/lib/#' /etc/ld.so.preload
+        ok "the entry now reads $(cat /etc/ld.so.preload)"
+        expect_blocking "through that path"
+    fi
     step "break the CLI and the engine, then remove"
     printf '#!/bin/sh\necho "tlspin: broken on purpose" >&2\nexit 1\n' > /usr/bin/tlspin
     : > "$engine"
