@@ -16,14 +16,19 @@
 #include <elf.h>
 #include <errno.h>
 #include <limits.h>
+#include <link.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <syslog.h>
 #include <time.h>
+#include <ucontext.h>
 #include <unistd.h>
 
 #define OPENSSL_VERSION_NODE "OPENSSL_3.0.0"
@@ -38,6 +43,7 @@ static struct shim the_shim;
 static pthread_once_t shim_once = PTHREAD_ONCE_INIT;
 static atomic_int shim_ready;          /* 1: the_shim is complete */
 static atomic_int resolve_failed;      /* 1: OpenSSL 3 loaded but unusable */
+static atomic_int resolve_done;        /* 1: resolve_all has run */
 static pthread_once_t crypto_once = PTHREAD_ONCE_INIT;
 static int (*real_x509_verify_cert)(X509_STORE_CTX *);
 
@@ -123,16 +129,13 @@ out:
     return ok;
 }
 
-static void load_engine(struct shim *s)
+/* The load itself: whole-file check, dlopen (glibc maps the engine and
+ * libconfig, runs their constructors), attach. */
+static void load_engine_at(struct shim *s, const char *path)
 {
-    char path[PATH_MAX];
     void *handle;
     tlspin_engine_attach_fn *attach;
 
-    if (engine_path(path, sizeof(path)) != 0) {
-        snprintf(s->engine_error, sizeof(s->engine_error), "engine path too long");
-        return;
-    }
     if (!engine_whole(path, s->engine_error, sizeof(s->engine_error)))
         return;
     handle = dlopen(path, RTLD_NOW | RTLD_LOCAL);
@@ -185,13 +188,28 @@ static void shim_record(const char *msg)
         close(fd);
 }
 
+/* An OpenSSL 3 without the functions tlspin needs: nothing can be decided.
+ * Say so once; X509_verify_cert then refuses (fail closed). Out of line:
+ * its buffer stays off the stack of every other first handshake. */
+static __attribute__((noinline, cold)) void resolve_failure(void)
+{
+    char msg[256];
+
+    atomic_store(&resolve_failed, 1);
+    snprintf(msg, sizeof(msg), "tlspin: event=policy-error action=blocked program=%s "
+             "pid=%ld reason=\"libssl.so.3 lacks a function tlspin needs\"",
+             program_invocation_short_name, (long)getpid());
+    shim_record(msg);
+}
+
 /* The interposed names below are the shim's own definitions (interpose.c):
  * a resolution that lands on them is refused. */
-static void resolve_all(void)
+static void resolve(void)
 {
     struct shim *s = &the_shim;
     void *ssl = dlopen(LIBSSL_SONAME, RTLD_NOW | RTLD_NOLOAD);
     void *crypto = dlopen(LIBCRYPTO_SONAME, RTLD_NOW | RTLD_NOLOAD);
+    char *path;
     int ok = 1;
 
     if (ssl == NULL || crypto == NULL)
@@ -233,36 +251,209 @@ static void resolve_all(void)
     ok &= resolve_one(ssl, "SSL_session_reused", (void **)&s->SSL_session_reused, NULL);
     ok &= resolve_one(ssl, "SSL_set_verify_result", (void **)&s->SSL_set_verify_result, NULL);
     if (!ok) {
-        /* An OpenSSL 3 without the functions tlspin needs: nothing can be
-         * decided. Say so once; X509_verify_cert then refuses (fail closed). */
-        char msg[256];
-        atomic_store(&resolve_failed, 1);
-        snprintf(msg, sizeof(msg), "tlspin: event=policy-error action=blocked program=%s "
-                 "pid=%ld reason=\"libssl.so.3 lacks a function tlspin needs\"",
-                 program_invocation_short_name, (long)getpid());
-        shim_record(msg);
+        resolve_failure();
         return;
     }
-    load_engine(s);
+    /* The path on the heap (PATH_MAX): without memory for it, no engine,
+     * and the shim's fail-closed path refuses client handshakes, recorded. */
+    path = malloc(PATH_MAX);
+    if (path == NULL)
+        snprintf(s->engine_error, sizeof(s->engine_error), "out of memory loading the engine");
+    else if (engine_path(path, PATH_MAX) != 0)
+        snprintf(s->engine_error, sizeof(s->engine_error), "engine path too long");
+    else
+        load_engine_at(s, path);
+    free(path);
     atomic_store_explicit(&shim_ready, 1, memory_order_release);
+}
+
+/* pthread_once's routine. Once it has run, shim_get's answer is final. */
+static void resolve_all(void)
+{
+    resolve();
+    atomic_store_explicit(&resolve_done, 1, memory_order_release);
+}
+
+/* libssl may be loaded later (python imports _ssl lazily): only latch once
+ * it is there, found by soname as glibc finds it. */
+static int libssl_loaded(void)
+{
+    void *probe = dlopen(LIBSSL_SONAME, RTLD_NOW | RTLD_NOLOAD);
+
+    if (probe == NULL)
+        return 0;
+    dlclose(probe);
+    return 1;
+}
+
+static void load_once(void)
+{
+    pthread_once(&shim_once, resolve_all);
+}
+
+static void first_use(void)
+{
+    if (libssl_loaded())
+        load_once();
+}
+
+/* Issue 13, point 5: tlspin may put at most 4 KB on the program's stack,
+ * and programs run TLS on 64 KiB threads and coroutines. The first
+ * handshake goes deeper than that: glibc's dlopen of the engine and
+ * libconfig ~5 KB, its first dlopen and dlsym lookups ~3 KB (lazy binding
+ * inside libc saves the whole vector state). So the probe, the resolution
+ * and the engine's load run on a stack of their own, on the same thread:
+ * makecontext/swapcontext onto an mmap'ed stack with a guard page below it.
+ * Not a helper thread: the first SSL_new may happen in a library
+ * constructor that dlopen is running, with glibc's dl_load_lock held by
+ * this thread; a dlopen from another thread would wait for it forever.
+ * A signal arriving meanwhile runs its handler on that stack (128 KiB:
+ * deeper than the program's own small threads); a backtrace taken there
+ * ends at glibc's __start_context, which marks the outermost frame.
+ * swapcontext saves the signal mask, and uc_link's setcontext restores it
+ * (getcontext took the same one); shim_get keeps errno. The stack is
+ * unmapped once back on the program's. Sanitized builds of the shim stay
+ * on the program's stack (the sanitizers warn on swapcontext), as do
+ * processes under a checker (scan_loaded) and any process where the mmap or
+ * getcontext fails: a deeper stack, never a refusal. */
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#define OWN_STACK 0
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
+#define OWN_STACK 0
+#endif
+#endif
+#ifndef OWN_STACK
+#define OWN_STACK 1
+#endif
+#define OWN_STACK_SIZE (128 * 1024)
+
+#if OWN_STACK
+/* On the heap, not the program's stack: two ucontext_t are ~1 KB each
+ * (registers, FPU state, signal mask). */
+struct own_stack {
+    ucontext_t back, there;
+    void (*fn)(void);
+};
+
+/* makecontext passes int arguments only: the pointer comes in two halves
+ * (threads may switch at the same time, so no shared variable). */
+static void own_stack_entry(unsigned int hi, unsigned int lo)
+{
+    struct own_stack *o = (struct own_stack *)(((uintptr_t)hi << 32) | (uintptr_t)lo);
+
+    o->fn();
+}   /* returns through uc_link into switch_stacks's swapcontext */
+
+/* Back here when own_stack_entry returns; -1 only if it never ran. Out of
+ * line: swapcontext returns twice, run_on_own_stack's locals stay clear of
+ * it. No cancellation meanwhile: an unwind would stop at the private
+ * stack's outermost frame and never reach the program's own handlers. */
+static __attribute__((noinline)) int switch_stacks(struct own_stack *o)
+{
+    int cancel, ret;
+
+    pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &cancel);
+    ret = swapcontext(&o->back, &o->there) == 0 ? 0 : -1;
+    pthread_setcancelstate(cancel, &cancel);
+    return ret;
+}
+#endif
+
+/* 0: fn ran on a private stack; -1: nothing was done (no stack). */
+static int run_on_own_stack(void (*fn)(void))
+{
+#if OWN_STACK
+    long page = sysconf(_SC_PAGESIZE);
+    struct own_stack *o;
+    size_t len;
+    char *map;
+    int ret = -1;
+
+    if (page <= 0 || (o = calloc(1, sizeof(*o))) == NULL)
+        return -1;
+    o->fn = fn;
+    len = OWN_STACK_SIZE + (size_t)page;
+    map = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1,
+               0);
+    if (map != MAP_FAILED && mprotect(map, (size_t)page, PROT_NONE) == 0 &&
+        getcontext(&o->there) == 0) {
+        uintptr_t p = (uintptr_t)o;
+
+        o->there.uc_stack.ss_sp = map + page;
+        o->there.uc_stack.ss_size = OWN_STACK_SIZE;
+        o->there.uc_stack.ss_flags = 0;
+        o->there.uc_link = &o->back;
+        makecontext(&o->there, (void (*)(void))own_stack_entry, 2,
+                    (unsigned int)(p >> 32), (unsigned int)(p & 0xffffffffu));
+        ret = switch_stacks(o);
+    }
+    if (map != MAP_FAILED)
+        munmap(map, len);   /* only now: fn's frames lived there */
+    free(o);
+    return ret;
+#else
+    (void)fn;
+    return -1;
+#endif
+}
+
+/* fn on a private stack when own, else (or without one) here. */
+static void run(void (*fn)(void), int own)
+{
+    if (!own || run_on_own_stack(fn) != 0)
+        fn();
+}
+
+/* What shim_get needs to know of the loaded objects, by file name. */
+struct loaded {
+    int libssl;    /* a file named libssl.so.3 */
+    int checker;   /* valgrind's or a sanitizer's runtime */
+};
+
+/* dl_iterate_phdr is shallow and makes no system call, where glibc's
+ * dlopen probe goes ~3 KB deep: a process without libssl.so.3 (libcrypto
+ * alone, another libssl) probes on its own stack at each hooked call, as
+ * before, without mapping a stack each time. Under valgrind and the
+ * sanitizers the first use stays on the program's stack too: memcheck takes
+ * a jump of the stack pointer under 2 MB for frames pushed or popped (and
+ * marks the thread's TLS above its stack unaddressable), ASan warns on
+ * swapcontext. */
+static int scan_loaded(struct dl_phdr_info *info, size_t size, void *arg)
+{
+    struct loaded *l = arg;
+    const char *base = info->dlpi_name ? strrchr(info->dlpi_name, '/') : NULL;
+
+    (void)size;
+    base = base ? base + 1 : info->dlpi_name;
+    if (base == NULL)
+        return 0;
+    if (strcmp(base, LIBSSL_SONAME) == 0)
+        l->libssl = 1;
+    else if (strncmp(base, "vgpreload_", 10) == 0 || strncmp(base, "libasan.so", 10) == 0 ||
+             strncmp(base, "libtsan.so", 10) == 0 || strncmp(base, "libhwasan.so", 12) == 0)
+        l->checker = 1;
+    return 0;
 }
 
 const struct shim *shim_get(void)
 {
+    struct loaded l = {0, 0};
     int saved_errno;
-    void *probe;
 
     if (atomic_load_explicit(&shim_ready, memory_order_acquire))
         return &the_shim;
-    /* libssl may be loaded later (python imports _ssl lazily): only latch
-     * once it is there. dlopen and a failed engine load set errno: the
-     * program must not see it. */
+    /* Resolution ran and failed: nothing would change. */
+    if (atomic_load_explicit(&resolve_done, memory_order_acquire))
+        return NULL;
+    /* dlopen, mmap and a failed engine load set errno: the program must not
+     * see it. */
     saved_errno = errno;
-    probe = dlopen(LIBSSL_SONAME, RTLD_NOW | RTLD_NOLOAD);
-    if (probe != NULL) {
-        dlclose(probe);
-        pthread_once(&shim_once, resolve_all);
-    }
+    dl_iterate_phdr(scan_loaded, &l);
+    if (l.libssl)
+        run(first_use, !l.checker);
+    else if (libssl_loaded())   /* by soname, under another file name */
+        run(load_once, !l.checker);
     errno = saved_errno;
     return atomic_load_explicit(&shim_ready, memory_order_acquire) ? &the_shim : NULL;
 }
