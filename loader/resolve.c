@@ -337,10 +337,11 @@ struct own_stack {
 };
 
 /* makecontext passes int arguments only: the pointer comes in two halves
- * (threads may switch at the same time, so no shared variable). */
+ * (threads may switch at the same time, so no shared variable; the high
+ * half is 0 on 32-bit targets). */
 static void own_stack_entry(unsigned int hi, unsigned int lo)
 {
-    struct own_stack *o = (struct own_stack *)(((uintptr_t)hi << 32) | (uintptr_t)lo);
+    struct own_stack *o = (struct own_stack *)(uintptr_t)(((uint64_t)hi << 32) | lo);
 
     o->fn();
 }   /* returns through uc_link into switch_stacks's swapcontext */
@@ -378,7 +379,7 @@ static int run_on_own_stack(void (*fn)(void))
                0);
     if (map != MAP_FAILED && mprotect(map, (size_t)page, PROT_NONE) == 0 &&
         getcontext(&o->there) == 0) {
-        uintptr_t p = (uintptr_t)o;
+        uint64_t p = (uintptr_t)o;   /* 64 bits wide on every target */
 
         o->there.uc_stack.ss_sp = map + page;
         o->there.uc_stack.ss_size = OWN_STACK_SIZE;
