@@ -7,7 +7,15 @@
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
-#define TLSPIN_ENGINE_ENTRY "tlspin_engine_attach"
+/* Built together, but not always loaded together: a program started before
+ * an upgrade runs the old shim and loads the new engine at its first
+ * handshake (dpkg replaces both files while it runs). The entry point's name
+ * carries the version of this interface, so a shim never calls an engine
+ * through tables of another layout: it finds no entry and fails closed,
+ * saying why. Bump both lines with any change to the structs below. */
+#define TLSPIN_ENGINE_INTERFACE 1
+#define TLSPIN_ENGINE_ENTRY "tlspin_engine_attach_v1"
+#define TLSPIN_ENGINE_ENTRY_FN tlspin_engine_attach_v1
 #define TLSPIN_ENGINE_FILE "libtlspin-engine.so" /* in the shim's own directory */
 
 typedef int tlspin_cert_verify_cb(X509_STORE_CTX *ctx, void *arg);

@@ -145,7 +145,13 @@ static void load_engine_at(struct shim *s, const char *path)
         return;
     }
     *(void **)&attach = dlsym(handle, TLSPIN_ENGINE_ENTRY);
-    if (attach == NULL || (s->engine = attach(&s->reals)) == NULL)
+    if (attach == NULL) {
+        snprintf(s->engine_error, sizeof(s->engine_error),
+                 "%.200s is not an engine of this shim's interface (%d): tlspin was "
+                 "upgraded while this program ran; restart it", path, TLSPIN_ENGINE_INTERFACE);
+        return;
+    }
+    if ((s->engine = attach(&s->reals)) == NULL)
         snprintf(s->engine_error, sizeof(s->engine_error), "%.200s: engine refused to attach",
                  path);
 }

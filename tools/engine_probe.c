@@ -136,8 +136,9 @@ static void child(int fd, const char *engine, const char *policy_path)
         _exit(0);
     }
     if (dlsym(h, TLSPIN_ENGINE_ENTRY) == NULL) {
-        /* The shim then says "engine refused to attach" and fails closed. */
-        fprintf(w, "E\tfail\t%s has no %s: not a tlspin engine\n", engine, TLSPIN_ENGINE_ENTRY);
+        /* The shim then fails closed, saying so. */
+        fprintf(w, "E\tfail\t%s has no %s: not a tlspin engine of this shim's interface (%d)\n",
+                engine, TLSPIN_ENGINE_ENTRY, TLSPIN_ENGINE_INTERFACE);
         fclose(w);
         _exit(0);
     }

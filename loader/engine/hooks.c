@@ -312,9 +312,9 @@ static const struct tlspin_engine engine = {
     .ctx_set_psk_use_session_callback = psk_ctx_set_callback,
 };
 
-const struct tlspin_engine *tlspin_engine_attach(const struct tlspin_reals *r);
+const struct tlspin_engine *TLSPIN_ENGINE_ENTRY_FN(const struct tlspin_reals *r);
 
-ENGINE_API const struct tlspin_engine *tlspin_engine_attach(const struct tlspin_reals *r)
+ENGINE_API const struct tlspin_engine *TLSPIN_ENGINE_ENTRY_FN(const struct tlspin_reals *r)
 {
     reals = *r;
     nocert_init(reals.SSL_set_security_callback);

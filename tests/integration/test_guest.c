@@ -623,6 +623,42 @@ START_TEST(errno_preserved_without_engine)
 }
 END_TEST
 
+/* Engine skew: a program started before an upgrade runs the old shim and
+ * finds the new engine at its first handshake. An engine of another
+ * interface is refused without being called (it would abort), the handshake
+ * fails closed, and the record says to restart the program. */
+START_TEST(fails_closed_with_an_engine_of_another_interface)
+{
+    struct server s;
+    struct run_result r;
+    const struct syslog_rec *rec;
+    char preload[PATH_MAX + 16], config[PATH_MAX + 16];
+    const char *const env[] = {preload, config, NULL};
+    const char *dir = fmt("%s/skew", H.tmp);
+    size_t mark;
+
+    run_sh(fmt("mkdir -p '%s' && cp '%s' '%s/libtlspin.so' && "
+               "cp '%s/lib/testprograms/libtp_other_engine.so' '%s/libtlspin-engine.so'",
+               dir, SHIM_PATH, dir, TLSPIN_BUILD_DIR, dir));
+    snprintf(preload, sizeof preload, "LD_PRELOAD=%s/libtlspin.so", dir);
+    snprintf(config, sizeof config, "TLSPIN_CONFIG=%s", H.config);
+    write_file_policy(NULL);
+    server_start(&s, "good");
+
+    mark = syslog_mark();
+    probe_run(&r, &(struct run_opts){.env = env}, s.port, good_session());
+    assert_probe_finished(&r);
+    ck_assert_msg(has_line(r.out, PROBE_BLOCKED),
+                  "an engine of another interface did not fail closed: " RUN_FMT, RUN_ARGS(&r));
+    rec = syslog_wait_for_since(mark, "event=policy-error", 0);
+    ck_assert_msg(rec != NULL, "no policy-error record:\n%s", syslog_dump_since(mark));
+    ck_assert_field_has(rec, "reason", fmt("%s/libtlspin-engine.so is not an engine of this "
+                                           "shim's interface", dir));
+    ck_assert_field_has(rec, "reason", "restart it");
+    run_result_free(&r);
+}
+END_TEST
+
 Suite *guest_suite(void);
 Suite *guest_suite(void)
 {
@@ -651,6 +687,7 @@ Suite *guest_suite(void)
     tcase_add_test(tc, polite_guest_when_allowed);
     tcase_add_test(tc, polite_guest_with_broken_policy);
     tcase_add_test(tc, fails_closed_without_engine);
+    tcase_add_test(tc, fails_closed_with_an_engine_of_another_interface);
     tcase_add_test(tc, errno_preserved_without_engine);
     suite_add_tcase(s, tc);
     return s;
