@@ -82,6 +82,7 @@ static int get_string(struct reader *r, const config_setting_t *parent, const ch
                       const char **out, int required)
 {
     const config_setting_t *s = config_setting_get_member(parent, key);
+    *out = NULL;   /* on failure too: gcc -O3 does not see that callers stop then */
     if (s == NULL) {
         if (required)
             return fail(r, parent, "missing \"%s\"", key);
