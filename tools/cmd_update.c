@@ -35,7 +35,7 @@
 #include "pin.h"
 #include "signed_check.h"
 
-#define UPDATE_CONFIG_DEFAULT "/etc/tlspin/update.conf"
+#define UPDATE_CONFIG_DEFAULT TLSPIN_SYSCONFDIR "/update.conf"
 #define MIRRORS_MAX 16
 #define PINS_MAX 16
 

@@ -10,8 +10,10 @@
 #include "../modules/signed/sigfmt.h"
 #include "../modules/signed/sigstore.h"
 
-#define SIGNED_KEYS_DEFAULT "/etc/tlspin/keys.d"
-#define SIGNED_CACHE_DEFAULT "/var/lib/tlspin/pinset.signed"
+/* The configured prefix's directories (CMakeLists.txt): /etc/tlspin and
+ * /var/lib/tlspin for the system prefixes. */
+#define SIGNED_KEYS_DEFAULT TLSPIN_SYSCONFDIR "/keys.d"
+#define SIGNED_CACHE_DEFAULT TLSPIN_STATEDIR "/pinset.signed"
 
 /* The state file next to a cache: "<cache>.state". */
 void signed_state_path(const char *cache, char *out, size_t outlen);
