@@ -33,11 +33,11 @@
 #include "harness.h"
 
 #include "../programs/tp_suite.h"
+#include "threaded.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #define THREADS 8
 
@@ -46,23 +46,6 @@ static const struct run_opts shim = {.preload = 1, .timeout_ms = 90000};
 /* ------------------------------------------------------------------ */
 /* helpers                                                             */
 /* ------------------------------------------------------------------ */
-
-struct target_counts {
-    long handshakes, ok, blocked, other;
-};
-
-/* The "target NAME ..." line of threaded_client's output. */
-static struct target_counts counts_of(const char *out, const char *name)
-{
-    struct target_counts c = {-1, -1, -1, -1};
-    const char *l = strstr(out, fmt("target %s expect=", name));
-    ck_assert_msg(l != NULL, "no counts for target %s in:\n%.3000s", name, out);
-    l = strstr(l, "handshakes=");
-    ck_assert_msg(l && sscanf(l, "handshakes=%ld ok=%ld blocked=%ld other=%ld", &c.handshakes,
-                              &c.ok, &c.blocked, &c.other) == 4,
-                  "unreadable counts for %s in:\n%.3000s", name, out);
-    return c;
-}
 
 static void assert_counts(const char *out, const char *name, long handshakes, long ok,
                           long blocked)
@@ -74,104 +57,11 @@ static void assert_counts(const char *out, const char *name, long handshakes, lo
                   name, c.handshakes, c.ok, c.blocked, c.other, handshakes, ok, blocked, out);
 }
 
-/* Handshakes per target when `threads` threads make `per_thread` each and
- * thread t's i-th goes to target (t + i) mod n. */
-static long share_of(int k, int n, int threads, int per_thread)
-{
-    long c = 0;
-    for (int t = 0; t < threads; t++)
-        for (int i = 0; i < per_thread; i++)
-            c += (t + i) % n == k;
-    return c;
-}
-
-/* The three servers: the pinned key, the interceptor, an unpinned host's. */
-struct servers {
-    struct mt_server good, icpt, other;
-};
-
-static void servers_start(struct servers *s)
-{
-    mt_server_start(&s->good, "good");
-    mt_server_start(&s->icpt, "icpt");
-    mt_server_start(&s->other, "good-rsa");
-}
-
-static void servers_stop(struct servers *s)
-{
-    mt_server_stop(&s->good);
-    mt_server_stop(&s->icpt);
-    mt_server_stop(&s->other);
-}
-
 /* The usual file policy (rate limit off) with good.test pinned to its key. */
 static void pinned_policy(void)
 {
     write_file_policy("");
     write_good_pinset();
-}
-
-/* Report-only pinset for "localhost" (which every leaf's SAN holds) naming
- * its generation: the interceptor's key mismatches it, so each handshake to
- * localhost leaves an allowed-report-only record saying which generation of
- * the policy decided it. Replaced atomically (rename): a reload must never
- * catch it half-written here (test_rotation.c is about that). */
-static void write_canary(unsigned gen)
-{
-    char path[PATH_MAX + 32];
-    const char *tmp = write_file("canary.conf.new",
-                                 "# generation %u\n"
-                                 "pinsets = (\n"
-                                 "  { name = \"canary-%u\"; hosts = [ \"localhost\" ];\n"
-                                 "    pins = [ \"%s\", \"%s\" ]; report_only = true; }\n"
-                                 ");\n",
-                                 gen, gen, pin("PIN_GOOD"), pin("PIN_BACKUP"));
-    mkdir(H.pinsets, 0755);
-    snprintf(path, sizeof path, "%s/canary.conf", H.pinsets);
-    ck_assert_msg(rename(tmp, path) == 0, "rename: %s", strerror(errno));
-}
-
-/* Every tlspin record since mark: `blocked` pin-mismatch refusals of
- * good.test by pid, `canary` report-only records (their distinct pinset
- * names counted into *generations), nothing else; each one parses. */
-static void assert_records(size_t mark, pid_t pid, long blocked, long canary, int *generations)
-{
-    size_t n;
-    const struct syslog_rec *r = syslog_since(mark, &n);
-    long n_blocked = 0, n_canary = 0, n_other = 0;
-    char keys[1024], f[512], last_gen[512] = "";
-    const char *other_example = NULL;
-
-    if (generations)
-        *generations = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (strncmp(r[i].msg, "tlspin:", 7) != 0)
-            continue;
-        ck_assert_msg(rec_keys(&r[i], keys, sizeof keys) == 0, "unparsable record: %s", r[i].msg);
-        ck_assert_msg(rec_field(&r[i], "pid", f, sizeof f) == 0 && atol(f) == (long)pid,
-                      "record of another process (expected pid %ld): %s", (long)pid, r[i].msg);
-        if (strstr(r[i].msg, "event=pin-mismatch action=blocked ")) {
-            ck_assert_field(&r[i], "host", "good.test");
-            ck_assert_field(&r[i], "pinset", "api");
-            ck_assert_field_has(&r[i], "chain", pin("PIN_ICPT"));
-            ck_assert_field_has(&r[i], "expected", pin("PIN_GOOD"));
-            n_blocked++;
-        } else if (strstr(r[i].msg, "event=pin-mismatch action=allowed-report-only ")) {
-            ck_assert_field(&r[i], "host", "localhost");
-            ck_assert_int_eq(rec_field(&r[i], "pinset", f, sizeof f), 0);
-            ck_assert_msg(strncmp(f, "canary-", 7) == 0, "%s", r[i].msg);
-            if (strcmp(f, last_gen) != 0 && generations)
-                ++*generations;
-            snprintf(last_gen, sizeof last_gen, "%s", f);
-            n_canary++;
-        } else {
-            n_other++;
-            other_example = r[i].msg;
-        }
-    }
-    ck_assert_msg(n_other == 0, "%ld unexpected records, e.g.: %s", n_other, other_example);
-    ck_assert_msg(n_blocked == blocked, "%ld blocked records, expected %ld", n_blocked, blocked);
-    ck_assert_msg(n_canary == canary, "%ld canary records, expected %ld", n_canary, canary);
 }
 
 /* The interceptor received handshakes only, all refused by the client with
@@ -236,7 +126,7 @@ START_TEST(threaded_handshakes_all_decided)
                   "%s", r.out);
     assert_servers(&s, share_of(0, 3, THREADS, PER_THREAD), share_of(1, 3, THREADS, PER_THREAD),
                    share_of(2, 3, THREADS, PER_THREAD), 0);
-    assert_records(mark, r.pid, share_of(1, 3, THREADS, PER_THREAD), 0, NULL);
+    assert_records(mark, r.pid, share_of(1, 3, THREADS, PER_THREAD), 0);
     run_result_free(&r);
     servers_stop(&s);
 }
@@ -264,7 +154,7 @@ START_TEST(lazy_initialisation_race_repeated)
                          0);
         ck_assert_msg(r.exited && r.code == 0, "run %d: " RUN_FMT, run, RUN_ARGS(&r));
         assert_counts(r.out, "intercepted", 8, 0, 8);
-        assert_records(mark, r.pid, 8, 0, NULL);
+        assert_records(mark, r.pid, 8, 0);
         run_result_free(&r);
     }
     assert_servers(&s, 8L * runs, 8L * runs, 8L * runs, 0);
@@ -349,8 +239,8 @@ START_TEST(threads_while_the_policy_reloads)
     ck_assert_msg(WIFEXITED(p.status) && WEXITSTATUS(p.status) == 0, "%s:\n%.3000s",
                   tp_status(&p), out);
     assert_four_targets(out, THREADS, per_thread);
-    assert_records(mark, p.pid, share_of(1, 4, THREADS, per_thread),
-                   share_of(3, 4, THREADS, per_thread), &generations);
+    generations = assert_records(mark, p.pid, share_of(1, 4, THREADS, per_thread),
+                                 share_of(3, 4, THREADS, per_thread));
     /* Reloads really happened under load: the canary changed generation
      * several times (about once a second). */
     ck_assert_msg(generations >= 3, "only %d canary generation(s) seen in the records", generations);
@@ -456,8 +346,8 @@ START_TEST(valgrind_memcheck_clean)
                       strstr(out, "All heap blocks were freed"),
                   "%.6000s", out);
     assert_four_targets(out, THREADS, per_thread);
-    assert_records(mark, p.pid, share_of(1, 4, THREADS, per_thread),
-                   share_of(3, 4, THREADS, per_thread), &generations);
+    generations = assert_records(mark, p.pid, share_of(1, 4, THREADS, per_thread),
+                                 share_of(3, 4, THREADS, per_thread));
     ck_assert_msg(generations >= 2, "no reload seen under valgrind (%d generation)", generations);
     free(out);
 
@@ -483,29 +373,20 @@ START_TEST(address_sanitizer_clean)
     struct run_result r;
     const char *const *t;
     const int per_thread = 150;
-    char *libasan, preload[2 * PATH_MAX], config[PATH_MAX + 16];
-    const char *env[4];
+    const char *const *env;
     const char *argv[32];
     static struct kept_args k;
     size_t n = 0, mark, per_thread_at;
     int generations;
     char *out;
 
-    libasan = read_file(ASAN_DIR "/libasan.path", NULL);
-    ck_assert_msg(libasan != NULL,
-                  "no AddressSanitizer build (" ASAN_DIR "/libasan.path): the compiler lacks "
-                  "-fsanitize=address? see tests/programs/CMakeLists.txt");
-    libasan[strcspn(libasan, "\n")] = '\0';
     /* The ASan runtime first, then the ASan shim (which loads the ASan
      * engine and file module next to itself). */
-    snprintf(preload, sizeof preload, "LD_PRELOAD=%s:%s", libasan,
-             ASAN_DIR "/lib/tlspin/libtlspin.so");
-    snprintf(config, sizeof config, "TLSPIN_CONFIG=%s", H.config);
-    env[0] = preload;
-    env[1] = config;
-    env[2] = "ASAN_OPTIONS=detect_leaks=1:halt_on_error=1:exitcode=98:"
-             "detect_stack_use_after_return=1:strict_init_order=1";
-    env[3] = NULL;
+    env = variant_env("asan",
+                      "ASAN_OPTIONS=detect_leaks=1:halt_on_error=1:exitcode=98:"
+                      "detect_stack_use_after_return=1:strict_init_order=1",
+                      "no AddressSanitizer build (" ASAN_DIR "/libasan.path): the compiler lacks "
+                      "-fsanitize=address? see tests/programs/CMakeLists.txt");
 
     pinned_policy();
     write_canary(1);
@@ -533,15 +414,10 @@ START_TEST(address_sanitizer_clean)
     ck_assert_msg(WIFEXITED(p.status) && WEXITSTATUS(p.status) == 0,
                   "under ASan: %s (98: ASan/LSan report):\n%.6000s", tp_status(&p), out);
     ck_assert_msg(!strstr(out, "Sanitizer"), "%.6000s", out);
-    /* The instrumented shim, engine and module are what ran. */
-    ck_assert_msg(has_line(out, "mapped " ASAN_DIR "/lib/tlspin/libtlspin.so") &&
-                      has_line(out, "mapped " ASAN_DIR "/lib/tlspin/libtlspin-engine.so") &&
-                      has_line(out, "mapped " ASAN_DIR "/lib/tlspin/modules/file.so") &&
-                      !strstr(out, "mapped " TLSPIN_BUILD_DIR "/lib/"),
-                  "not the ASan build that ran:\n%.3000s", out);
+    assert_variant_ran(out, "asan");
     assert_four_targets(out, THREADS, per_thread);
-    assert_records(mark, p.pid, share_of(1, 4, THREADS, per_thread),
-                   share_of(3, 4, THREADS, per_thread), &generations);
+    generations = assert_records(mark, p.pid, share_of(1, 4, THREADS, per_thread),
+                                 share_of(3, 4, THREADS, per_thread));
     ck_assert_msg(generations >= 3, "only %d canary generation(s) under ASan", generations);
     free(out);
 
@@ -558,7 +434,6 @@ START_TEST(address_sanitizer_clean)
                       "the leak control was not reported: " RUN_FMT, RUN_ARGS(&r));
         run_result_free(&r);
     }
-    free(libasan);
     servers_stop(&s);
 }
 END_TEST

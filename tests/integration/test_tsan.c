@@ -25,15 +25,14 @@
 #include "harness.h"
 
 #include "../programs/tp_suite.h"
+#include "threaded.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #define TSAN_DIR    TLSPIN_BUILD_DIR "/tsan"
 #define TSAN_CLIENT BIN_DIR "/tsan_client"
-#define TSAN_SHIM   TSAN_DIR "/lib/tlspin/libtlspin.so"
 #define RACY_MODULE TSAN_DIR "/lib/tlspin/testmodules/tsan_racy.so"
 #define TSAN_SUPP   TLSPIN_SOURCE_DIR "/tests/tsan.supp"
 #define TSAN_EXIT   66
@@ -59,60 +58,19 @@ static int not_built(void)
 
 /* The environment of a run under TSan: its runtime first in LD_PRELOAD,
  * then the TSan shim, which loads the TSan engine and modules next to
- * itself. First, because in a program that does not link the runtime
- * (fork_client) it would otherwise come in as the shim's dependency, after
- * libc in the lookup order, and its interceptors (malloc, pthread locks)
- * would not see the program's calls; tsan_client links it itself, and there
- * it changes nothing. Static: tp_spawn copies it. */
+ * itself (variant_env says why first; tsan_client links the runtime
+ * itself, and there it changes nothing). */
 static const char *const *tsan_env(void)
 {
-    static char preload[2 * PATH_MAX], config[PATH_MAX + 16];
-    static const char *env[4];
-    char *libtsan = read_file(TSAN_DIR "/libtsan.path", NULL);
-
-    ck_assert_msg(libtsan != NULL,
-                  "no ThreadSanitizer build (" TSAN_DIR "/libtsan.path): the compiler lacks "
-                  "-fsanitize=thread, or TLSPIN_SANITIZE is set (a whole-tree sanitized build "
-                  "has no TSan variant)? see tests/programs/CMakeLists.txt");
-    libtsan[strcspn(libtsan, "\n")] = '\0';
-    snprintf(preload, sizeof preload, "LD_PRELOAD=%s:%s", libtsan, TSAN_SHIM);
-    free(libtsan);
-    snprintf(config, sizeof config, "TLSPIN_CONFIG=%s", H.config);
-    env[0] = preload;
-    env[1] = config;
     /* history_size=4: the stacks of both sides of a report, even in long
      * runs; report_signal_unsafe=0: the shim's and the program's signal
      * handling is not what this suite looks at. */
-    env[2] = "TSAN_OPTIONS=halt_on_error=1:exitcode=66:history_size=4:second_deadlock_stack=1:"
-             "report_signal_unsafe=0:suppressions=" TSAN_SUPP;
-    env[3] = NULL;
-    return env;
-}
-
-struct target_counts {
-    long handshakes, ok, blocked, other, resumed;
-};
-
-static struct target_counts counts_of(const char *out, const char *name)
-{
-    struct target_counts c = {-1, -1, -1, -1, -1};
-    const char *l = strstr(out, fmt("target %s expect=", name));
-    ck_assert_msg(l != NULL, "no counts for target %s in:\n%.6000s", name, out);
-    l = strstr(l, "handshakes=");
-    ck_assert_msg(l && sscanf(l, "handshakes=%ld ok=%ld blocked=%ld other=%ld resumed=%ld",
-                              &c.handshakes, &c.ok, &c.blocked, &c.other, &c.resumed) == 5,
-                  "unreadable counts for %s in:\n%.6000s", name, out);
-    return c;
-}
-
-/* Handshakes to target k when thread t's i-th goes to (t + i) mod n. */
-static long share_of(int k, int n, int threads, int per_thread)
-{
-    long c = 0;
-    for (int t = 0; t < threads; t++)
-        for (int i = 0; i < per_thread; i++)
-            c += (t + i) % n == k;
-    return c;
+    return variant_env("tsan",
+                       "TSAN_OPTIONS=halt_on_error=1:exitcode=66:history_size=4:"
+                       "second_deadlock_stack=1:report_signal_unsafe=0:suppressions=" TSAN_SUPP,
+                       "no ThreadSanitizer build (" TSAN_DIR "/libtsan.path): the compiler lacks "
+                       "-fsanitize=thread, or TLSPIN_SANITIZE is set (a whole-tree sanitized "
+                       "build has no TSan variant)? see tests/programs/CMakeLists.txt");
 }
 
 /* Every handshake to target `name` had its expected outcome; at least
@@ -127,24 +85,6 @@ static long assert_target(const char *out, const char *name, long min, int allow
                   name, c.handshakes, c.ok, c.blocked, c.other, min,
                   allowed ? "allowed" : "blocked", out);
     return c.handshakes;
-}
-
-struct servers {
-    struct mt_server good, icpt, other;
-};
-
-static void servers_start(struct servers *s)
-{
-    mt_server_start(&s->good, "good");
-    mt_server_start(&s->icpt, "icpt");
-    mt_server_start(&s->other, "good-rsa");
-}
-
-static void servers_stop(struct servers *s)
-{
-    mt_server_stop(&s->good);
-    mt_server_stop(&s->icpt);
-    mt_server_stop(&s->other);
 }
 
 /* The usual file policy (rate limit off), with the racy module after the
@@ -167,24 +107,6 @@ static void write_policy_gen(unsigned gen, int racy)
         gen, H.pinsets,
         racy ? ",\n  { module = \"" RACY_MODULE "\"; control = \"optional\"; }" : "");
     ck_assert_msg(rename(tmp, H.config) == 0, "rename: %s", strerror(errno));
-}
-
-/* Report-only pinset for "localhost" naming its generation: the
- * interceptor's key mismatches it, so each handshake to localhost leaves an
- * allowed-report-only record saying which policy generation decided it. */
-static void write_canary(unsigned gen)
-{
-    char path[PATH_MAX + 32];
-    const char *tmp = write_file("canary.conf.new",
-                                 "# generation %u\n"
-                                 "pinsets = (\n"
-                                 "  { name = \"canary-%u\"; hosts = [ \"localhost\" ];\n"
-                                 "    pins = [ \"%s\", \"%s\" ]; report_only = true; }\n"
-                                 ");\n",
-                                 gen, gen, pin("PIN_GOOD"), pin("PIN_BACKUP"));
-    mkdir(H.pinsets, 0755);
-    snprintf(path, sizeof path, "%s/canary.conf", H.pinsets);
-    ck_assert_msg(rename(tmp, path) == 0, "rename: %s", strerror(errno));
 }
 
 static void policy_setup(int racy)
@@ -268,54 +190,6 @@ static void assert_tsan_clean(const char *out, int status)
     ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
                   "exit status %d (66: a TSan report):\n%.6000s\n--- records ---\n%.3000s",
                   status, out, syslog_dump_since(0));
-}
-
-/* The instrumented shim, engine and file module are what ran. */
-static void assert_tsan_build_ran(const char *out)
-{
-    ck_assert_msg(has_line(out, "mapped " TSAN_SHIM) &&
-                      has_line(out, "mapped " TSAN_DIR "/lib/tlspin/libtlspin-engine.so") &&
-                      has_line(out, "mapped " TSAN_DIR "/lib/tlspin/modules/file.so") &&
-                      !strstr(out, "mapped " TLSPIN_BUILD_DIR "/lib/"),
-                  "not the TSan build that ran:\n%.3000s", out);
-}
-
-/* Every tlspin record since mark is of pid: `blocked` pin-mismatch
- * refusals of good.test and `canary` report-only records of localhost,
- * nothing else; returns the canary generations seen. */
-static int assert_records(size_t mark, pid_t pid, long blocked, long canary)
-{
-    size_t n;
-    const struct syslog_rec *r = syslog_since(mark, &n);
-    long n_blocked = 0, n_canary = 0, n_other = 0;
-    char f[512], last_gen[512] = "";
-    const char *other_example = NULL;
-    int generations = 0;
-
-    for (size_t i = 0; i < n; i++) {
-        if (strncmp(r[i].msg, "tlspin:", 7) != 0)
-            continue;
-        ck_assert_msg(rec_field(&r[i], "pid", f, sizeof f) == 0 && atol(f) == (long)pid,
-                      "record of another process (expected pid %ld): %s", (long)pid, r[i].msg);
-        if (strstr(r[i].msg, "event=pin-mismatch action=blocked ")) {
-            ck_assert_field(&r[i], "host", "good.test");
-            n_blocked++;
-        } else if (strstr(r[i].msg, "event=pin-mismatch action=allowed-report-only ")) {
-            ck_assert_field(&r[i], "host", "localhost");
-            ck_assert_int_eq(rec_field(&r[i], "pinset", f, sizeof f), 0);
-            if (strcmp(f, last_gen) != 0)
-                generations++;
-            snprintf(last_gen, sizeof last_gen, "%s", f);
-            n_canary++;
-        } else {
-            n_other++;
-            other_example = r[i].msg;
-        }
-    }
-    ck_assert_msg(n_other == 0, "%ld unexpected records, e.g.: %s", n_other, other_example);
-    ck_assert_msg(n_blocked == blocked, "%ld blocked records, expected %ld", n_blocked, blocked);
-    ck_assert_msg(n_canary == canary, "%ld canary records, expected %ld", n_canary, canary);
-    return generations;
 }
 
 /* argv of tsan_client over four targets: the pinned host, the same name
@@ -404,7 +278,7 @@ START_TEST(first_handshakes_race_rewrites)
 
         printf("tsan run %d: %s", run, strstr(out, "total ") ? strstr(out, "total ") : out);
         assert_tsan_clean(out, status);
-        assert_tsan_build_ran(out);
+        assert_variant_ran(out, "tsan");
         generations = assert_decisions(out, per_thread, mark, pid);
         ck_assert_msg(generations >= 2, "run %d: %d canary generation(s)", run, generations);
         free(out);
@@ -440,7 +314,7 @@ START_TEST(sessions_resumed_across_threads)
                         &status, &pid);
     printf("tsan resume: %s", strstr(out, "total ") ? strstr(out, "total ") : out);
     assert_tsan_clean(out, status);
-    assert_tsan_build_ran(out);
+    assert_variant_ran(out, "tsan");
     generations = assert_decisions(out, per_thread, mark, pid);
     ck_assert_msg(generations >= 3, "%d canary generation(s)", generations);
     /* Resumption did happen, on both allowed hosts (the server agrees);

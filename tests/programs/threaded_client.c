@@ -34,17 +34,10 @@
 #include <string.h>
 
 #include "tp_common.h"
+#include "tp_threads.h"
 
-#define MAX_TARGETS 8
-#define MAX_THREADS 64
-
-struct counts {
-    atomic_ulong ok, blocked, other;
-};
-
-static struct tp_target targets[MAX_TARGETS];
-static struct counts counts[MAX_TARGETS];
-static int n_targets, per_thread = 100;
+static struct tp_opts o = {.threads = 8, .per_thread = 100};
+static struct tp_counts counts[TP_MAX_TARGETS];
 static SSL_CTX *ctx;
 static pthread_barrier_t start;
 static atomic_int reported;
@@ -59,13 +52,8 @@ static void unexpected(int tid, int i, const struct tp_target *t, enum tp_result
 
 static void count(int tid, int i, int k, enum tp_result r, const char *detail)
 {
-    switch (r) {
-    case TP_OK: atomic_fetch_add(&counts[k].ok, 1); break;
-    case TP_BLOCKED: atomic_fetch_add(&counts[k].blocked, 1); break;
-    case TP_OTHER: atomic_fetch_add(&counts[k].other, 1); break;
-    }
-    if ((int)r != targets[k].expect)
-        unexpected(tid, i, &targets[k], r, detail);
+    if (!tp_count(&counts[k], &o.targets[k], r, 0))
+        unexpected(tid, i, &o.targets[k], r, detail);
 }
 
 static void *run(void *arg)
@@ -73,46 +61,24 @@ static void *run(void *arg)
     int tid = (int)(long)arg;
     char detail[1024];
     struct tp_conn first;
-    int k = tid % n_targets, opened;
+    int k = tid % o.n_targets, opened;
 
     /* The first connection is ready before the barrier: after it, nothing
      * but SSL_connect stands between the threads and the shim. */
-    opened = tp_conn_open(&first, ctx, targets[k].port, targets[k].sni, detail,
+    opened = tp_conn_open(&first, ctx, o.targets[k].port, o.targets[k].sni, detail,
                           sizeof(detail)) == 0;
     pthread_barrier_wait(&start);
     count(tid, 0, k, opened ? tp_conn_run(&first, detail, sizeof(detail)) : TP_OTHER, detail);
     if (opened)
         tp_conn_close(&first);
 
-    for (int i = 1; i < per_thread; i++) {
-        k = (tid + i) % n_targets;
-        count(tid, i, k, tp_handshake(ctx, targets[k].port, targets[k].sni, detail,
-                                      sizeof(detail)), detail);
+    for (int i = 1; i < o.per_thread; i++) {
+        k = (tid + i) % o.n_targets;
+        count(tid, i, k, tp_handshake(ctx, o.targets[k].port, o.targets[k].sni, detail,
+                                      sizeof(detail)),
+              detail);
     }
     return NULL;
-}
-
-static void show_maps(void)
-{
-    FILE *f = fopen("/proc/self/maps", "r");
-    char line[4096], seen[32][1024];
-    int n_seen = 0;
-
-    while (f && fgets(line, sizeof(line), f)) {
-        char *path = strchr(line, '/');
-        int dup = 0;
-        if (!path || !strstr(path, "tlspin"))
-            continue;
-        path[strcspn(path, "\n")] = '\0';
-        for (int i = 0; i < n_seen; i++)
-            dup |= strcmp(seen[i], path) == 0;
-        if (dup || n_seen == 32)
-            continue;
-        snprintf(seen[n_seen++], sizeof(seen[0]), "%s", path);
-        printf("mapped %s\n", path);
-    }
-    if (f)
-        fclose(f);
 }
 
 static void usage(void)
@@ -125,10 +91,7 @@ static void usage(void)
 
 int main(int argc, char **argv)
 {
-    const char *cafile = NULL;
-    int threads = 8, maps = 0, leak = 0;
-    pthread_t tids[MAX_THREADS];
-    unsigned long total = 0, misdecided = 0, other = 0;
+    int leak = 0, failed;
     long long t0;
 
     setvbuf(stdout, NULL, _IOLBF, 0);
@@ -136,60 +99,23 @@ int main(int argc, char **argv)
      * not a reason for the whole process to die of SIGPIPE. */
     signal(SIGPIPE, SIG_IGN);
     for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--show-maps") == 0) {
-            maps = 1;
-            continue;
-        }
-        if (strcmp(argv[i], "--leak-control") == 0) {
+        int taken = tp_opts_arg(&o, argc, argv, &i);
+
+        if (taken < 0)
+            usage();
+        else if (!taken && strcmp(argv[i], "--leak-control") == 0)
             leak = 1;
-            continue;
-        }
-        if (i + 1 >= argc)
-            usage();
-        if (strcmp(argv[i], "--cafile") == 0)
-            cafile = argv[++i];
-        else if (strcmp(argv[i], "--threads") == 0)
-            threads = atoi(argv[++i]);
-        else if (strcmp(argv[i], "--per-thread") == 0)
-            per_thread = atoi(argv[++i]);
-        else if (strcmp(argv[i], "--target") == 0) {
-            if (n_targets == MAX_TARGETS || tp_parse_target(argv[++i], &targets[n_targets]) != 0)
-                usage();
-            if (targets[n_targets].expect == TP_EXPECT_ANY)
-                usage();
-            n_targets++;
-        } else
+        else if (!taken)
             usage();
     }
-    if (!cafile || n_targets == 0 || threads < 1 || threads > MAX_THREADS || per_thread < 1)
+    if (tp_opts_check(&o) != 0)
         usage();
-    if ((ctx = tp_ctx_new(cafile)) == NULL)
+    if ((ctx = tp_ctx_new(o.cafile)) == NULL ||
+        tp_run_threads(o.threads, run, &start, &t0) != 0)
         return 2;
-
-    pthread_barrier_init(&start, NULL, (unsigned)threads);
-    t0 = tp_now_ms();
-    for (int t = 0; t < threads; t++)
-        if (pthread_create(&tids[t], NULL, run, (void *)(long)t) != 0) {
-            fprintf(stderr, "pthread_create failed\n");
-            return 2;
-        }
-    for (int t = 0; t < threads; t++)
-        pthread_join(tids[t], NULL);
-
-    for (int k = 0; k < n_targets; k++) {
-        unsigned long ok = atomic_load(&counts[k].ok), bl = atomic_load(&counts[k].blocked),
-                      ot = atomic_load(&counts[k].other);
-        printf("target %s expect=%s handshakes=%lu ok=%lu blocked=%lu other=%lu\n",
-               targets[k].name, targets[k].expect == TP_EXPECT_ALLOW ? "allow" : "block",
-               ok + bl + ot, ok, bl, ot);
-        total += ok + bl + ot;
-        other += ot;
-        misdecided += targets[k].expect == TP_EXPECT_ALLOW ? bl : ok;
-    }
-    printf("total handshakes=%lu misdecided=%lu other=%lu elapsed_ms=%lld\n", total, misdecided,
-           other, tp_now_ms() - t0);
-    if (maps)
-        show_maps();
+    failed = tp_report(o.targets, counts, o.n_targets, 0, t0);
+    if (o.show_maps)
+        tp_show_maps();
     if (leak) {
         static void *volatile sink;
         sink = malloc(4242);
@@ -198,6 +124,5 @@ int main(int argc, char **argv)
         printf("leaked 4242 bytes on purpose\n");
     }
     SSL_CTX_free(ctx);
-    pthread_barrier_destroy(&start);
-    return misdecided == 0 && other == 0 ? 0 : 1;
+    return failed;
 }
