@@ -994,6 +994,56 @@ static void verdict3p_policy(const char *verdict)
                  verdict);
 }
 
+static void blocklist_policy(const char *host)
+{
+    write_policy("version = 1; mode = \"enforce\"; unpinned = \"allow\"; on_error = \"deny\";\n"
+                 "log = { rate_limit_seconds = 0; };\n"
+                 "stack = ( { module = \"blocklist\"; control = \"requisite\";\n"
+                 "            args = { hosts = [ \"%s\" ]; }; } );\n",
+                 host);
+}
+
+/* The installed example module (tlspin-dev's examples/module): built with
+ * its own Makefile from a copy, installed with `make install`, and deciding
+ * real handshakes. */
+static void example_module(const struct install *in, const struct run_opts *o, int port)
+{
+    const char *src = fmt("%s/share/doc/tlspin-dev/examples/module", in->prefix);
+    const char *work = fmt("%s/example", H.tmp);
+    const struct syslog_rec *rec;
+    struct run_result r;
+    size_t mark;
+
+    ck_assert_msg(is_file(fmt("%s/blocklist.c", src)) && is_file(fmt("%s/Makefile", src)),
+                  "the example module was not installed in %s", src);
+    sh_pkg(&r, in, fmt("rm -rf '%s' && cp -r '%s' '%s' && make -s -C '%s' "
+                       "CFLAGS='-O2 -Werror' && make -s -C '%s' install",
+                       work, src, work, work, work));
+    ck_assert_msg(r.exited && r.code == 0 && is_file(fmt("%s/blocklist.so", in->moduledir)),
+                  "building and installing the example module: " RUN_FMT, RUN_ARGS(&r));
+    run_result_free(&r);
+
+    blocklist_policy("GOOD.test.");
+    mark = syslog_mark();
+    curl_run(&r, o, port);
+    assert_curl_blocked(&r);
+    rec = syslog_wait_for_since(mark, "action=blocked", 2000);
+    ck_assert_msg(rec != NULL, "no blocked record:\n%s", syslog_dump_since(mark));
+    ck_assert_field(rec, "module", "blocklist");
+    ck_assert_field(rec, "event", "host-blocked");
+    ck_assert_field(rec, "host", "good.test");
+    (void)the_tlspin_record_since(mark);
+    run_result_free(&r);
+
+    blocklist_policy("other.test");
+    mark = syslog_mark();
+    curl_run(&r, o, port);
+    assert_curl_ok(&r);
+    run_result_free(&r);
+    ck_assert_msg(syslog_tlspin_count_since(mark) == 0, "an unlisted host logged:\n%s",
+                  syslog_dump_since(mark));
+}
+
 /* README.md's recipe against this install, then real handshakes. */
 static void third_party_module(const struct install *in)
 {
@@ -1077,6 +1127,8 @@ static void third_party_module(const struct install *in)
     run_result_free(&r);
     ck_assert_msg(syslog_tlspin_count_since(mark) == 0, "a pass logged:\n%s",
                   syslog_dump_since(mark));
+
+    example_module(in, &o, s.port);
 }
 
 /* Installed with --prefix somewhere else than the build was configured for
